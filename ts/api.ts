@@ -1,0 +1,402 @@
+/**
+ * The notebook API: `rnn_forward`, `lstm_backward`, ... with the notebook's names, argument
+ * order, shapes and return values. Each function validates everything, converts the inputs to
+ * the kernels' time-major layout, makes one backend call, and builds fresh outputs and caches
+ * (caches hold zero-copy views of per-step blocks).
+ */
+import type { Dims } from './backend.js';
+import { fromTimeMajor, stepView, toTimeMajor } from './layout.js';
+import { describe, formatShape, ndarray, toNDArray, zeros, type ArrayInput, type NDArray } from './ndarray.js';
+import { activeBackend } from './registry.js';
+import { rangeError, typeError } from './errors.js';
+import {
+  arrayOfRank,
+  arrayOfShape,
+  cacheTuple,
+  param,
+  paramName,
+  paramsObject,
+  readParams,
+  requireRows,
+  type DimValues,
+  type ParamSpec,
+} from './validate.js';
+
+/** A parameters dictionary as the notebook uses it: weight names → arrays. */
+export type Parameters = Record<string, ArrayInput>;
+
+export type RnnCache = [a_next: NDArray, a_prev: NDArray, xt: NDArray, parameters: Parameters];
+export type RnnCaches = [caches: RnnCache[], x: NDArray];
+export type LstmCache = [
+  a_next: NDArray,
+  c_next: NDArray,
+  a_prev: NDArray,
+  c_prev: NDArray,
+  ft: NDArray,
+  it: NDArray,
+  cct: NDArray,
+  ot: NDArray,
+  xt: NDArray,
+  parameters: Parameters,
+];
+export type LstmCaches = [caches: LstmCache[], x: NDArray];
+
+export interface RnnCellGradients {
+  dxt: NDArray;
+  da_prev: NDArray;
+  dWax: NDArray;
+  dWaa: NDArray;
+  dba: NDArray;
+}
+export interface RnnGradients {
+  dx: NDArray;
+  da0: NDArray;
+  dWax: NDArray;
+  dWaa: NDArray;
+  dba: NDArray;
+}
+export interface LstmGateGradients {
+  dWf: NDArray;
+  dbf: NDArray;
+  dWi: NDArray;
+  dbi: NDArray;
+  dWc: NDArray;
+  dbc: NDArray;
+  dWo: NDArray;
+  dbo: NDArray;
+}
+export interface LstmCellGradients extends LstmGateGradients {
+  dxt: NDArray;
+  da_prev: NDArray;
+  dc_prev: NDArray;
+}
+export interface LstmGradients extends LstmGateGradients {
+  dx: NDArray;
+  da0: NDArray;
+}
+
+const RNN_SPEC: ParamSpec = {
+  Wax: ['n_a', 'n_x'],
+  Waa: ['n_a', 'n_a'],
+  Wya: ['n_y', 'n_a'],
+  ba: ['n_a', '1'],
+  by: ['n_y', '1'],
+};
+const GATES = ['f', 'i', 'c', 'o'] as const;
+const LSTM_SPEC: ParamSpec = {
+  ...Object.fromEntries(GATES.flatMap((g) => [[`W${g}`, ['n_a', 'n_a+n_x']], [`b${g}`, ['n_a', '1']]])),
+  Wy: ['n_y', 'n_a'],
+  by: ['n_y', '1'],
+};
+const RNN_CACHE_FIELDS = ['a_next', 'a_prev', 'xt', 'parameters'] as const;
+const LSTM_CACHE_FIELDS = ['a_next', 'c_next', 'a_prev', 'c_prev', 'ft', 'it', 'cct', 'ot', 'xt', 'parameters'] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Activations
+
+/** Softmax over axis 0 (numerically stable, as the notebook's). */
+export function softmax(z: ArrayInput): NDArray {
+  const Z = toNDArray(z, 'z');
+  if (Z.shape.length === 0) {
+    throw rangeError('ERR_RNN_SHAPE', 'z must have at least 1 dimension (softmax is over axis 0); got shape ()');
+  }
+  requireRows(Z, 'z', 'softmax is over axis 0');
+  const rows = Z.shape[0];
+  return ndarray(activeBackend().softmax(Z.data, rows, Z.data.length / rows), Z.shape.slice());
+}
+
+/** Elementwise `1 / (1 + exp(-z))`. */
+export function sigmoid(z: ArrayInput): NDArray {
+  const Z = toNDArray(z, 'z');
+  return ndarray(activeBackend().sigmoid(Z.data), Z.shape.slice());
+}
+
+// ---------------------------------------------------------------------------------------------
+// RNN
+
+/** One step: `[a_next, yt_pred, cache]`. */
+export function rnn_cell_forward(
+  xt: ArrayInput,
+  a_prev: ArrayInput,
+  parameters: Parameters,
+): [a_next: NDArray, yt_pred: NDArray, cache: RnnCache] {
+  const XT = arrayOfRank(xt, 'xt', ['n_x', 'm']);
+  const [n_x, m] = XT.shape;
+  const { dims, w } = rnnParameters(parameters, n_x, m);
+  const A_prev = arrayOfShape(a_prev, 'a_prev', dims, ['n_a', 'm']);
+  const d = { ...dims, T: 1 };
+  const { a, y } = activeBackend().rnnForward(d, XT.data, A_prev.data, w);
+  const a_next = ndarray(a, [d.n_a, m]);
+  return [a_next, ndarray(y, [d.n_y, m]), [a_next, A_prev, XT, parameters]];
+}
+
+/** The whole sequence: `[a, y_pred, caches]` with `a` `(n_a, m, T_x)`, `y_pred` `(n_y, m, T_x)`. */
+export function rnn_forward(
+  x: ArrayInput,
+  a0: ArrayInput,
+  parameters: Parameters,
+): [a: NDArray, y_pred: NDArray, caches: RnnCaches] {
+  const X = arrayOfRank(x, 'x', ['n_x', 'm', 'T_x']);
+  const [n_x, m, T] = X.shape;
+  const { dims, w } = rnnParameters(parameters, n_x, m);
+  const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
+  const { n_a, n_y } = dims;
+  const xTm = toTimeMajor(X.data, n_x, m, T);
+  const { a, y } = activeBackend().rnnForward({ ...dims, T }, xTm, A0.data, w);
+  const caches: RnnCache[] = [];
+  for (let t = 0; t < T; t++) {
+    const a_prev = t === 0 ? A0 : caches[t - 1][0];
+    caches.push([stepView(a, t, n_a, m), a_prev, stepView(xTm, t, n_x, m), parameters]);
+  }
+  return [
+    ndarray(fromTimeMajor(a, n_a, m, T), [n_a, m, T]),
+    ndarray(fromTimeMajor(y, n_y, m, T), [n_y, m, T]),
+    [caches, X],
+  ];
+}
+
+/** Dimensions from `Wya` (as the notebook takes them) and every RNN weight, checked. */
+function rnnParameters(parameters: unknown, n_x: number, m: number) {
+  const p = paramsObject(parameters, 'parameters');
+  const [n_y, n_a] = arrayOfRank(param(p, 'parameters', 'Wya', RNN_SPEC), 'Wya', ['n_y', 'n_a']).shape;
+  const dims = { n_x, n_a, n_y, m };
+  const P = readParams(p, 'parameters', RNN_SPEC, ['Wax', 'Waa', 'Wya', 'ba', 'by'], dims);
+  requireRows(P.Wya, 'Wya', 'softmax needs n_y ≥ 1 classes');
+  const w = { Wax: P.Wax.data, Waa: P.Waa.data, ba: P.ba.data, Wya: P.Wya.data, by: P.by.data };
+  return { dims, w };
+}
+
+/** Gradients of one step: `{dxt, da_prev, dWax, dWaa, dba}`. */
+export function rnn_cell_backward(da_next: ArrayInput, cache: RnnCache): RnnCellGradients {
+  const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
+  const [n_a, m] = DA.shape;
+  const steps = stepCaches([cache], () => 'cache', RNN_CACHE_FIELDS);
+  const { n_x, dx, ...g } = rnnBackwardSteps(DA.data, n_a, m, steps);
+  return { dxt: ndarray(dx, [n_x, m]), da_prev: g.da0, dWax: g.dWax, dWaa: g.dWaa, dba: g.dba };
+}
+
+/** Gradients of the whole sequence: `{dx, da0, dWax, dWaa, dba}`. */
+export function rnn_backward(da: ArrayInput, caches: RnnCaches): RnnGradients {
+  const DA = arrayOfRank(da, 'da', ['n_a', 'm', 'T_x']);
+  const [n_a, m, T] = DA.shape;
+  const { list, x } = sequenceCaches(caches, T, 'rnn_forward', DA.shape);
+  if (T === 0) return emptyGradients(x, n_a, m, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
+  const steps = stepCaches(list, (t) => `caches[0][${t}]`, RNN_CACHE_FIELDS);
+  const { n_x, dx, ...g } = rnnBackwardSteps(toTimeMajor(DA.data, n_a, m, T), n_a, m, steps);
+  return { dx: ndarray(fromTimeMajor(dx, n_x, m, T), [n_x, m, T]), ...g };
+}
+
+/** The shared backward of cell and sequence; `dx` comes back time-major. */
+function rnnBackwardSteps(daTm: Float64Array, n_a: number, m: number, steps: StepCaches) {
+  const T = steps.tuples.length;
+  const xt0 = arrayOfRank(steps.tuples[0][2], steps.name(0, 2), ['n_x', 'm']);
+  const dims = { n_a, m, n_x: xt0.shape[0] };
+  const p = paramsObject(steps.tuples[0][3], steps.name(0, 3));
+  const P = readParams(p, steps.name(0, 3), RNN_SPEC, ['Wax', 'Waa'], dims);
+  const aNext = steps.gather(0, dims, ['n_a', 'm']);
+  const aPrev = steps.gather(1, dims, ['n_a', 'm']);
+  const x = steps.gather(2, dims, ['n_x', 'm']);
+  const d: Dims = { ...dims, n_y: 0, T };
+  const g = activeBackend().rnnBackward(d, daTm, aNext, aPrev, x, P.Wax.data, P.Waa.data);
+  return {
+    n_x: d.n_x,
+    dx: g.dx,
+    da0: ndarray(g.da0, [n_a, m]),
+    dWax: ndarray(g.dWax, [n_a, d.n_x]),
+    dWaa: ndarray(g.dWaa, [n_a, n_a]),
+    dba: ndarray(g.dba, [n_a, 1]),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// LSTM
+
+/** One step: `[a_next, c_next, yt_pred, cache]`. */
+export function lstm_cell_forward(
+  xt: ArrayInput,
+  a_prev: ArrayInput,
+  c_prev: ArrayInput,
+  parameters: Parameters,
+): [a_next: NDArray, c_next: NDArray, yt_pred: NDArray, cache: LstmCache] {
+  const XT = arrayOfRank(xt, 'xt', ['n_x', 'm']);
+  const [n_x, m] = XT.shape;
+  const { dims, w } = lstmParameters(parameters, n_x, m);
+  const A_prev = arrayOfShape(a_prev, 'a_prev', dims, ['n_a', 'm']);
+  const C_prev = arrayOfShape(c_prev, 'c_prev', dims, ['n_a', 'm']);
+  const { n_a, n_y } = dims;
+  const r = activeBackend().lstmForward({ ...dims, T: 1 }, XT.data, A_prev.data, C_prev.data, w);
+  const a_next = ndarray(r.a, [n_a, m]);
+  const c_next = ndarray(r.c, [n_a, m]);
+  const [ft, it, cct, ot] = gateViews(r.gates, 0, n_a, m);
+  return [a_next, c_next, ndarray(r.y, [n_y, m]), [a_next, c_next, A_prev, C_prev, ft, it, cct, ot, XT, parameters]];
+}
+
+/** The whole sequence from `c = 0`: `[a, y, c, caches]`. */
+export function lstm_forward(
+  x: ArrayInput,
+  a0: ArrayInput,
+  parameters: Parameters,
+): [a: NDArray, y: NDArray, c: NDArray, caches: LstmCaches] {
+  const X = arrayOfRank(x, 'x', ['n_x', 'm', 'T_x']);
+  const [n_x, m, T] = X.shape;
+  const { dims, w } = lstmParameters(parameters, n_x, m);
+  const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
+  const { n_a, n_y } = dims;
+  const C0 = zeros([n_a, m]);
+  const xTm = toTimeMajor(X.data, n_x, m, T);
+  const r = activeBackend().lstmForward({ ...dims, T }, xTm, A0.data, C0.data, w);
+  const caches: LstmCache[] = [];
+  for (let t = 0; t < T; t++) {
+    const [a_prev, c_prev] = t === 0 ? [A0, C0] : [caches[t - 1][0], caches[t - 1][1]];
+    const [ft, it, cct, ot] = gateViews(r.gates, t, n_a, m);
+    caches.push([stepView(r.a, t, n_a, m), stepView(r.c, t, n_a, m), a_prev, c_prev, ft, it, cct, ot, stepView(xTm, t, n_x, m), parameters]);
+  }
+  return [
+    ndarray(fromTimeMajor(r.a, n_a, m, T), [n_a, m, T]),
+    ndarray(fromTimeMajor(r.y, n_y, m, T), [n_y, m, T]),
+    ndarray(fromTimeMajor(r.c, n_a, m, T), [n_a, m, T]),
+    [caches, X],
+  ];
+}
+
+/** Views of the four activated gates of step `t` in a `[T][4·n_a][m]` buffer. */
+function gateViews(gates: Float64Array, t: number, n_a: number, m: number): NDArray[] {
+  return GATES.map((_, k) => stepView(gates, 4 * t + k, n_a, m));
+}
+
+/** Dimensions from `Wy`, every LSTM weight checked, and the gates fused as the kernels want. */
+function lstmParameters(parameters: unknown, n_x: number, m: number) {
+  const p = paramsObject(parameters, 'parameters');
+  const [n_y, n_a] = arrayOfRank(param(p, 'parameters', 'Wy', LSTM_SPEC), 'Wy', ['n_y', 'n_a']).shape;
+  const dims = { n_x, n_a, n_y, m };
+  const P = readParams(p, 'parameters', LSTM_SPEC, Object.keys(LSTM_SPEC), dims);
+  requireRows(P.Wy, 'Wy', 'softmax needs n_y ≥ 1 classes');
+  const w = { W: fuse(GATES.map((g) => P[`W${g}`])), b: fuse(GATES.map((g) => P[`b${g}`])), Wy: P.Wy.data, by: P.by.data };
+  return { dims, w };
+}
+
+function fuse(blocks: NDArray[]): Float64Array {
+  const out = new Float64Array(blocks.reduce((n, b) => n + b.data.length, 0));
+  let at = 0;
+  for (const b of blocks) {
+    out.set(b.data, at);
+    at += b.data.length;
+  }
+  return out;
+}
+
+/** Gradients of one step: `{dxt, da_prev, dc_prev, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}`. */
+export function lstm_cell_backward(da_next: ArrayInput, dc_next: ArrayInput, cache: LstmCache): LstmCellGradients {
+  const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
+  const [n_a, m] = DA.shape;
+  const DC = arrayOfShape(dc_next, 'dc_next', { n_a, m }, ['n_a', 'm']);
+  const steps = stepCaches([cache], () => 'cache', LSTM_CACHE_FIELDS);
+  const { n_x, dx, da0, dc0, gates } = lstmBackwardSteps(DA.data, DC.data, n_a, m, steps);
+  return { dxt: ndarray(dx, [n_x, m]), da_prev: da0, dc_prev: dc0, ...gates };
+}
+
+/** Gradients of the whole sequence (`dc` is zero after the last step): `{dx, da0, dWf, ...}`. */
+export function lstm_backward(da: ArrayInput, caches: LstmCaches): LstmGradients {
+  const DA = arrayOfRank(da, 'da', ['n_a', 'm', 'T_x']);
+  const [n_a, m, T] = DA.shape;
+  const { list, x } = sequenceCaches(caches, T, 'lstm_forward', DA.shape);
+  if (T === 0) {
+    const pairs = GATES.flatMap((g) => [[`dW${g}`, 'n_a+n_x'], [`db${g}`, '1']] as [string, string][]);
+    return emptyGradients(x, n_a, m, ...pairs) as unknown as LstmGradients;
+  }
+  const steps = stepCaches(list, (t) => `caches[0][${t}]`, LSTM_CACHE_FIELDS);
+  const { n_x, dx, da0, gates } = lstmBackwardSteps(toTimeMajor(DA.data, n_a, m, T), new Float64Array(n_a * m), n_a, m, steps);
+  return { dx: ndarray(fromTimeMajor(dx, n_x, m, T), [n_x, m, T]), da0, ...gates };
+}
+
+function lstmBackwardSteps(daTm: Float64Array, dcLast: Float64Array, n_a: number, m: number, steps: StepCaches) {
+  const T = steps.tuples.length;
+  const xt0 = arrayOfRank(steps.tuples[0][8], steps.name(0, 8), ['n_x', 'm']);
+  const n_x = xt0.shape[0];
+  const dims = { n_a, m, n_x };
+  const p = paramsObject(steps.tuples[0][9], steps.name(0, 9));
+  const W = fuse(Object.values(readParams(p, steps.name(0, 9), LSTM_SPEC, GATES.map((g) => `W${g}`), dims)));
+  const cNext = steps.gather(1, dims, ['n_a', 'm']);
+  const aPrev = steps.gather(2, dims, ['n_a', 'm']);
+  const cPrev = steps.gather(3, dims, ['n_a', 'm']);
+  const gates = new Float64Array(T * 4 * n_a * m);
+  GATES.forEach((_, k) => steps.gather(4 + k, dims, ['n_a', 'm'], gates, 4, k));
+  const x = steps.gather(8, dims, ['n_x', 'm']);
+  const d: Dims = { ...dims, n_y: 0, T };
+  const r = activeBackend().lstmBackward(d, daTm, dcLast, cNext, cPrev, aPrev, gates, x, W);
+  const cols = n_a + n_x;
+  const gateGrads = {} as Record<string, NDArray>;
+  GATES.forEach((g, k) => {
+    gateGrads[`dW${g}`] = ndarray(r.dW.slice(k * n_a * cols, (k + 1) * n_a * cols), [n_a, cols]);
+    gateGrads[`db${g}`] = ndarray(r.db.slice(k * n_a, (k + 1) * n_a), [n_a, 1]);
+  });
+  return {
+    n_x,
+    dx: r.dx,
+    da0: ndarray(r.da0, [n_a, m]),
+    dc0: ndarray(r.dc0, [n_a, m]),
+    gates: gateGrads as unknown as LstmGateGradients,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Caches
+
+/** Validated per-step cache tuples and how to name their fields in errors. */
+interface StepCaches {
+  tuples: unknown[][];
+  name(t: number, field: number): string;
+  /**
+   * Copies field `field` of every step into a time-major buffer (a new one, or block `slot`
+   * of `slots` blocks per step of `into`), checking each step's shape.
+   */
+  gather(field: number, dims: DimValues, dimNames: string[], into?: Float64Array, slots?: number, slot?: number): Float64Array;
+}
+
+function stepCaches(list: unknown[], tupleName: (t: number) => string, fields: readonly string[]): StepCaches {
+  const tuples = list.map((tuple, t) => cacheTuple(tuple, tupleName(t), fields));
+  const name = (t: number, field: number) => `${tupleName(t)}[${field}] (${fields[field]})`;
+  return {
+    tuples,
+    name,
+    gather(field, dims, dimNames, into, slots = 1, slot = 0) {
+      let out = into;
+      for (let t = 0; t < tuples.length; t++) {
+        const step = arrayOfShape(tuples[t][field], name(t, field), dims, dimNames);
+        out ??= new Float64Array(tuples.length * step.data.length);
+        out.set(step.data, (t * slots + slot) * step.data.length);
+      }
+      return out ?? new Float64Array(0);
+    },
+  };
+}
+
+/** The `[caches, x]` pair a forward pass returns, with one step cache per time step of `da`. */
+function sequenceCaches(caches: unknown, T: number, forward: string, daShape: number[]) {
+  if (!Array.isArray(caches) || caches.length !== 2 || !Array.isArray(caches[0])) {
+    throw typeError('ERR_RNN_TYPE', `caches must be the [caches, x] pair that ${forward} returns; got ${describe(caches)}`);
+  }
+  const list = caches[0] as unknown[];
+  if (list.length !== T) {
+    throw rangeError(
+      'ERR_RNN_SHAPE',
+      `caches[0] must hold T_x = ${T} step caches to match da of shape ${formatShape(daShape)}; got ${list.length}`,
+    );
+  }
+  return { list, x: caches[1] as unknown };
+}
+
+/**
+ * T_x = 0: no step ran, so every gradient is exactly zero (NumPy's notebook code raises an
+ * IndexError here instead). n_x comes from `x`, the second entry of the caches pair.
+ */
+function emptyGradients(x: unknown, n_a: number, m: number, ...weights: [string, string][]) {
+  const X = arrayOfRank(x, 'caches[1] (x)', ['n_x', 'm', 'T_x']);
+  const n_x = X.shape[0];
+  const cols: Record<string, number> = { n_x, n_a, 'n_a+n_x': n_a + n_x, '1': 1 };
+  return {
+    dx: zeros([n_x, m, 0]),
+    da0: zeros([n_a, m]),
+    ...Object.fromEntries(weights.map(([key, c]) => [key, zeros([n_a, cols[c]])])),
+  };
+}

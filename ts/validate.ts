@@ -1,0 +1,102 @@
+/**
+ * Shape and structure checks shared by the API functions. Each throws before any work is
+ * done, with a message that names the argument and gives expected and actual shapes.
+ */
+import { rangeError, typeError } from './errors.js';
+import { describe, formatShape, toNDArray, type NDArray } from './ndarray.js';
+
+/** Named dimension values, e.g. `{ n_a: 5, m: 10 }`; `'n_a+n_x'` and digits are derived. */
+export type DimValues = Record<string, number>;
+
+function resolve(dims: DimValues, name: string): number {
+  if (name in dims) return dims[name];
+  if (/^\d+$/.test(name)) return Number(name);
+  const parts = name.split('+');
+  if (parts.length > 1) return parts.reduce((sum, part) => sum + resolve(dims, part), 0);
+  throw new Error(`unknown dimension ${name}`);
+}
+
+/** Converts `value` and checks that it has `dimNames.length` dimensions; returns it. */
+export function arrayOfRank(value: unknown, name: string, dimNames: string[]): NDArray {
+  const array = toNDArray(value, name);
+  if (array.shape.length !== dimNames.length) {
+    throw rangeError(
+      'ERR_RNN_SHAPE',
+      `${name} must have ${dimNames.length} dimensions (${dimNames.join(', ')}); got shape ${formatShape(array.shape)}`,
+    );
+  }
+  return array;
+}
+
+/** Converts `value` and checks its shape against named dimensions. */
+export function arrayOfShape(value: unknown, name: string, dims: DimValues, dimNames: string[]): NDArray {
+  const array = toNDArray(value, name);
+  const expected = dimNames.map((d) => resolve(dims, d));
+  if (array.shape.length !== expected.length || expected.some((n, k) => array.shape[k] !== n)) {
+    throw rangeError(
+      'ERR_RNN_SHAPE',
+      `${name} must have shape ${formatShape(expected)} (${dimNames.join(', ')}); got ${formatShape(array.shape)}`,
+    );
+  }
+  return array;
+}
+
+/** A parameters dictionary: a plain object whose keys hold arrays. */
+export function paramsObject(value: unknown, name: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    throw typeError('ERR_RNN_TYPE', `${name} must be an object of named weight arrays; got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Expected shapes of parameter keys, in named dimensions. */
+export type ParamSpec = Record<string, string[]>;
+
+/** Reads `keys` of a parameters object, each checked against `spec` with `dims`. */
+export function readParams<K extends string>(
+  params: Record<string, unknown>,
+  owner: string,
+  spec: ParamSpec,
+  keys: readonly K[],
+  dims: DimValues,
+): Record<K, NDArray> {
+  const out = {} as Record<K, NDArray>;
+  for (const key of keys) {
+    out[key] = arrayOfShape(param(params, owner, key, spec), paramName(owner, key), dims, spec[key]);
+  }
+  return out;
+}
+
+/** The raw value of one key, or a TypeError naming the key and its expected shape. */
+export function param(params: Record<string, unknown>, owner: string, key: string, spec: ParamSpec): unknown {
+  const value = params[key];
+  if (value === undefined) {
+    throw typeError(
+      'ERR_RNN_MISSING_KEY',
+      `${owner} is missing key "${key}" (expected an array of shape (${spec[key].join(', ')}))`,
+    );
+  }
+  return value;
+}
+
+export function paramName(owner: string, key: string): string {
+  return owner === 'parameters' ? key : `${owner}["${key}"]`;
+}
+
+/** A cache tuple of the notebook: an array of exactly `fields.length` entries. */
+export function cacheTuple(value: unknown, name: string, fields: readonly string[]): unknown[] {
+  if (!Array.isArray(value) || value.length !== fields.length) {
+    throw typeError(
+      'ERR_RNN_TYPE',
+      `${name} must be a cache tuple (${fields.join(', ')}) as the forward pass returns it; got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** At least one row along axis 0: softmax over zero classes is undefined (NumPy raises too). */
+export function requireRows(array: NDArray, name: string, what: string): void {
+  if (array.shape[0] === 0) {
+    throw rangeError('ERR_RNN_SHAPE', `${name} must have at least one row (${what}); got shape ${formatShape(array.shape)}`);
+  }
+}
