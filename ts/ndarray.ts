@@ -113,7 +113,9 @@ function fromArrayLike(value: Record<string, unknown>, name: string): NDArray {
     );
   }
   const size = sizeOf(shape);
-  if (!isPlainCOrder(value.stride, value.offset, shape)) {
+  // A strided view (scijs ndarray) may cover only part of its data, even in plain C order.
+  const view = value.stride !== undefined && source.length !== size;
+  if (view || !isPlainCOrder(value.stride, value.offset, shape)) {
     return { data: gatherStrided(source, shape, value.stride, value.offset, name), shape };
   }
   if (source.length !== size) {

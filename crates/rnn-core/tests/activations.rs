@@ -1,0 +1,103 @@
+//! `softmax` and `sigmoid` against the notebook formulas, special values
+//! included.
+
+mod common;
+
+use common::{assert_close, nan_vec, Rng};
+use rnn_core::{sigmoid, softmax};
+
+#[test]
+fn softmax_matches_reference_on_random_matrices() {
+    let mut rng = Rng::new(10);
+    for rows in 0..=7 {
+        for cols in 0..=7 {
+            let z = rng.vec(rows * cols, 30.0);
+            let mut out = nan_vec(rows * cols);
+            softmax(&z, rows, cols, &mut out).unwrap();
+            assert_close(
+                &format!("softmax {rows}x{cols}"),
+                &out,
+                &common::softmax(&z, rows, cols),
+                1e-15,
+            );
+            for j in (0..cols).filter(|_| rows > 0) {
+                let s: f64 = (0..rows).map(|i| out[i * cols + j]).sum();
+                assert!((s - 1.0).abs() < 1e-14);
+            }
+        }
+    }
+}
+
+#[test]
+fn softmax_special_values_follow_numpy() {
+    let (inf, nan) = (f64::INFINITY, f64::NAN);
+    // 3 × 5, columns: NaN present / +inf / all -inf / -inf with finite / huge.
+    #[rustfmt::skip]
+    let z = [
+        1.0, inf,  -inf, -inf, 1000.0,
+        nan, 0.0,  -inf, 2.0,  1001.0,
+        2.0, inf,  -inf, 0.0,  -1e308,
+    ];
+    let mut out = nan_vec(15);
+    softmax(&z, 3, 5, &mut out).unwrap();
+    let col = |j: usize| [out[j], out[5 + j], out[10 + j]];
+    assert!(
+        col(0).iter().all(|v| v.is_nan()),
+        "NaN spreads over its column: {:?}",
+        col(0)
+    );
+    // ∞ - ∞ is NaN, so the column sum is NaN and every entry with it.
+    assert!(col(1).iter().all(|v| v.is_nan()), "{:?}", col(1));
+    assert!(col(2).iter().all(|v| v.is_nan()));
+    assert_eq!(col(3)[0], 0.0);
+    assert!(col(4).iter().all(|v| v.is_finite()));
+    assert_close("softmax special", &out, &common::softmax(&z, 3, 5), 1e-15);
+}
+
+#[test]
+fn softmax_nan_in_first_row_propagates() {
+    let z = [f64::NAN, 1.0, 2.0];
+    let mut out = [0.0; 3];
+    softmax(&z, 3, 1, &mut out).unwrap();
+    assert!(out.iter().all(|v| v.is_nan()));
+}
+
+#[test]
+fn softmax_rejects_wrong_lengths() {
+    let z = [0.0; 6];
+    let mut out = [0.0; 6];
+    assert!(softmax(&z, 2, 3, &mut out).is_ok());
+    assert!(softmax(&z, 2, 2, &mut out).is_err());
+    assert!(softmax(&z, 2, 3, &mut out[..5]).is_err());
+    assert!(softmax(&z[..5], 2, 3, &mut out).is_err());
+    assert!(softmax(&[], usize::MAX, 2, &mut []).is_err());
+    assert!(softmax(&[], usize::MAX, 0, &mut []).is_ok());
+}
+
+#[test]
+fn sigmoid_matches_formula_and_special_values() {
+    let z = [
+        0.0,
+        1.0,
+        -1.0,
+        40.0,
+        -40.0,
+        800.0,
+        -800.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        -0.0,
+    ];
+    let mut out = nan_vec(z.len());
+    sigmoid(&z, &mut out).unwrap();
+    let want: Vec<f64> = z.iter().map(|&v| common::sigmoid(v)).collect();
+    assert_close("sigmoid", &out, &want, 0.0);
+    assert_eq!(out[0], 0.5);
+    assert_eq!(out[7], 1.0);
+    assert_eq!(out[8], 0.0);
+    assert_eq!(out[6], 0.0);
+    assert!(out[9].is_nan());
+    assert!(sigmoid(&z, &mut out[1..]).is_err());
+    assert!(sigmoid(&[], &mut []).is_ok());
+}

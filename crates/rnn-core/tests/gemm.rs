@@ -1,0 +1,304 @@
+//! `gemm` against a plain triple loop, over every small size, every
+//! transposition and padded strides.
+
+mod common;
+
+use common::{assert_close, Rng};
+use rnn_core::{gemm, MatMut, MatRef};
+
+/// A matrix stored either row- or column-major with `pad` spare elements
+/// per leading dimension.
+struct Stored {
+    data: Vec<f64>,
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl Stored {
+    fn new(rng: &mut Rng, rows: usize, cols: usize, col_major: bool, pad: usize) -> Self {
+        let (rs, cs, len) = if col_major {
+            let ld = rows + pad;
+            (1, ld, ld * cols)
+        } else {
+            let ld = cols + pad;
+            (ld, 1, ld * rows)
+        };
+        Stored {
+            data: rng.vec(len, 1.0),
+            rows,
+            cols,
+            rs,
+            cs,
+        }
+    }
+
+    fn get(&self, i: usize, j: usize) -> f64 {
+        self.data[i * self.rs + j * self.cs]
+    }
+
+    fn view(&self) -> MatRef<'_> {
+        MatRef::new(&self.data, self.rows, self.cols, self.rs, self.cs).unwrap()
+    }
+
+    fn view_mut(&mut self) -> MatMut<'_> {
+        MatMut::new(&mut self.data, self.rows, self.cols, self.rs, self.cs).unwrap()
+    }
+
+    fn dense(&self) -> Vec<f64> {
+        let mut v = Vec::with_capacity(self.rows * self.cols);
+        for i in 0..self.rows {
+            for j in 0..self.cols {
+                v.push(self.get(i, j));
+            }
+        }
+        v
+    }
+}
+
+fn naive(alpha: f64, a: &Stored, b: &Stored, beta: f64, c: &Stored) -> Vec<f64> {
+    let mut out = Vec::new();
+    for i in 0..a.rows {
+        for j in 0..b.cols {
+            let mut s = 0.0;
+            for p in 0..a.cols {
+                s += a.get(i, p) * b.get(p, j);
+            }
+            out.push(if beta == 0.0 {
+                alpha * s
+            } else {
+                alpha * s + beta * c.get(i, j)
+            });
+        }
+    }
+    out
+}
+
+fn check_one(
+    rng: &mut Rng,
+    (m, k, n): (usize, usize, usize),
+    layout: u32,
+    pad: usize,
+    alpha: f64,
+    beta: f64,
+) {
+    let a = Stored::new(rng, m, k, layout & 1 != 0, pad);
+    let b = Stored::new(rng, k, n, layout & 2 != 0, pad);
+    let mut c = Stored::new(rng, m, n, layout & 4 != 0, pad);
+    if beta == 0.0 {
+        // β = 0 must not read C: poison it.
+        c.data.fill(f64::NAN);
+    }
+    let padding_before = c.data.clone();
+    let want = naive(alpha, &a, &b, beta, &c);
+    gemm(alpha, a.view(), b.view(), beta, c.view_mut()).unwrap();
+    let what =
+        format!("gemm m={m} k={k} n={n} layout={layout:03b} pad={pad} alpha={alpha} beta={beta}");
+    assert_close(&what, &c.dense(), &want, 1e-13);
+    // Elements outside the view are untouched.
+    let mut touched = vec![false; c.data.len()];
+    for i in 0..m {
+        for j in 0..n {
+            touched[i * c.rs + j * c.cs] = true;
+        }
+    }
+    for (idx, (&now, &before)) in c.data.iter().zip(&padding_before).enumerate() {
+        if !touched[idx] {
+            assert!(
+                now.to_bits() == before.to_bits(),
+                "{what}: padding [{idx}] changed"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_small_size_and_layout() {
+    let mut rng = Rng::new(1);
+    for m in 0..=9 {
+        for k in 0..=9 {
+            for n in 0..=9 {
+                for layout in 0..8 {
+                    for beta in [0.0, 1.0] {
+                        check_one(&mut rng, (m, k, n), layout, 0, 1.0, beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn padded_strides_and_general_scalars() {
+    let mut rng = Rng::new(2);
+    for m in 0..=6 {
+        for k in 0..=6 {
+            for n in 0..=6 {
+                for layout in 0..8 {
+                    for (alpha, beta) in [(1.0, 0.0), (-0.5, 1.0), (2.0, 0.25), (0.0, 1.0)] {
+                        check_one(&mut rng, (m, k, n), layout, 3, alpha, beta);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn odd_shapes() {
+    let mut rng = Rng::new(3);
+    let shapes = [
+        (17, 257, 3),
+        (63, 1, 10),
+        (0, 64, 4),
+        (1, 1024, 1),
+        (33, 17, 65),
+        (5, 0, 7),
+        (64, 64, 64),
+        (1, 9, 300),
+    ];
+    for shape in shapes {
+        for layout in 0..8 {
+            for beta in [0.0, 1.0] {
+                check_one(&mut rng, shape, layout, 1, 1.0, beta);
+            }
+        }
+    }
+}
+
+#[test]
+fn zero_times_infinity_is_nan() {
+    let a = [0.0, 1.0];
+    let b = [f64::INFINITY, 2.0];
+    let mut c = [0.0];
+    gemm(
+        1.0,
+        MatRef::row_major(&a, 1, 2).unwrap(),
+        MatRef::row_major(&b, 2, 1).unwrap(),
+        0.0,
+        MatMut::row_major(&mut c, 1, 1).unwrap(),
+    )
+    .unwrap();
+    assert!(c[0].is_nan());
+    // Same through the dot-product path (B transposed).
+    let mut c = [0.0];
+    gemm(
+        1.0,
+        MatRef::row_major(&a, 1, 2).unwrap(),
+        MatRef::row_major(&b, 1, 2).unwrap().t(),
+        0.0,
+        MatMut::row_major(&mut c, 1, 1).unwrap(),
+    )
+    .unwrap();
+    assert!(c[0].is_nan());
+    // And with α = 0.
+    let a = [f64::INFINITY];
+    let b = [1.0];
+    let mut c = [5.0];
+    gemm(
+        0.0,
+        MatRef::row_major(&a, 1, 1).unwrap(),
+        MatRef::row_major(&b, 1, 1).unwrap(),
+        1.0,
+        MatMut::row_major(&mut c, 1, 1).unwrap(),
+    )
+    .unwrap();
+    assert!(c[0].is_nan());
+}
+
+#[test]
+fn k_zero_gives_beta_c() {
+    let mut c = [f64::NAN, f64::NAN];
+    gemm(
+        1.0,
+        MatRef::row_major(&[], 2, 0).unwrap(),
+        MatRef::row_major(&[], 0, 1).unwrap(),
+        0.0,
+        MatMut::row_major(&mut c, 2, 1).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(c, [0.0, 0.0]);
+    let mut c = [3.0, -1.0];
+    gemm(
+        1.0,
+        MatRef::row_major(&[], 2, 0).unwrap(),
+        MatRef::row_major(&[], 0, 1).unwrap(),
+        2.0,
+        MatMut::row_major(&mut c, 2, 1).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(c, [6.0, -2.0]);
+}
+
+#[test]
+fn zero_strides_broadcast() {
+    // A is a 3 × 2 matrix whose rows all alias one stored row.
+    let a = [1.0, 2.0];
+    let b = [1.0, 10.0, 100.0, 1000.0];
+    let mut c = [0.0; 6];
+    gemm(
+        1.0,
+        MatRef::new(&a, 3, 2, 0, 1).unwrap(),
+        MatRef::row_major(&b, 2, 2).unwrap(),
+        0.0,
+        MatMut::row_major(&mut c, 3, 2).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(c, [201.0, 2010.0, 201.0, 2010.0, 201.0, 2010.0]);
+}
+
+#[test]
+fn views_out_of_bounds_are_rejected() {
+    let data = [0.0; 6];
+    assert!(MatRef::new(&data, 2, 3, 3, 1).is_ok());
+    assert!(MatRef::new(&data, 2, 4, 3, 1).is_err());
+    assert!(MatRef::new(&data, 3, 2, 1, 3).is_ok());
+    assert!(MatRef::new(&data, 3, 2, 1, 4).is_err());
+    assert!(MatRef::new(&data, 0, 1000, 1000, 1000).is_ok());
+    assert!(MatRef::new(&data, 2, 2, usize::MAX, 1).is_err());
+    assert!(MatRef::new(&data, usize::MAX, 2, usize::MAX / 2, 1).is_err());
+    assert!(MatRef::new(&[], 1, 1, 0, 0).is_err());
+    let mut out = [0.0; 4];
+    assert!(MatMut::new(&mut out, 2, 2, 2, 1).is_ok());
+    assert!(MatMut::new(&mut out, 2, 3, 2, 1).is_err());
+}
+
+#[test]
+fn mismatched_shapes_are_rejected() {
+    let a = [0.0; 6];
+    let b = [0.0; 6];
+    let mut c = [0.0; 9];
+    let ok = gemm(
+        1.0,
+        MatRef::row_major(&a, 2, 3).unwrap(),
+        MatRef::row_major(&b, 3, 2).unwrap(),
+        0.0,
+        MatMut::row_major(&mut c, 2, 2).unwrap(),
+    );
+    assert!(ok.is_ok());
+    let bad_k = gemm(
+        1.0,
+        MatRef::row_major(&a, 3, 2).unwrap(),
+        MatRef::row_major(&b, 3, 2).unwrap(),
+        0.0,
+        MatMut::row_major(&mut c, 3, 2).unwrap(),
+    );
+    assert!(bad_k.is_err());
+    let bad_m = gemm(
+        1.0,
+        MatRef::row_major(&a, 2, 3).unwrap(),
+        MatRef::row_major(&b, 3, 2).unwrap(),
+        0.0,
+        MatMut::row_major(&mut c, 3, 2).unwrap(),
+    );
+    assert!(bad_m.is_err());
+    let bad_n = gemm(
+        1.0,
+        MatRef::row_major(&a, 2, 3).unwrap(),
+        MatRef::row_major(&b, 3, 2).unwrap(),
+        0.0,
+        MatMut::row_major(&mut c, 2, 3).unwrap(),
+    );
+    assert!(bad_n.is_err());
+}

@@ -1,0 +1,568 @@
+//! The exported functions. Each one lists its buffers, checks them, turns
+//! them into slices and calls the matching `rnn-core` kernel; no math here.
+
+#![allow(clippy::too_many_arguments)]
+
+use std::alloc::{alloc, dealloc, Layout};
+
+use rnn_core::{DimError, Dims};
+
+use crate::buffers::{self, slice, slice_mut, Buf, Status};
+
+/// Size of linear memory in bytes.
+#[cfg(target_arch = "wasm32")]
+fn memory_bytes() -> u64 {
+    core::arch::wasm32::memory_size::<0>() as u64 * 65536
+}
+
+/// Outside wasm32 there is no linear memory to address: report it as empty
+/// so that every non-empty buffer is rejected.
+#[cfg(not(target_arch = "wasm32"))]
+fn memory_bytes() -> u64 {
+    0
+}
+
+fn status(result: Result<(), DimError>) -> i32 {
+    match result {
+        Ok(()) => Status::Ok as i32,
+        Err(_) => Status::Dims as i32,
+    }
+}
+
+fn workspace(len: Option<usize>) -> isize {
+    len.and_then(|n| isize::try_from(n).ok()).unwrap_or(-1)
+}
+
+/// Alignment of every block from [`rnn_alloc`]: enough for `f64` and for
+/// 128-bit SIMD loads.
+const ALLOC_ALIGN: usize = 16;
+
+fn alloc_layout(bytes: usize) -> Option<Layout> {
+    // Zero-byte requests get a real one-byte block, so every pointer handed
+    // out is distinct and can be freed the same way.
+    Layout::from_size_align(bytes.max(1), ALLOC_ALIGN).ok()
+}
+
+/// Allocates `bytes` bytes aligned to 16; returns null on failure.
+/// Free with [`rnn_free`] and the same size.
+#[no_mangle]
+pub extern "C" fn rnn_alloc(bytes: usize) -> *mut u8 {
+    match alloc_layout(bytes) {
+        // SAFETY: the layout has a non-zero size.
+        Some(layout) => unsafe { alloc(layout) },
+        None => core::ptr::null_mut(),
+    }
+}
+
+/// Frees a block from [`rnn_alloc`]. Null is ignored.
+///
+/// # Safety
+///
+/// `ptr` must be null or come from `rnn_alloc(bytes)` with the same `bytes`,
+/// and not have been freed already.
+#[no_mangle]
+pub unsafe extern "C" fn rnn_free(ptr: *mut u8, bytes: usize) {
+    if ptr.is_null() {
+        return;
+    }
+    if let Some(layout) = alloc_layout(bytes) {
+        // SAFETY: by the caller's contract `ptr` was allocated by `rnn_alloc`
+        // with this same size, hence with this same layout.
+        unsafe { dealloc(ptr, layout) }
+    }
+}
+
+/// Executes `unreachable`, trapping the instance. Lets a host test that it
+/// recovers from a trap.
+#[no_mangle]
+pub extern "C" fn rnn_debug_trap() {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
+    std::process::abort();
+}
+
+/// Softmax over axis 0 of the `rows × cols` matrix `z`, into `out`.
+#[no_mangle]
+pub extern "C" fn rnn_softmax(
+    rows: usize,
+    cols: usize,
+    z: *const f64,
+    z_len: usize,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    let bufs = [Buf::input(z, z_len), Buf::output(out, out_len)];
+    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+        return s as i32;
+    }
+    let [z, out] = bufs;
+    // SAFETY: both buffers passed `check` against the current memory size
+    // just above, and the output overlaps no other buffer.
+    let (z, out) = unsafe { (slice(z), slice_mut(out)) };
+    status(rnn_core::softmax(z, rows, cols, out))
+}
+
+/// Element-wise `1 / (1 + exp(-z))` of `n` values.
+#[no_mangle]
+pub extern "C" fn rnn_sigmoid(
+    n: usize,
+    z: *const f64,
+    z_len: usize,
+    out: *mut f64,
+    out_len: usize,
+) -> i32 {
+    let bufs = [Buf::input(z, z_len), Buf::output(out, out_len)];
+    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+        return s as i32;
+    }
+    if z_len != n || out_len != n {
+        return Status::Dims as i32;
+    }
+    let [z, out] = bufs;
+    // SAFETY: both buffers passed `check` against the current memory size
+    // just above, and the output overlaps no other buffer.
+    let (z, out) = unsafe { (slice(z), slice_mut(out)) };
+    status(rnn_core::sigmoid(z, out))
+}
+
+/// Workspace elements `rnn_forward` needs, or -1 on overflow.
+#[no_mangle]
+pub extern "C" fn rnn_forward_workspace(
+    n_x: usize,
+    n_a: usize,
+    n_y: usize,
+    m: usize,
+    t: usize,
+) -> isize {
+    workspace(rnn_core::rnn_forward_workspace_len(&Dims {
+        n_x,
+        n_a,
+        n_y,
+        m,
+        t,
+    }))
+}
+
+/// RNN forward pass; see `rnn_core::rnn_forward`.
+#[no_mangle]
+pub extern "C" fn rnn_forward(
+    n_x: usize,
+    n_a: usize,
+    n_y: usize,
+    m: usize,
+    t: usize,
+    x: *const f64,
+    x_len: usize,
+    a0: *const f64,
+    a0_len: usize,
+    wax: *const f64,
+    wax_len: usize,
+    waa: *const f64,
+    waa_len: usize,
+    ba: *const f64,
+    ba_len: usize,
+    wya: *const f64,
+    wya_len: usize,
+    by: *const f64,
+    by_len: usize,
+    a: *mut f64,
+    a_len: usize,
+    y: *mut f64,
+    y_len: usize,
+    ws: *mut f64,
+    ws_len: usize,
+) -> i32 {
+    let bufs = [
+        Buf::input(x, x_len),
+        Buf::input(a0, a0_len),
+        Buf::input(wax, wax_len),
+        Buf::input(waa, waa_len),
+        Buf::input(ba, ba_len),
+        Buf::input(wya, wya_len),
+        Buf::input(by, by_len),
+        Buf::output(a, a_len),
+        Buf::output(y, y_len),
+        Buf::output(ws, ws_len),
+    ];
+    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+        return s as i32;
+    }
+    let [x, a0, wax, waa, ba, wya, by, a, y, ws] = bufs;
+    let d = Dims {
+        n_x,
+        n_a,
+        n_y,
+        m,
+        t,
+    };
+    // SAFETY: every buffer passed `check` against the current memory size
+    // just above, and no output overlaps any other buffer.
+    let result = unsafe {
+        rnn_core::rnn_forward(
+            &d,
+            slice(x),
+            slice(a0),
+            slice(wax),
+            slice(waa),
+            slice(ba),
+            slice(wya),
+            slice(by),
+            slice_mut(a),
+            slice_mut(y),
+            slice_mut(ws),
+        )
+    };
+    status(result)
+}
+
+/// Workspace elements `rnn_backward` needs, or -1 on overflow.
+#[no_mangle]
+pub extern "C" fn rnn_backward_workspace(n_x: usize, n_a: usize, m: usize, t: usize) -> isize {
+    workspace(rnn_core::rnn_backward_workspace_len(&Dims {
+        n_x,
+        n_a,
+        n_y: 0,
+        m,
+        t,
+    }))
+}
+
+/// RNN backward pass; see `rnn_core::rnn_backward`.
+#[no_mangle]
+pub extern "C" fn rnn_backward(
+    n_x: usize,
+    n_a: usize,
+    m: usize,
+    t: usize,
+    da: *const f64,
+    da_len: usize,
+    a_next: *const f64,
+    a_next_len: usize,
+    a_prev: *const f64,
+    a_prev_len: usize,
+    x: *const f64,
+    x_len: usize,
+    wax: *const f64,
+    wax_len: usize,
+    waa: *const f64,
+    waa_len: usize,
+    dx: *mut f64,
+    dx_len: usize,
+    da0: *mut f64,
+    da0_len: usize,
+    dwax: *mut f64,
+    dwax_len: usize,
+    dwaa: *mut f64,
+    dwaa_len: usize,
+    dba: *mut f64,
+    dba_len: usize,
+    ws: *mut f64,
+    ws_len: usize,
+) -> i32 {
+    let bufs = [
+        Buf::input(da, da_len),
+        Buf::input(a_next, a_next_len),
+        Buf::input(a_prev, a_prev_len),
+        Buf::input(x, x_len),
+        Buf::input(wax, wax_len),
+        Buf::input(waa, waa_len),
+        Buf::output(dx, dx_len),
+        Buf::output(da0, da0_len),
+        Buf::output(dwax, dwax_len),
+        Buf::output(dwaa, dwaa_len),
+        Buf::output(dba, dba_len),
+        Buf::output(ws, ws_len),
+    ];
+    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+        return s as i32;
+    }
+    let [da, a_next, a_prev, x, wax, waa, dx, da0, dwax, dwaa, dba, ws] = bufs;
+    let d = Dims {
+        n_x,
+        n_a,
+        n_y: 0,
+        m,
+        t,
+    };
+    // SAFETY: every buffer passed `check` against the current memory size
+    // just above, and no output overlaps any other buffer.
+    let result = unsafe {
+        rnn_core::rnn_backward(
+            &d,
+            slice(da),
+            slice(a_next),
+            slice(a_prev),
+            slice(x),
+            slice(wax),
+            slice(waa),
+            slice_mut(dx),
+            slice_mut(da0),
+            slice_mut(dwax),
+            slice_mut(dwaa),
+            slice_mut(dba),
+            slice_mut(ws),
+        )
+    };
+    status(result)
+}
+
+/// Workspace elements `lstm_forward` needs, or -1 on overflow.
+#[no_mangle]
+pub extern "C" fn lstm_forward_workspace(
+    n_x: usize,
+    n_a: usize,
+    n_y: usize,
+    m: usize,
+    t: usize,
+) -> isize {
+    workspace(rnn_core::lstm_forward_workspace_len(&Dims {
+        n_x,
+        n_a,
+        n_y,
+        m,
+        t,
+    }))
+}
+
+/// LSTM forward pass; see `rnn_core::lstm_forward`.
+#[no_mangle]
+pub extern "C" fn lstm_forward(
+    n_x: usize,
+    n_a: usize,
+    n_y: usize,
+    m: usize,
+    t: usize,
+    x: *const f64,
+    x_len: usize,
+    a0: *const f64,
+    a0_len: usize,
+    c0: *const f64,
+    c0_len: usize,
+    w: *const f64,
+    w_len: usize,
+    b: *const f64,
+    b_len: usize,
+    wy: *const f64,
+    wy_len: usize,
+    by: *const f64,
+    by_len: usize,
+    a: *mut f64,
+    a_len: usize,
+    c: *mut f64,
+    c_len: usize,
+    y: *mut f64,
+    y_len: usize,
+    gates: *mut f64,
+    gates_len: usize,
+    ws: *mut f64,
+    ws_len: usize,
+) -> i32 {
+    let bufs = [
+        Buf::input(x, x_len),
+        Buf::input(a0, a0_len),
+        Buf::input(c0, c0_len),
+        Buf::input(w, w_len),
+        Buf::input(b, b_len),
+        Buf::input(wy, wy_len),
+        Buf::input(by, by_len),
+        Buf::output(a, a_len),
+        Buf::output(c, c_len),
+        Buf::output(y, y_len),
+        Buf::output(gates, gates_len),
+        Buf::output(ws, ws_len),
+    ];
+    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+        return s as i32;
+    }
+    let [x, a0, c0, w, b, wy, by, a, c, y, gates, ws] = bufs;
+    let d = Dims {
+        n_x,
+        n_a,
+        n_y,
+        m,
+        t,
+    };
+    // SAFETY: every buffer passed `check` against the current memory size
+    // just above, and no output overlaps any other buffer.
+    let result = unsafe {
+        rnn_core::lstm_forward(
+            &d,
+            slice(x),
+            slice(a0),
+            slice(c0),
+            slice(w),
+            slice(b),
+            slice(wy),
+            slice(by),
+            slice_mut(a),
+            slice_mut(c),
+            slice_mut(y),
+            slice_mut(gates),
+            slice_mut(ws),
+        )
+    };
+    status(result)
+}
+
+/// Workspace elements `lstm_backward` needs, or -1 on overflow.
+#[no_mangle]
+pub extern "C" fn lstm_backward_workspace(n_x: usize, n_a: usize, m: usize, t: usize) -> isize {
+    workspace(rnn_core::lstm_backward_workspace_len(&Dims {
+        n_x,
+        n_a,
+        n_y: 0,
+        m,
+        t,
+    }))
+}
+
+/// LSTM backward pass; see `rnn_core::lstm_backward`.
+#[no_mangle]
+pub extern "C" fn lstm_backward(
+    n_x: usize,
+    n_a: usize,
+    m: usize,
+    t: usize,
+    da: *const f64,
+    da_len: usize,
+    dc_last: *const f64,
+    dc_last_len: usize,
+    c_next: *const f64,
+    c_next_len: usize,
+    c_prev: *const f64,
+    c_prev_len: usize,
+    a_prev: *const f64,
+    a_prev_len: usize,
+    gates: *const f64,
+    gates_len: usize,
+    x: *const f64,
+    x_len: usize,
+    w: *const f64,
+    w_len: usize,
+    dx: *mut f64,
+    dx_len: usize,
+    da0: *mut f64,
+    da0_len: usize,
+    dc0: *mut f64,
+    dc0_len: usize,
+    dw: *mut f64,
+    dw_len: usize,
+    db: *mut f64,
+    db_len: usize,
+    ws: *mut f64,
+    ws_len: usize,
+) -> i32 {
+    let bufs = [
+        Buf::input(da, da_len),
+        Buf::input(dc_last, dc_last_len),
+        Buf::input(c_next, c_next_len),
+        Buf::input(c_prev, c_prev_len),
+        Buf::input(a_prev, a_prev_len),
+        Buf::input(gates, gates_len),
+        Buf::input(x, x_len),
+        Buf::input(w, w_len),
+        Buf::output(dx, dx_len),
+        Buf::output(da0, da0_len),
+        Buf::output(dc0, dc0_len),
+        Buf::output(dw, dw_len),
+        Buf::output(db, db_len),
+        Buf::output(ws, ws_len),
+    ];
+    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+        return s as i32;
+    }
+    let [da, dc_last, c_next, c_prev, a_prev, gates, x, w, dx, da0, dc0, dw, db, ws] = bufs;
+    let d = Dims {
+        n_x,
+        n_a,
+        n_y: 0,
+        m,
+        t,
+    };
+    // SAFETY: every buffer passed `check` against the current memory size
+    // just above, and no output overlaps any other buffer.
+    let result = unsafe {
+        rnn_core::lstm_backward(
+            &d,
+            slice(da),
+            slice(dc_last),
+            slice(c_next),
+            slice(c_prev),
+            slice(a_prev),
+            slice(gates),
+            slice(x),
+            slice(w),
+            slice_mut(dx),
+            slice_mut(da0),
+            slice_mut(dc0),
+            slice_mut(dw),
+            slice_mut(db),
+            slice_mut(ws),
+        )
+    };
+    status(result)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Natively, linear memory counts as empty: calls with empty buffers run
+    //! the whole path, and any non-empty buffer is rejected with status 2.
+
+    use super::*;
+    use core::ptr::{null, null_mut};
+
+    #[test]
+    fn empty_problems_succeed_and_wrong_dims_are_rejected() {
+        let (i, o) = (null::<f64>(), null_mut::<f64>());
+        assert_eq!(rnn_softmax(0, 5, i, 0, o, 0), 0);
+        assert_eq!(rnn_softmax(1, 5, i, 0, o, 0), 1);
+        assert_eq!(rnn_sigmoid(0, i, 0, o, 0), 0);
+        assert_eq!(rnn_sigmoid(1, i, 0, o, 0), 1);
+        let f = |t| {
+            rnn_forward(
+                3, 0, 0, 2, t, i, 0, i, 0, i, 0, i, 0, i, 0, i, 0, i, 0, o, 0, o, 0, o, 0,
+            )
+        };
+        assert_eq!(f(0), 0);
+        assert_eq!(f(1), 1);
+        let l = |n_a| {
+            lstm_backward(
+                0, n_a, 0, 7, i, 0, i, 0, i, 0, i, 0, i, 0, i, 0, i, 0, i, 0, o, 0, o, 0, o, 0, o,
+                0, o, 0, o, 0,
+            )
+        };
+        assert_eq!(l(0), 0);
+        assert_eq!(l(1), 1);
+    }
+
+    #[test]
+    fn non_empty_buffers_are_out_of_range_natively() {
+        let z = [1.0f64];
+        let mut out = [0.0f64];
+        assert_eq!(rnn_sigmoid(1, z.as_ptr(), 1, out.as_mut_ptr(), 1), 2);
+    }
+
+    #[test]
+    fn workspace_sizes_report_overflow() {
+        assert_eq!(lstm_backward_workspace(1, 2, 3, 4), 96);
+        assert_eq!(rnn_backward_workspace(1, 2, 3, 4), 24);
+        assert_eq!(rnn_forward_workspace(1, 2, 3, 4, 5), 0);
+        assert_eq!(lstm_forward_workspace(1, usize::MAX, 1, 1, 1), -1);
+        assert_eq!(rnn_backward_workspace(1, usize::MAX, 2, 1), -1);
+    }
+
+    #[test]
+    fn alloc_and_free_round_trip() {
+        for bytes in [0usize, 1, 8, 100, 4096] {
+            let p = rnn_alloc(bytes);
+            assert!(!p.is_null());
+            assert_eq!(p as usize % 16, 0);
+            // SAFETY: `p` came from `rnn_alloc(bytes)` and is freed once.
+            unsafe { rnn_free(p, bytes) };
+        }
+        assert!(rnn_alloc(usize::MAX).is_null());
+        // SAFETY: null is always accepted.
+        unsafe { rnn_free(null_mut(), 8) };
+    }
+}

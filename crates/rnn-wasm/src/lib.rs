@@ -1,0 +1,32 @@
+//! WebAssembly boundary for `rnn-core`: raw `extern "C"` exports over linear
+//! memory, driven by a hand-written JavaScript loader.
+//!
+//! # Calling convention
+//!
+//! - Pointers are byte addresses in linear memory; every length is a count of
+//!   `f64` elements; dimensions are `usize` (`u32` on wasm32).
+//! - Kernel exports return an `i32` status: 0 success, 1 dimensions or
+//!   lengths rejected by the core, 2 a non-empty buffer is outside linear
+//!   memory, null, not 8-byte aligned, or its byte range overflows, 3 an output
+//!   buffer overlaps another buffer. Inputs may overlap each other. Empty
+//!   buffers may carry any pointer.
+//! - All checks happen before any slice is made; on a non-zero status no
+//!   output has been written.
+//! - Kernels never allocate, so linear memory does not grow during a call.
+//! - `*_workspace` exports return the workspace length in elements, or -1 if
+//!   the sizes overflow.
+//!
+//! Arrays follow `rnn-core`'s layout: flat C order, time-major sequences
+//! `[T][n][m]`, fused LSTM weight `(4·n_a) × (n_a + n_x)` with gate order
+//! `f, i, c̃, o`.
+//!
+//! The module imports nothing and exports its `memory`. On targets other
+//! than wasm32 the crate still builds (for tests and lints), but linear
+//! memory counts as empty there, so every non-empty buffer is rejected.
+
+#![deny(missing_docs)]
+
+mod buffers;
+mod exports;
+
+pub use exports::*;
