@@ -170,7 +170,7 @@ function rnnParameters(parameters: unknown, n_x: number, m: number) {
 export function rnn_cell_backward(da_next: ArrayInput, cache: RnnCache): RnnCellGradients {
   const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
   const [n_a, m] = DA.shape;
-  const steps = stepCaches([cache], () => 'cache', RNN_CACHE_FIELDS);
+  const steps = stepCaches([cache], () => 'cache', RNN_CACHE_FIELDS, `to match da_next of shape ${formatShape(DA.shape)}`);
   const { n_x, dx, ...g } = rnnBackwardSteps(DA.data, n_a, m, steps);
   return { dxt: ndarray(dx, [n_x, m]), da_prev: g.da0, dWax: g.dWax, dWaa: g.dWaa, dba: g.dba };
 }
@@ -180,8 +180,8 @@ export function rnn_backward(da: ArrayInput, caches: RnnCaches): RnnGradients {
   const DA = arrayOfRank(da, 'da', ['n_a', 'm', 'T_x']);
   const [n_a, m, T] = DA.shape;
   const { list, x } = sequenceCaches(caches, T, 'rnn_forward', DA.shape);
-  if (T === 0) return emptyGradients(x, n_a, m, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
-  const steps = stepCaches(list, (t) => `caches[0][${t}]`, RNN_CACHE_FIELDS);
+  if (T === 0) return emptyGradients(x, DA, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
+  const steps = stepCaches(list, (t) => `caches[0][${t}]`, RNN_CACHE_FIELDS, `to match da of shape ${formatShape(DA.shape)}`);
   const { n_x, dx, ...g } = rnnBackwardSteps(toTimeMajor(DA.data, n_a, m, T), n_a, m, steps);
   return { dx: ndarray(fromTimeMajor(dx, n_x, m, T), [n_x, m, T]), ...g };
 }
@@ -290,7 +290,7 @@ export function lstm_cell_backward(da_next: ArrayInput, dc_next: ArrayInput, cac
   const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
   const [n_a, m] = DA.shape;
   const DC = arrayOfShape(dc_next, 'dc_next', { n_a, m }, ['n_a', 'm']);
-  const steps = stepCaches([cache], () => 'cache', LSTM_CACHE_FIELDS);
+  const steps = stepCaches([cache], () => 'cache', LSTM_CACHE_FIELDS, `to match da_next of shape ${formatShape(DA.shape)}`);
   const { n_x, dx, da0, dc0, gates } = lstmBackwardSteps(DA.data, DC.data, n_a, m, steps);
   return { dxt: ndarray(dx, [n_x, m]), da_prev: da0, dc_prev: dc0, ...gates };
 }
@@ -302,9 +302,9 @@ export function lstm_backward(da: ArrayInput, caches: LstmCaches): LstmGradients
   const { list, x } = sequenceCaches(caches, T, 'lstm_forward', DA.shape);
   if (T === 0) {
     const pairs = GATES.flatMap((g) => [[`dW${g}`, 'n_a+n_x'], [`db${g}`, '1']] as [string, string][]);
-    return emptyGradients(x, n_a, m, ...pairs) as unknown as LstmGradients;
+    return emptyGradients(x, DA, ...pairs) as unknown as LstmGradients;
   }
-  const steps = stepCaches(list, (t) => `caches[0][${t}]`, LSTM_CACHE_FIELDS);
+  const steps = stepCaches(list, (t) => `caches[0][${t}]`, LSTM_CACHE_FIELDS, `to match da of shape ${formatShape(DA.shape)}`);
   const { n_x, dx, da0, gates } = lstmBackwardSteps(toTimeMajor(DA.data, n_a, m, T), new Float64Array(n_a * m), n_a, m, steps);
   return { dx: ndarray(fromTimeMajor(dx, n_x, m, T), [n_x, m, T]), da0, ...gates };
 }
@@ -353,7 +353,12 @@ interface StepCaches {
   gather(field: number, dims: DimValues, dimNames: string[], into?: Float64Array, slots?: number, slot?: number): Float64Array;
 }
 
-function stepCaches(list: unknown[], tupleName: (t: number) => string, fields: readonly string[]): StepCaches {
+function stepCaches(
+  list: unknown[],
+  tupleName: (t: number) => string,
+  fields: readonly string[],
+  context: string,
+): StepCaches {
   const tuples = list.map((tuple, t) => cacheTuple(tuple, tupleName(t), fields));
   const name = (t: number, field: number) => `${tupleName(t)}[${field}] (${fields[field]})`;
   return {
@@ -362,7 +367,7 @@ function stepCaches(list: unknown[], tupleName: (t: number) => string, fields: r
     gather(field, dims, dimNames, into, slots = 1, slot = 0) {
       let out = into;
       for (let t = 0; t < tuples.length; t++) {
-        const step = arrayOfShape(tuples[t][field], name(t, field), dims, dimNames);
+        const step = arrayOfShape(tuples[t][field], name(t, field), dims, dimNames, context);
         out ??= new Float64Array(tuples.length * step.data.length);
         out.set(step.data, (t * slots + slot) * step.data.length);
       }
@@ -390,9 +395,10 @@ function sequenceCaches(caches: unknown, T: number, forward: string, daShape: nu
  * T_x = 0: no step ran, so every gradient is exactly zero (NumPy's notebook code raises an
  * IndexError here instead). n_x comes from `x`, the second entry of the caches pair.
  */
-function emptyGradients(x: unknown, n_a: number, m: number, ...weights: [string, string][]) {
-  const X = arrayOfRank(x, 'caches[1] (x)', ['n_x', 'm', 'T_x']);
-  const n_x = X.shape[0];
+function emptyGradients(x: unknown, DA: NDArray, ...weights: [string, string][]) {
+  const [n_a, m] = DA.shape;
+  const n_x = arrayOfRank(x, 'caches[1] (x)', ['n_x', 'm', 'T_x']).shape[0];
+  arrayOfShape(x, 'caches[1] (x)', { n_x, m, T_x: 0 }, ['n_x', 'm', 'T_x'], `to match da of shape ${formatShape(DA.shape)}`);
   const cols: Record<string, number> = { n_x, n_a, 'n_a+n_x': n_a + n_x, '1': 1 };
   return {
     dx: zeros([n_x, m, 0]),

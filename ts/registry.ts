@@ -40,14 +40,20 @@ function checkName(name: unknown, source: string): BackendName {
 }
 
 function initialBackend(): Backend {
+  // A bad setting must not make the package unimportable: warn and use the default.
   const requested = process.env.RNN_WASM_BACKEND;
   if (requested !== undefined && requested !== '') {
-    const name = checkName(requested, 'RNN_WASM_BACKEND');
-    const backend = tryLoad(name);
-    if (backend) return backend;
-    process.emitWarning(
-      `RNN_WASM_BACKEND=${name} is unavailable (${loadErrors.get(name)}); using the default backend`,
-    );
+    if (!(NAMES as readonly string[]).includes(requested)) {
+      process.emitWarning(
+        `RNN_WASM_BACKEND=${JSON.stringify(requested)} is not one of ${NAMES.join(', ')}; using the default backend`,
+      );
+    } else {
+      const backend = tryLoad(requested as BackendName);
+      if (backend) return backend;
+      process.emitWarning(
+        `RNN_WASM_BACKEND=${requested} is unavailable (${loadErrors.get(requested as BackendName)}); using the default backend`,
+      );
+    }
   }
   for (const name of NAMES) {
     const backend = tryLoad(name);

@@ -5,15 +5,16 @@
 import { rangeError, typeError } from './errors.js';
 import { describe, formatShape, toNDArray, type NDArray } from './ndarray.js';
 
-/** Named dimension values, e.g. `{ n_a: 5, m: 10 }`; `'n_a+n_x'` and digits are derived. */
+/**
+ * Named dimension values, e.g. `{ n_a: 5, m: 10 }`. Shapes name their dimensions with these
+ * keys, with `'1'` for a literal 1 and `'n_a+n_x'` for the LSTM's concatenated input.
+ */
 export type DimValues = Record<string, number>;
 
 function resolve(dims: DimValues, name: string): number {
-  if (name in dims) return dims[name];
-  if (/^\d+$/.test(name)) return Number(name);
-  const parts = name.split('+');
-  if (parts.length > 1) return parts.reduce((sum, part) => sum + resolve(dims, part), 0);
-  throw new Error(`unknown dimension ${name}`);
+  if (name === '1') return 1;
+  if (name === 'n_a+n_x') return dims.n_a + dims.n_x;
+  return dims[name];
 }
 
 /** Converts `value` and checks that it has `dimNames.length` dimensions; returns it. */
@@ -28,14 +29,24 @@ export function arrayOfRank(value: unknown, name: string, dimNames: string[]): N
   return array;
 }
 
-/** Converts `value` and checks its shape against named dimensions. */
-export function arrayOfShape(value: unknown, name: string, dims: DimValues, dimNames: string[]): NDArray {
+/**
+ * Converts `value` and checks its shape against named dimensions; `context` (e.g. "to match
+ * da of shape (5, 10, 4)") says where the expected dimensions came from.
+ */
+export function arrayOfShape(
+  value: unknown,
+  name: string,
+  dims: DimValues,
+  dimNames: string[],
+  context = '',
+): NDArray {
   const array = toNDArray(value, name);
   const expected = dimNames.map((d) => resolve(dims, d));
   if (array.shape.length !== expected.length || expected.some((n, k) => array.shape[k] !== n)) {
     throw rangeError(
       'ERR_RNN_SHAPE',
-      `${name} must have shape ${formatShape(expected)} (${dimNames.join(', ')}); got ${formatShape(array.shape)}`,
+      `${name} must have shape ${formatShape(expected)} (${dimNames.join(', ')})${context && ` ${context}`}; ` +
+        `got ${formatShape(array.shape)}`,
     );
   }
   return array;
@@ -62,19 +73,27 @@ export function readParams<K extends string>(
 ): Record<K, NDArray> {
   const out = {} as Record<K, NDArray>;
   for (const key of keys) {
-    out[key] = arrayOfShape(param(params, owner, key, spec), paramName(owner, key), dims, spec[key]);
+    out[key] = arrayOfShape(param(params, owner, key, spec, dims), paramName(owner, key), dims, spec[key]);
   }
   return out;
 }
 
-/** The raw value of one key, or a TypeError naming the key and its expected shape. */
-export function param(params: Record<string, unknown>, owner: string, key: string, spec: ParamSpec): unknown {
+/**
+ * The raw value of one key, or a TypeError naming the key and its expected shape (in numbers
+ * when `dims` are known, else in named dimensions).
+ */
+export function param(
+  params: Record<string, unknown>,
+  owner: string,
+  key: string,
+  spec: ParamSpec,
+  dims?: DimValues,
+): unknown {
   const value = params[key];
   if (value === undefined) {
-    throw typeError(
-      'ERR_RNN_MISSING_KEY',
-      `${owner} is missing key "${key}" (expected an array of shape (${spec[key].join(', ')}))`,
-    );
+    const names = `(${spec[key].join(', ')})`;
+    const shape = dims ? `${formatShape(spec[key].map((d) => resolve(dims, d)))} ${names}` : names;
+    throw typeError('ERR_RNN_MISSING_KEY', `${owner} is missing key "${key}" (expected an array of shape ${shape})`);
   }
   return value;
 }

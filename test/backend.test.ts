@@ -1,0 +1,307 @@
+/**
+ * Backend control: the default at load, RNN_WASM_BACKEND, setBackend / getBackend /
+ * backendErrors, the package entry points from plain Node, and wasm trap recovery.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import {
+  backendErrors,
+  getBackend,
+  lstm_backward,
+  lstm_cell_backward,
+  lstm_cell_forward,
+  lstm_forward,
+  rnn_backward,
+  rnn_cell_backward,
+  rnn_cell_forward,
+  rnn_forward,
+  setBackend,
+  sigmoid,
+  softmax,
+  type BackendName,
+  type NDArray,
+} from '../ts/index.js';
+import { activeBackend } from '../ts/registry.js';
+import { loadWasmBackend, type WasmBackend } from '../ts/backends/wasm.js';
+import { lstmParams, makeRng, randn, relErr, rnnParams, sameValues, type Dims } from './helpers.js';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+
+const D: Dims = { n_x: 3, n_a: 5, n_y: 2, m: 4, T_x: 6 };
+const rng = makeRng(21);
+const x = randn(rng, [D.n_x, D.m, D.T_x]);
+const a0 = randn(rng, [D.n_a, D.m]);
+const da = randn(rng, [D.n_a, D.m, D.T_x]);
+const rp = rnnParams(rng, D);
+const lp = lstmParams(rng, D);
+
+/** Every output of an LSTM and an RNN forward + backward, by name. */
+function compute(): Record<string, NDArray> {
+  const [a, y, c, caches] = lstm_forward(x, a0, lp);
+  const [ra, ry, rcaches] = rnn_forward(x, a0, rp);
+  return { a, y, c, ...lstm_backward(da, caches), ra, ry, ...prefixed(rnn_backward(da, rcaches)) };
+}
+function prefixed(o: object): Record<string, NDArray> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`rnn.${k}`, v as NDArray]));
+}
+function expectIdentical(got: Record<string, NDArray>, exp: Record<string, NDArray>): void {
+  expect(Object.keys(got)).toEqual(Object.keys(exp));
+  for (const key of Object.keys(exp)) {
+    expect(got[key].shape, key).toEqual(exp[key].shape);
+    expect(sameValues(got[key].data, exp[key].data), `${key} differs`).toBe(true);
+  }
+}
+function thrownBy(run: () => unknown): Error & { code?: string; cause?: unknown } {
+  try {
+    run();
+  } catch (error) {
+    return error as Error & { code?: string };
+  }
+  throw new Error('expected the call to throw');
+}
+
+/** Runs an ES module snippet in a fresh `node` from the repository root. */
+function runNode(code: string, backendEnv: string | undefined) {
+  const env = { ...process.env };
+  delete env.RNN_WASM_BACKEND;
+  if (backendEnv !== undefined) env.RNN_WASM_BACKEND = backendEnv;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, stdout: r.stdout.trim(), stderr: r.stderr };
+}
+
+// Runs first in this file, before anything switches the backend.
+test('the backend chosen at load is wasm (or RNN_WASM_BACKEND when it names a loadable one)', () => {
+  const requested = process.env.RNN_WASM_BACKEND;
+  const expected: BackendName = requested === 'js' || requested === 'wasm' ? requested : 'wasm';
+  expect(getBackend()).toBe(expected);
+});
+
+describe('setBackend / getBackend / backendErrors', () => {
+  test('switches between js and wasm, and both compute the same values', () => {
+    setBackend('js');
+    expect(getBackend()).toBe('js');
+    const js = compute();
+    setBackend('wasm');
+    expect(getBackend()).toBe('wasm');
+    const wasm = compute();
+    for (const key of Object.keys(js)) {
+      expect(wasm[key].shape, key).toEqual(js[key].shape);
+      expect(relErr(wasm[key].data, js[key].data), key).toBeLessThanOrEqual(1e-12);
+    }
+    setBackend('js');
+    expect(getBackend()).toBe('js');
+    expectIdentical(compute(), js);
+    setBackend('wasm');
+    expectIdentical(compute(), wasm);
+  });
+
+  test.each(['js', 'wasm'] as const)("setBackend('native') throws ERR_RNN_BACKEND_UNAVAILABLE and keeps %s", (current) => {
+    setBackend(current);
+    const before = compute();
+    const err = thrownBy(() => setBackend('native'));
+    expect(err.constructor).toBe(Error);
+    expect(err.code).toBe('ERR_RNN_BACKEND_UNAVAILABLE');
+    expect(err.message).toContain('native');
+    expect(getBackend()).toBe(current);
+    expectIdentical(compute(), before);
+  });
+
+  test('backendErrors() explains why native is unavailable, and lists nothing else', () => {
+    const errors = backendErrors();
+    expect(Object.keys(errors)).toEqual(['native']);
+    expect(typeof errors.native).toBe('string');
+    expect(errors.native).toMatch(/native addon/);
+    // The reason also reaches the setBackend error.
+    expect(thrownBy(() => setBackend('native')).message).toContain(errors.native!);
+  });
+
+  test('unknown names throw a TypeError with ERR_RNN_BACKEND and keep the backend', () => {
+    setBackend('wasm');
+    for (const name of ['gpu', 'WASM', '', 'js ', 42, null]) {
+      const err = thrownBy(() => setBackend(name as BackendName));
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err.code).toBe('ERR_RNN_BACKEND');
+      expect(err.message).toContain('native, wasm, js');
+      expect(getBackend()).toBe('wasm');
+    }
+  });
+});
+
+describe('wasm agrees with the js reference beyond the fixture shapes', () => {
+  const SHAPES: Dims[] = [
+    { n_x: 7, n_a: 33, n_y: 5, m: 13, T_x: 9 },
+    { n_x: 2, n_a: 65, n_y: 3, m: 1, T_x: 4 },
+    { n_x: 17, n_a: 9, n_y: 11, m: 31, T_x: 3 },
+    { n_x: 64, n_a: 128, n_y: 10, m: 32, T_x: 3 },
+  ];
+  test.each(SHAPES.map((d) => [`(${d.n_x}, ${d.n_a}, ${d.n_y}, ${d.m}, ${d.T_x})`, d] as const))(
+    '(n_x, n_a, n_y, m, T_x) = %s: every output of the sequence and cell functions within 1e-12',
+    (_, d) => {
+      const r = makeRng(d.n_x * 1000 + d.n_a);
+      const args = {
+        x: randn(r, [d.n_x, d.m, d.T_x]),
+        a0: randn(r, [d.n_a, d.m]),
+        c0: randn(r, [d.n_a, d.m]),
+        da: randn(r, [d.n_a, d.m, d.T_x]),
+        dc: randn(r, [d.n_a, d.m]),
+        rp: rnnParams(r, d),
+        lp: lstmParams(r, d),
+      };
+      const xt = { data: args.x.data.filter((_, i) => i % d.T_x === 0), shape: [d.n_x, d.m] };
+      const da1 = { data: args.da.data.filter((_, i) => i % d.T_x === 0), shape: [d.n_a, d.m] };
+      const run = (backend: BackendName): Record<string, NDArray> => {
+        setBackend(backend);
+        const out: Record<string, NDArray> = {};
+        const put = (p: string, o: object) => Object.entries(o).forEach(([k, v]) => (out[`${p}.${k}`] = v as NDArray));
+        const [a, y, caches] = rnn_forward(args.x, args.a0, args.rp);
+        put('rnn_forward', { a, y });
+        put('rnn_backward', rnn_backward(args.da, caches));
+        const [an, yt, cache] = rnn_cell_forward(xt, args.a0, args.rp);
+        put('rnn_cell_forward', { an, yt });
+        put('rnn_cell_backward', rnn_cell_backward(da1, cache));
+        const [la, ly, lc, lcaches] = lstm_forward(args.x, args.a0, args.lp);
+        put('lstm_forward', { la, ly, lc });
+        put('lstm_backward', lstm_backward(args.da, lcaches));
+        const [lan, lcn, lyt, lcache] = lstm_cell_forward(xt, args.a0, args.c0, args.lp);
+        put('lstm_cell_forward', { lan, lcn, lyt });
+        put('lstm_cell_backward', lstm_cell_backward(da1, args.dc, lcache));
+        put('softmax', { s: softmax(args.x) });
+        return out;
+      };
+      const js = run('js');
+      const wasm = run('wasm');
+      expect(Object.keys(wasm)).toEqual(Object.keys(js));
+      for (const key of Object.keys(js)) {
+        expect(wasm[key].shape, key).toEqual(js[key].shape);
+        const err = relErr(wasm[key].data, js[key].data);
+        expect(err, `${key}: ${err}`).toBeLessThanOrEqual(1e-12);
+      }
+    },
+  );
+});
+
+describe('the built package from plain Node', () => {
+  const probeOf = (specifier: string) => `
+    const m = await import(${JSON.stringify(specifier)});
+    const s = m.sigmoid([[0, 1], [-1, 2]]);
+    console.log(JSON.stringify({ backend: m.getBackend(), shape: s.shape, data: Array.from(s.data), exports: Object.keys(m).sort() }));
+  `;
+  const probe = probeOf('./dist/index.js');
+  const expectedSigmoid = Array.from(sigmoid([[0, 1], [-1, 2]]).data);
+
+  test('dist/index.js exists (npm test builds it first)', () => {
+    expect(existsSync(DIST_INDEX), 'dist/index.js is missing: run `npm run build`').toBe(true);
+  });
+
+  test.each([
+    ['js', 'js', 'js'],
+    ['wasm', 'wasm', 'wasm'],
+    ['unset', 'wasm', undefined],
+    ['empty', 'wasm', ''],
+  ] as const)('RNN_WASM_BACKEND %s: %s at load', (_, expected, env) => {
+    const r = runNode(probe, env);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { backend: string; shape: number[]; data: number[] };
+    expect(out.backend).toBe(expected);
+    expect(out.shape).toEqual([2, 2]);
+    for (let i = 0; i < 4; i++) expect(Math.abs(out.data[i] - expectedSigmoid[i])).toBeLessThanOrEqual(1e-15);
+  });
+
+  test('RNN_WASM_BACKEND=native (not built) warns and falls back to the default', () => {
+    const r = runNode(probe, 'native');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).backend).toBe('wasm');
+    expect(r.stderr).toContain('RNN_WASM_BACKEND=native is unavailable');
+  });
+
+  test('RNN_WASM_BACKEND with an unknown name warns and falls back to the default', () => {
+    const r = runNode(probe, 'gpu');
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).backend).toBe('wasm');
+    expect(r.stderr).toContain('RNN_WASM_BACKEND="gpu" is not one of native, wasm, js');
+  });
+
+  test("the package self-import import('rnn-wasm') works and exposes the whole API", () => {
+    const r = runNode(probeOf('rnn-wasm'), undefined);
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { backend: string; exports: string[] };
+    expect(out.backend).toBe('wasm');
+    expect(out.exports).toEqual(
+      [
+        'backendErrors',
+        'getBackend',
+        'lstm_backward',
+        'lstm_cell_backward',
+        'lstm_cell_forward',
+        'lstm_forward',
+        'rnn_backward',
+        'rnn_cell_backward',
+        'rnn_cell_forward',
+        'rnn_forward',
+        'setBackend',
+        'sigmoid',
+        'softmax',
+      ].sort(),
+    );
+  });
+});
+
+describe('wasm backend: size limit and trap recovery', () => {
+  test('the active wasm backend exposes its test hooks', () => {
+    setBackend('wasm');
+    const backend = activeBackend() as WasmBackend;
+    expect(backend.name).toBe('wasm');
+    expect(typeof backend.forceTrap).toBe('function');
+    expect(typeof backend.memoryBytes).toBe('function');
+  });
+
+  test('after a forced trap: ERR_RNN_WASM_TRAP, then the next calls succeed with identical values', () => {
+    setBackend('wasm');
+    const backend = activeBackend() as WasmBackend;
+    const before = compute();
+    const [, , , cachesBefore] = lstm_forward(x, a0, lp);
+
+    const err = thrownBy(() => backend.forceTrap());
+    expect(err.constructor).toBe(Error);
+    expect(err.code).toBe('ERR_RNN_WASM_TRAP');
+    expect(err.message).toMatch(/re-instantiated/);
+    expect(err.cause).toBeInstanceOf(WebAssembly.RuntimeError);
+
+    expect(getBackend()).toBe('wasm');
+    expectIdentical(compute(), before);
+    // Caches made before the trap live in JS memory and still work.
+    expectIdentical({ ...lstm_backward(da, cachesBefore) }, { ...lstm_backward(da, lstm_forward(x, a0, lp)[3]) });
+
+    // Repeated traps recover as well.
+    for (let i = 0; i < 3; i++) expect(thrownBy(() => backend.forceTrap()).code).toBe('ERR_RNN_WASM_TRAP');
+    expectIdentical(compute(), before);
+  });
+
+  test('a call needing more WebAssembly memory than wasm32 addresses throws ERR_RNN_SIZE up front', () => {
+    setBackend('wasm');
+    const before = compute();
+    // n_x = 0 keeps the inputs tiny while a and y_pred need 2^30 elements each.
+    const [m, T] = [2 ** 16, 2 ** 14];
+    const one = () => ({ data: Float64Array.of(0.5), shape: [1, 1] });
+    const p = { Wax: { data: new Float64Array(0), shape: [1, 0] }, Waa: one(), Wya: one(), ba: one(), by: one() };
+    const err = thrownBy(() => rnn_forward({ data: new Float64Array(0), shape: [0, m, T] }, { data: new Float64Array(m), shape: [1, m] }, p));
+    expect(err).toBeInstanceOf(RangeError);
+    expect(err.code).toBe('ERR_RNN_SIZE');
+    expect(err.message).toContain('rnn_forward');
+    expect(err.message).toContain('GiB');
+    expectIdentical(compute(), before);
+  });
+
+  test('a fresh loadWasmBackend() instance recovers from a trap too', () => {
+    const backend = loadWasmBackend();
+    const z = Float64Array.from([0.5, -1, 2, 3, -4, 0.25]);
+    const s1 = backend.softmax(z, 2, 3);
+    expect(thrownBy(() => backend.forceTrap()).code).toBe('ERR_RNN_WASM_TRAP');
+    const s2 = backend.softmax(z, 2, 3);
+    expect(sameValues(s2, s1)).toBe(true);
+    expect(backend.memoryBytes()).toBeGreaterThan(0);
+  });
+});

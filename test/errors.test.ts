@@ -1,0 +1,350 @@
+/**
+ * Malformed calls: each throws the documented error class and code with a message that names
+ * the argument and gives the expected shape, before any work; afterwards the module is fully
+ * usable. Also documents the zero-size behaviour.
+ */
+import { beforeEach, describe, expect, test } from 'vitest';
+import {
+  getBackend,
+  lstm_backward,
+  lstm_cell_backward,
+  lstm_cell_forward,
+  lstm_forward,
+  rnn_backward,
+  rnn_cell_backward,
+  rnn_cell_forward,
+  rnn_forward,
+  setBackend,
+  sigmoid,
+  softmax,
+  type BackendName,
+  type NDArray,
+  type RnnCaches,
+} from '../ts/index.js';
+import { BACKENDS, lstmParams, makeRng, maxAbsDiff, randn, rnnParams, sameValues, toNested, type Dims } from './helpers.js';
+
+// n_x = 3, n_a = 5, n_y = 2, m = 10, T_x = 4: the notebook's classic shapes.
+const D: Dims = { n_x: 3, n_a: 5, n_y: 2, m: 10, T_x: 4 };
+
+/** A fresh set of valid arguments (the same values every time). */
+function valid() {
+  const rng = makeRng(7);
+  return {
+    x: randn(rng, [D.n_x, D.m, D.T_x]),
+    a0: randn(rng, [D.n_a, D.m]),
+    xt: randn(rng, [D.n_x, D.m]),
+    a_prev: randn(rng, [D.n_a, D.m]),
+    c_prev: randn(rng, [D.n_a, D.m]),
+    da: randn(rng, [D.n_a, D.m, D.T_x]),
+    da_next: randn(rng, [D.n_a, D.m]),
+    dc_next: randn(rng, [D.n_a, D.m]),
+    z: randn(rng, [D.n_y, D.m]),
+    rp: rnnParams(rng, D) as Record<string, Any>,
+    lp: lstmParams(rng, D) as Record<string, Any>,
+  };
+}
+type Valid = ReturnType<typeof valid>;
+
+const arr = (shape: number[], fill = 0.5): NDArray => ({
+  data: new Float64Array(shape.reduce((n, d) => n * d, 1)).fill(fill),
+  shape,
+});
+const without = (o: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key));
+const rnnCaches = (v: Valid) => rnn_forward(v.x, v.a0, v.rp)[2];
+const lstmCaches = (v: Valid) => lstm_forward(v.x, v.a0, v.lp)[3];
+const rnnCache = (v: Valid) => rnn_cell_forward(v.xt, v.a_prev, v.rp)[2];
+const lstmCache = (v: Valid) => lstm_cell_forward(v.xt, v.a_prev, v.c_prev, v.lp)[3];
+// Deliberately malformed arguments go through `any`: the point is what happens at run time.
+type Any = any;
+
+interface Row {
+  what: string;
+  call: (v: Valid) => unknown;
+  error: typeof TypeError | typeof RangeError;
+  code: string;
+  /** Substrings the message must contain: the argument's name, expected (and actual) shapes. */
+  contains: string[];
+}
+
+const ROWS: Row[] = [
+  // --- every RNN parameter with a wrong shape
+  { what: 'Wax wrong shape', call: (v) => rnn_forward(v.x, v.a0, { ...v.rp, Wax: arr([5, 4]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wax', '(5, 3)', '(5, 4)'] },
+  { what: 'Waa wrong shape', call: (v) => rnn_forward(v.x, v.a0, { ...v.rp, Waa: arr([5, 4]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Waa must have shape (5, 5) (n_a, n_a); got (5, 4)'] },
+  { what: 'Wya wrong rank', call: (v) => rnn_forward(v.x, v.a0, { ...v.rp, Wya: arr([10]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wya', '(n_y, n_a)', '(10,)'] },
+  // n_y and n_a are read from Wya (as the notebook does), so a Wya of the wrong width is
+  // reported through the first weight that disagrees with it.
+  { what: 'Wya wrong n_a', call: (v) => rnn_forward(v.x, v.a0, { ...v.rp, Wya: arr([2, 4]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wax', '(4, 3)', '(5, 3)'] },
+  { what: 'ba given as (n_a,)', call: (v) => rnn_forward(v.x, v.a0, { ...v.rp, ba: arr([5]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['ba', '(5, 1)', '(5,)'] },
+  { what: 'ba transposed', call: (v) => rnn_cell_forward(v.xt, v.a_prev, { ...v.rp, ba: arr([1, 5]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['ba', '(5, 1)', '(1, 5)'] },
+  { what: 'by wrong shape', call: (v) => rnn_forward(v.x, v.a0, { ...v.rp, by: arr([3, 1]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['by', '(2, 1)', '(3, 1)'] },
+  { what: 'Wya with zero rows', call: (v) => rnn_forward(v.x, v.a0, { ...v.rp, Wya: arr([0, 5]), by: arr([0, 1]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wya', 'at least one row', '(0, 5)'] },
+  // --- every LSTM parameter with a wrong shape
+  { what: 'Wf wrong shape', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, Wf: arr([5, 7]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wf', '(5, 8)', '(5, 7)', 'n_a+n_x'] },
+  { what: 'Wi transposed', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, Wi: arr([8, 5]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wi', '(5, 8)', '(8, 5)'] },
+  { what: 'Wc wrong n_a', call: (v) => lstm_cell_forward(v.xt, v.a_prev, v.c_prev, { ...v.lp, Wc: arr([4, 8]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wc', '(5, 8)', '(4, 8)'] },
+  { what: 'Wo wrong width', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, Wo: arr([5, 9]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wo', '(5, 8)', '(5, 9)'] },
+  { what: 'bf given as (n_a,)', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, bf: arr([5]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['bf', '(5, 1)', '(5,)'] },
+  { what: 'bi wrong n_a', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, bi: arr([4, 1]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['bi', '(5, 1)', '(4, 1)'] },
+  { what: 'bc two columns', call: (v) => lstm_cell_forward(v.xt, v.a_prev, v.c_prev, { ...v.lp, bc: arr([5, 2]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['bc', '(5, 1)', '(5, 2)'] },
+  { what: 'bo transposed', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, bo: arr([1, 5]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['bo', '(5, 1)', '(1, 5)'] },
+  { what: 'Wy wrong rank', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, Wy: arr([2, 5, 1]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wy', '(n_y, n_a)', '(2, 5, 1)'] },
+  { what: 'LSTM by wrong shape', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, by: arr([2]) }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['by', '(2, 1)', '(2,)'] },
+  // --- missing keys
+  { what: 'RNN parameters missing Waa', call: (v) => rnn_forward(v.x, v.a0, without(v.rp, 'Waa') as Any), error: TypeError, code: 'ERR_RNN_MISSING_KEY', contains: ['parameters', '"Waa"', '(n_a, n_a)'] },
+  { what: 'RNN parameters missing Wya', call: (v) => rnn_cell_forward(v.xt, v.a_prev, without(v.rp, 'Wya') as Any), error: TypeError, code: 'ERR_RNN_MISSING_KEY', contains: ['parameters', '"Wya"', '(n_y, n_a)'] },
+  { what: 'LSTM parameters missing bo', call: (v) => lstm_forward(v.x, v.a0, without(v.lp, 'bo') as Any), error: TypeError, code: 'ERR_RNN_MISSING_KEY', contains: ['parameters', '"bo"', '(n_a, 1)'] },
+  { what: 'LSTM parameters missing Wy', call: (v) => lstm_cell_forward(v.xt, v.a_prev, v.c_prev, without(v.lp, 'Wy') as Any), error: TypeError, code: 'ERR_RNN_MISSING_KEY', contains: ['parameters', '"Wy"', '(n_y, n_a)'] },
+  {
+    what: 'cached parameters missing Wax',
+    call: (v) => {
+      const [list, x] = rnnCaches(v);
+      return rnn_backward(v.da, [list.map((c) => [c[0], c[1], c[2], without(v.rp, 'Wax')]), x] as Any);
+    },
+    error: TypeError,
+    code: 'ERR_RNN_MISSING_KEY',
+    contains: ['caches[0][0][3] (parameters)', '"Wax"', '(n_a, n_x)'],
+  },
+  // --- wrong rank
+  { what: 'x of rank 2 for rnn_forward', call: (v) => rnn_forward(v.xt, v.a0, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['x must have 3 dimensions', '(n_x, m, T_x)', '(3, 10)'] },
+  { what: 'xt of rank 3 for lstm_cell_forward', call: (v) => lstm_cell_forward(v.x, v.a_prev, v.c_prev, v.lp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['xt must have 2 dimensions', '(n_x, m)', '(3, 10, 4)'] },
+  { what: 'da of rank 2 for rnn_backward', call: (v) => rnn_backward(v.da_next, rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have 3 dimensions', '(5, 10)'] },
+  // --- not an array
+  { what: 'x a string', call: (v) => rnn_forward('abc' as Any, v.a0, v.rp), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['x must be', 'the string "abc"'] },
+  { what: 'a0 null', call: (v) => rnn_forward(v.x, null as Any, v.rp), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['a0 must be', 'null'] },
+  { what: 'a_prev undefined', call: (v) => lstm_cell_forward(v.xt, undefined as Any, v.c_prev, v.lp), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['a_prev must be', 'undefined'] },
+  { what: 'x an object without data', call: (v) => lstm_forward({ shape: [3, 10, 4] } as Any, v.a0, v.lp), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['x must be', 'an object'] },
+  { what: 'Wax.data a string', call: (v) => rnn_forward(v.x, v.a0, { ...v.rp, Wax: { data: 'abc', shape: [5, 3] } as Any }), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['Wax.data must be a Float64Array, Float32Array or number[]'] },
+  { what: 'nested x with a string entry', call: (v) => rnn_forward(((n) => ((n[0][1][2] = 'a'), n))(toNested(v.x) as Any), v.a0, v.rp), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['x[0][1][2] must be a number', 'the string "a"'] },
+  { what: 'number[] data with null', call: (v) => rnn_forward(v.x, { data: [...v.a0.data.slice(0, 49), null], shape: [5, 10] } as Any, v.rp), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['a0.data[49] must be a number', 'null'] },
+  // --- dimensions that disagree with each other
+  { what: 'a0 with n_a ≠ the weights', call: (v) => rnn_forward(v.x, arr([4, 10]), v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0 must have shape (5, 10) (n_a, m); got (4, 10)'] },
+  { what: 'LSTM a0 with n_a ≠ the weights', call: (v) => lstm_forward(v.x, arr([6, 10]), v.lp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0', '(5, 10)', '(6, 10)'] },
+  { what: 'a0 with m ≠ x', call: (v) => rnn_forward(v.x, arr([5, 9]), v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0', '(5, 10)', '(5, 9)'] },
+  { what: 'c_prev with m ≠ xt', call: (v) => lstm_cell_forward(v.xt, v.a_prev, arr([5, 11]), v.lp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['c_prev', '(5, 10)', '(5, 11)'] },
+  { what: 'rnn_backward: da with m ≠ the caches', call: (v) => rnn_backward(arr([5, 9, 4]), rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0][0][0] (a_next)', '(5, 9)', '(5, 10)'] },
+  { what: 'rnn_backward: da with T_x ≠ the caches', call: (v) => rnn_backward(arr([5, 10, 3]), rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0]', 'T_x = 3', 'da of shape (5, 10, 3)', 'got 4'] },
+  { what: 'lstm_backward: da with T_x ≠ the caches', call: (v) => lstm_backward(arr([5, 10, 5]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0]', 'T_x = 5', '(5, 10, 5)', 'got 4'] },
+  { what: 'lstm_backward: da with m ≠ the caches', call: (v) => lstm_backward(arr([5, 3, 4]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0][0]', '(5, 3)', '(5, 10)'] },
+  { what: 'lstm_backward: da with n_a ≠ the caches', call: (v) => lstm_backward(arr([4, 10, 4]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0][0][9] (parameters)["Wf"]', '(4, 7)', '(5, 8)'] },
+  { what: 'lstm_cell_backward: dc_next ≠ da_next', call: (v) => lstm_cell_backward(v.da_next, arr([5, 9]), lstmCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['dc_next must have shape (5, 10) (n_a, m); got (5, 9)'] },
+  { what: 'rnn_cell_backward: da_next with m ≠ the cache', call: (v) => rnn_cell_backward(arr([5, 4]), rnnCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['cache[0] (a_next)', '(5, 4)', '(5, 10)'] },
+  // --- parameters not an object
+  { what: 'parameters a string', call: (v) => rnn_forward(v.x, v.a0, 'params' as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['parameters must be an object', 'the string "params"'] },
+  { what: 'parameters null', call: (v) => lstm_forward(v.x, v.a0, null as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['parameters must be an object', 'null'] },
+  { what: 'parameters an array', call: (v) => lstm_cell_forward(v.xt, v.a_prev, v.c_prev, [v.lp] as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['parameters must be an object', 'an array of length 1'] },
+  { what: 'cached parameters a number', call: (v) => rnn_cell_backward(v.da_next, [...rnnCache(v).slice(0, 3), 42] as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['cache[3] (parameters) must be an object', 'number 42'] },
+  // --- caches not a pair, cache tuples of the wrong length
+  { what: 'caches: the list without x', call: (v) => rnn_backward(v.da, rnnCaches(v)[0] as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['caches must be the [caches, x] pair that rnn_forward returns', 'an array of length 4'] },
+  { what: 'caches: a one-element array', call: (v) => lstm_backward(v.da, [lstmCaches(v)[0]] as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['caches must be the [caches, x] pair that lstm_forward returns', 'an array of length 1'] },
+  { what: 'caches: an object', call: (v) => lstm_backward(v.da, {} as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['caches must be', 'an object'] },
+  { what: 'RNN cache of 3 entries', call: (v) => rnn_cell_backward(v.da_next, rnnCache(v).slice(0, 3) as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['cache must be a cache tuple (a_next, a_prev, xt, parameters)', 'an array of length 3'] },
+  { what: 'LSTM step cache of 9 entries', call: (v) => { const [l, x] = lstmCaches(v); l[2] = l[2].slice(0, 9) as Any; return lstm_backward(v.da, [l, x]); }, error: TypeError, code: 'ERR_RNN_TYPE', contains: ['caches[0][2] must be a cache tuple (a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters)', 'an array of length 9'] },
+  { what: 'RNN cache given to lstm_cell_backward', call: (v) => lstm_cell_backward(v.da_next, v.dc_next, rnnCache(v) as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['cache must be a cache tuple (a_next, c_next', 'an array of length 4'] },
+  // --- ragged nested arrays
+  { what: 'ragged nested x', call: (v) => rnn_forward(((n) => (n[1][3].pop(), n))(toNested(v.x) as Any), v.a0, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['x is a ragged nested array', 'x[1][3] must be an array of length 4', 'length 3'] },
+  { what: 'ragged nested a0 (a number for a row)', call: (v) => rnn_forward(v.x, ((n) => ((n[2] = 5), n))(toNested(v.a0) as Any), v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0 is a ragged nested array', 'a0[2] must be an array of length 10', 'number 5'] },
+  { what: 'nested array deeper in a later entry', call: () => sigmoid([1, [2]] as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['z[1] must be a number', 'an array of length 1'] },
+  // --- bad shape entries, data length
+  { what: 'non-integer shape entry', call: (v) => rnn_forward({ data: v.x.data, shape: [3, 10, 4.5] }, v.a0, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['x.shape must hold non-negative integers', '[3, 10, 4.5]'] },
+  { what: 'negative shape entry', call: (v) => rnn_forward(v.x, { data: v.a0.data, shape: [-5, -10] }, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0.shape must hold non-negative integers', '[-5, -10]'] },
+  { what: 'NaN shape entry', call: (v) => lstm_forward(v.x, { data: v.a0.data, shape: [5, NaN] }, v.lp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0.shape must hold non-negative integers', '[5, NaN]'] },
+  { what: 'shape not an array', call: (v) => rnn_forward(v.x, { data: v.a0.data, shape: '5,10' } as Any, v.rp), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['a0.shape must be an array of integers', 'the string "5,10"'] },
+  { what: 'data length ≠ shape', call: (v) => rnn_forward(v.x, { data: new Float64Array(49), shape: [5, 10] }, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0.data has 49 elements but shape (5, 10) needs 50'] },
+  { what: 'number[] data length ≠ shape', call: (v) => lstm_forward(v.x, v.a0, { ...v.lp, Wy: { data: [1, 2, 3], shape: [2, 5] } }), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['Wy.data has 3 elements but shape (2, 5) needs 10'] },
+  { what: 'strided view out of bounds', call: (v) => rnn_forward(v.x, { data: v.a0.data, shape: [5, 10], stride: [10, 1], offset: 1 }, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0', 'outside data of length 50'] },
+  { what: 'stride of the wrong length', call: (v) => rnn_forward(v.x, { data: v.a0.data, shape: [5, 10], stride: [1] }, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0.stride must be 2 integers', '(5, 10)'] },
+  { what: 'more elements than an array can hold', call: () => sigmoid({ data: [], shape: [2 ** 20, 2 ** 20] }), error: RangeError, code: 'ERR_RNN_SIZE', contains: ['z with shape (1048576, 1048576)', 'more than 4294967295 elements'] },
+  // --- activations
+  { what: 'softmax of a scalar', call: () => softmax(3), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['z must have at least 1 dimension', '()'] },
+  { what: 'sigmoid of a string', call: () => sigmoid('z' as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['z must be', 'the string "z"'] },
+  // --- backend names
+  { what: 'setBackend with an unknown name', call: () => setBackend('gpu' as BackendName), error: TypeError, code: 'ERR_RNN_BACKEND', contains: ['backend name must be one of native, wasm, js', 'the string "gpu"'] },
+  { what: 'setBackend with no name', call: () => setBackend(undefined as Any), error: TypeError, code: 'ERR_RNN_BACKEND', contains: ['backend name must be one of', 'undefined'] },
+];
+
+/** Everything a correct call returns, for comparison before and after the failures. */
+function correctCalls(v: Valid) {
+  const [a, y, rc] = rnn_forward(v.x, v.a0, v.rp);
+  const rg = rnn_backward(v.da, rc);
+  const [la, ly, lc, lcs] = lstm_forward(v.x, v.a0, v.lp);
+  const lg = lstm_backward(v.da, lcs);
+  const cg = lstm_cell_backward(v.da_next, v.dc_next, lstmCache(v));
+  return { a, y, ...prefix('rnn.', { ...rg }), la, ly, lc, ...prefix('lstm.', { ...lg }), ...prefix('cell.', { ...cg }), s: softmax(v.z), g: sigmoid(v.z) };
+}
+function prefix(p: string, o: Record<string, NDArray>) {
+  return Object.fromEntries(Object.entries(o).map(([k, val]) => [p + k, val]));
+}
+
+describe.each(BACKENDS)('malformed calls on the %s backend', (backend) => {
+  let baseline: Record<string, NDArray> | undefined;
+
+  beforeEach(() => {
+    setBackend(backend);
+    baseline ??= correctCalls(valid());
+  });
+
+  test('the table covers at least 30 malformed calls', () => {
+    expect(ROWS.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(ROWS.map((r) => r.what)).size).toBe(ROWS.length);
+  });
+
+  test.each(ROWS.map((r) => [r.what, r] as const))('%s', (_, row) => {
+    const v = valid();
+    let thrown: unknown;
+    try {
+      row.call(v);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown, 'the call must throw').toBeDefined();
+    expect(thrown).toBeInstanceOf(row.error);
+    const err = thrown as Error & { code?: string };
+    expect(err.constructor).toBe(row.error); // TypeError vs RangeError exactly
+    expect(err.code).toBe(row.code);
+    for (const part of row.contains) expect(err.message).toContain(part);
+
+    // The module stays fully usable on the same backend, with unchanged results.
+    expect(getBackend()).toBe(backend);
+    const after = correctCalls(valid());
+    expect(Object.keys(after)).toEqual(Object.keys(baseline!));
+    for (const [key, value] of Object.entries(after)) {
+      expect(value.shape, key).toEqual(baseline![key].shape);
+      expect(sameValues(value.data, baseline![key].data), `${key} changed after a failed call`).toBe(true);
+    }
+  });
+});
+
+describe.each(BACKENDS)('zero-size inputs on the %s backend', (backend) => {
+  beforeEach(() => {
+    setBackend(backend);
+  });
+  const rng = makeRng(11);
+  const rp = rnnParams(rng, D);
+  const lp = lstmParams(rng, D);
+  const empty = (shape: number[]): NDArray => ({ data: new Float64Array(0), shape });
+  const expectZeros = (a: NDArray, shape: number[], key: string) => {
+    expect(a.shape, key).toEqual(shape);
+    expect(a.data, key).toBeInstanceOf(Float64Array);
+    expect(a.data.length, key).toBe(shape.reduce((n, d) => n * d, 1));
+    expect(a.data.every((x) => x === 0), `${key} is all zeros`).toBe(true);
+  };
+
+  test('m = 0: forward passes return empty arrays of the right shapes; backward gives zero weight gradients', () => {
+    const x = empty([3, 0, 4]);
+    const a0 = empty([5, 0]);
+    const [a, y, caches] = rnn_forward(x, a0, rp);
+    expectZeros(a, [5, 0, 4], 'a');
+    expectZeros(y, [2, 0, 4], 'y_pred');
+    expect(caches[0]).toHaveLength(4);
+    expect(caches[0][3][0].shape).toEqual([5, 0]);
+    const [la, ly, lc, lcaches] = lstm_forward(x, a0, lp);
+    expectZeros(la, [5, 0, 4], 'lstm a');
+    expectZeros(ly, [2, 0, 4], 'lstm y');
+    expectZeros(lc, [5, 0, 4], 'lstm c');
+    expect(lcaches[0]).toHaveLength(4);
+
+    const g = rnn_backward(empty([5, 0, 4]), caches);
+    expectZeros(g.dx, [3, 0, 4], 'dx');
+    expectZeros(g.da0, [5, 0], 'da0');
+    expectZeros(g.dWax, [5, 3], 'dWax');
+    expectZeros(g.dWaa, [5, 5], 'dWaa');
+    expectZeros(g.dba, [5, 1], 'dba');
+    const lg = lstm_backward(empty([5, 0, 4]), lcaches);
+    expectZeros(lg.dx, [3, 0, 4], 'lstm dx');
+    expectZeros(lg.da0, [5, 0], 'lstm da0');
+    for (const gate of ['f', 'i', 'c', 'o']) {
+      expectZeros(lg[`dW${gate}` as 'dWf'], [5, 8], `dW${gate}`);
+      expectZeros(lg[`db${gate}` as 'dbf'], [5, 1], `db${gate}`);
+    }
+  });
+
+  test('T_x = 0: forward passes return empty arrays and an empty cache list', () => {
+    const x = empty([3, 10, 0]);
+    const a0 = arr([5, 10]);
+    const [a, y, caches] = rnn_forward(x, a0, rp);
+    expectZeros(a, [5, 10, 0], 'a');
+    expectZeros(y, [2, 10, 0], 'y_pred');
+    expect(caches).toHaveLength(2);
+    expect(caches[0]).toEqual([]);
+    expect(caches[1].shape).toEqual([3, 10, 0]);
+    const [la, ly, lc, lcaches] = lstm_forward(x, a0, lp);
+    expectZeros(la, [5, 10, 0], 'lstm a');
+    expectZeros(ly, [2, 10, 0], 'lstm y');
+    expectZeros(lc, [5, 10, 0], 'lstm c');
+    expect(lcaches[0]).toEqual([]);
+  });
+
+  test('T_x = 0: backward passes return exact zero gradients of the right shapes (NumPy raises IndexError)', () => {
+    const x = empty([3, 10, 0]);
+    const a0 = arr([5, 10]);
+    const da = empty([5, 10, 0]);
+    const g = rnn_backward(da, rnn_forward(x, a0, rp)[2]);
+    expect(Object.keys(g).sort()).toEqual(['dWaa', 'dWax', 'da0', 'dba', 'dx']);
+    expectZeros(g.dx, [3, 10, 0], 'dx');
+    expectZeros(g.da0, [5, 10], 'da0');
+    expectZeros(g.dWax, [5, 3], 'dWax');
+    expectZeros(g.dWaa, [5, 5], 'dWaa');
+    expectZeros(g.dba, [5, 1], 'dba');
+    const lg = lstm_backward(da, lstm_forward(x, a0, lp)[3]);
+    expect(Object.keys(lg).sort()).toEqual(['dWc', 'dWf', 'dWi', 'dWo', 'da0', 'dbc', 'dbf', 'dbi', 'dbo', 'dx']);
+    expectZeros(lg.dx, [3, 10, 0], 'lstm dx');
+    expectZeros(lg.da0, [5, 10], 'lstm da0');
+    for (const gate of ['f', 'i', 'c', 'o']) {
+      expectZeros(lg[`dW${gate}` as 'dWf'], [5, 8], `dW${gate}`);
+      expectZeros(lg[`db${gate}` as 'dbf'], [5, 1], `db${gate}`);
+    }
+    // Hand-built: an empty list and x as a nested array.
+    const h = rnn_backward(da, [[], toNested(x)] as unknown as RnnCaches);
+    expectZeros(h.dx, [3, 10, 0], 'hand-built dx');
+  });
+
+  test('n_x = 0: the input term vanishes (same as n_x = 1 with x = 0)', () => {
+    const d1: Dims = { ...D, n_x: 1 };
+    const p1 = rnnParams(makeRng(12), d1);
+    const p0 = { ...p1, Wax: empty([5, 0]) };
+    const a0 = randn(makeRng(13), [5, 10]);
+    const [a0out, y0out] = rnn_forward(empty([0, 10, 4]), a0, p0);
+    const [a1out, y1out] = rnn_forward(arr([1, 10, 4], 0), a0, p1);
+    expect(a0out.shape).toEqual([5, 10, 4]);
+    expect(maxAbsDiff(a0out.data, a1out.data)).toBeLessThanOrEqual(1e-14);
+    expect(maxAbsDiff(y0out.data, y1out.data)).toBeLessThanOrEqual(1e-14);
+  });
+
+  test('n_a = 0: no hidden state, so y_pred is softmax(by) in every column and step; gradients are empty', () => {
+    const p = { Wax: empty([0, 3]), Waa: empty([0, 0]), Wya: empty([2, 0]), ba: empty([0, 1]), by: { data: Float64Array.of(1, 2), shape: [2, 1] } };
+    const [a, y, caches] = rnn_forward(arr([3, 4, 2]), empty([0, 4]), p);
+    expect(a.shape).toEqual([0, 4, 2]);
+    expect(y.shape).toEqual([2, 4, 2]);
+    // softmax([1, 2]) = [1 / (1 + e), e / (1 + e)]
+    const expected = [1 / (1 + Math.E), Math.E / (1 + Math.E)];
+    for (let i = 0; i < 2; i++) {
+      for (let k = 0; k < 8; k++) expect(Math.abs(y.data[i * 8 + k] - expected[i])).toBeLessThanOrEqual(1e-15);
+    }
+    const g = rnn_backward(empty([0, 4, 2]), caches);
+    expectZeros(g.dx, [3, 4, 2], 'dx');
+    expectZeros(g.da0, [0, 4], 'da0');
+    expectZeros(g.dWax, [0, 3], 'dWax');
+    expectZeros(g.dWaa, [0, 0], 'dWaa');
+    expectZeros(g.dba, [0, 1], 'dba');
+  });
+
+  test('softmax of z with zero rows throws RangeError; zero columns give an empty result', () => {
+    for (const z of [empty([0, 3]), [] as number[], empty([0, 2, 2])]) {
+      let thrown: unknown;
+      try {
+        softmax(z);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(RangeError);
+      expect((thrown as { code?: string }).code).toBe('ERR_RNN_SHAPE');
+      expect((thrown as Error).message).toContain('z must have at least one row');
+    }
+    const s = softmax(empty([3, 0]));
+    expect(s.shape).toEqual([3, 0]);
+    expect(s.data.length).toBe(0);
+    const g = sigmoid(empty([0, 4]));
+    expect(g.shape).toEqual([0, 4]);
+    expect(g.data.length).toBe(0);
+  });
+});
