@@ -4,11 +4,11 @@
  * the kernels' time-major layout, makes one backend call, and builds fresh outputs and caches
  * (caches hold zero-copy views of per-step blocks).
  */
-import type { Dims } from './backend.js';
 import { fromTimeMajor, stepView, toTimeMajor } from './layout.js';
 import { describe, formatShape, ndarray, toNDArray, zeros, type ArrayInput, type NDArray } from './ndarray.js';
 import { activeBackend } from './registry.js';
 import { rangeError, typeError } from './errors.js';
+import { MAX_ELEMENTS } from './ndarray.js';
 import {
   arrayOfRank,
   arrayOfShape,
@@ -102,13 +102,17 @@ export function softmax(z: ArrayInput): NDArray {
   }
   requireRows(Z, 'z', 'softmax is over axis 0');
   const rows = Z.shape[0];
-  return ndarray(activeBackend().softmax(Z.data, rows, Z.data.length / rows), Z.shape.slice());
+  const out = new Float64Array(Z.data.length);
+  activeBackend().softmax(Z.data, rows, Z.data.length / rows, out);
+  return ndarray(out, Z.shape.slice());
 }
 
 /** Elementwise `1 / (1 + exp(-z))`. */
 export function sigmoid(z: ArrayInput): NDArray {
   const Z = toNDArray(z, 'z');
-  return ndarray(activeBackend().sigmoid(Z.data), Z.shape.slice());
+  const out = new Float64Array(Z.data.length);
+  activeBackend().sigmoid(Z.data, out);
+  return ndarray(out, Z.shape.slice());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -124,10 +128,11 @@ export function rnn_cell_forward(
   const [n_x, m] = XT.shape;
   const { dims, w } = rnnParameters(parameters, n_x, m);
   const A_prev = arrayOfShape(a_prev, 'a_prev', dims, ['n_a', 'm']);
-  const d = { ...dims, T: 1 };
-  const { a, y } = activeBackend().rnnForward(d, XT.data, A_prev.data, w);
-  const a_next = ndarray(a, [d.n_a, m]);
-  return [a_next, ndarray(y, [d.n_y, m]), [a_next, A_prev, XT, parameters]];
+  const { n_a, n_y } = dims;
+  const out = allocate('rnn_cell_forward', { a: n_a * m, y: n_y * m });
+  activeBackend().rnnForward({ ...dims, T: 1 }, XT.data, A_prev.data, w, out);
+  const a_next = ndarray(out.a, [n_a, m]);
+  return [a_next, ndarray(out.y, [n_y, m]), [a_next, A_prev, XT, parameters]];
 }
 
 /** The whole sequence: `[a, y_pred, caches]` with `a` `(n_a, m, T_x)`, `y_pred` `(n_y, m, T_x)`. */
@@ -141,16 +146,18 @@ export function rnn_forward(
   const { dims, w } = rnnParameters(parameters, n_x, m);
   const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
-  const xTm = toTimeMajor(X.data, n_x, m, T);
-  const { a, y } = activeBackend().rnnForward({ ...dims, T }, xTm, A0.data, w);
+  const [sx, sa, sy] = [n_x * m, n_a * m, n_y * m];
+  const out = allocate('rnn_forward', { x: T * sx, a: T * sa, y: T * sy, aOut: T * sa, yOut: T * sy });
+  toTimeMajor(X.data, n_x, m, T, out.x);
+  activeBackend().rnnForward({ ...dims, T }, out.x, A0.data, w, out);
   const caches: RnnCache[] = [];
   for (let t = 0; t < T; t++) {
     const a_prev = t === 0 ? A0 : caches[t - 1][0];
-    caches.push([stepView(a, t, n_a, m), a_prev, stepView(xTm, t, n_x, m), parameters]);
+    caches.push([stepView(out.a, t, n_a, m), a_prev, stepView(out.x, t, n_x, m), parameters]);
   }
   return [
-    ndarray(fromTimeMajor(a, n_a, m, T), [n_a, m, T]),
-    ndarray(fromTimeMajor(y, n_y, m, T), [n_y, m, T]),
+    ndarray(fromTimeMajor(out.a, n_a, m, T, out.aOut), [n_a, m, T]),
+    ndarray(fromTimeMajor(out.y, n_y, m, T, out.yOut), [n_y, m, T]),
     [caches, X],
   ];
 }
@@ -169,43 +176,60 @@ function rnnParameters(parameters: unknown, n_x: number, m: number) {
 /** Gradients of one step: `{dxt, da_prev, dWax, dWaa, dba}`. */
 export function rnn_cell_backward(da_next: ArrayInput, cache: RnnCache): RnnCellGradients {
   const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
-  const [n_a, m] = DA.shape;
   const steps = stepCaches([cache], () => 'cache', RNN_CACHE_FIELDS, `to match da_next of shape ${formatShape(DA.shape)}`);
-  const { n_x, dx, ...g } = rnnBackwardSteps(DA.data, n_a, m, steps);
-  return { dxt: ndarray(dx, [n_x, m]), da_prev: g.da0, dWax: g.dWax, dWaa: g.dWaa, dba: g.dba };
+  const g = rnnBackwardSteps(DA, steps);
+  return { dxt: g.dx, da_prev: g.da0, dWax: g.dWax, dWaa: g.dWaa, dba: g.dba };
 }
 
 /** Gradients of the whole sequence: `{dx, da0, dWax, dWaa, dba}`. */
 export function rnn_backward(da: ArrayInput, caches: RnnCaches): RnnGradients {
   const DA = arrayOfRank(da, 'da', ['n_a', 'm', 'T_x']);
-  const [n_a, m, T] = DA.shape;
+  const T = DA.shape[2];
   const { list, x } = sequenceCaches(caches, T, 'rnn_forward', DA.shape);
   if (T === 0) return emptyGradients(x, DA, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
   const steps = stepCaches(list, (t) => `caches[0][${t}]`, RNN_CACHE_FIELDS, `to match da of shape ${formatShape(DA.shape)}`);
-  const { n_x, dx, ...g } = rnnBackwardSteps(toTimeMajor(DA.data, n_a, m, T), n_a, m, steps);
-  return { dx: ndarray(fromTimeMajor(dx, n_x, m, T), [n_x, m, T]), ...g };
+  return rnnBackwardSteps(DA, steps);
 }
 
-/** The shared backward of cell and sequence; `dx` comes back time-major. */
-function rnnBackwardSteps(daTm: Float64Array, n_a: number, m: number, steps: StepCaches) {
+/**
+ * The shared backward of cell (`da` of shape `(n_a, m)`, one step cache) and sequence (`da`
+ * of shape `(n_a, m, T_x)`); `dx` comes back in the shape of `da` with n_x rows.
+ */
+function rnnBackwardSteps(DA: NDArray, steps: StepCaches) {
+  const [n_a, m] = DA.shape;
   const T = steps.tuples.length;
-  const xt0 = arrayOfRank(steps.tuples[0][2], steps.name(0, 2), ['n_x', 'm']);
-  const dims = { n_a, m, n_x: xt0.shape[0] };
+  const n_x = arrayOfRank(steps.tuples[0][2], steps.name(0, 2), ['n_x', 'm']).shape[0];
+  const dims = { n_a, m, n_x };
   const p = paramsObject(steps.tuples[0][3], steps.name(0, 3));
   const P = readParams(p, steps.name(0, 3), RNN_SPEC, ['Wax', 'Waa'], dims);
-  const aNext = steps.gather(0, dims, ['n_a', 'm']);
-  const aPrev = steps.gather(1, dims, ['n_a', 'm']);
-  const x = steps.gather(2, dims, ['n_x', 'm']);
-  const d: Dims = { ...dims, n_y: 0, T };
-  const g = activeBackend().rnnBackward(d, daTm, aNext, aPrev, x, P.Wax.data, P.Waa.data);
+  const aNext = steps.blocks([0], dims, ['n_a', 'm']);
+  const aPrev = steps.blocks([1], dims, ['n_a', 'm']);
+  const x = steps.blocks([2], dims, ['n_x', 'm']);
+  const [sx, sa] = [n_x * m, n_a * m];
+  const out = allocate('rnn_backward', { daTm: T * sa, dx: T * sx, dxOut: T * sx, da0: sa, dWax: n_a * n_x, dWaa: n_a * n_a, dba: n_a });
+  const da = sequenceToTimeMajor(DA, out.daTm);
+  activeBackend().rnnBackward({ ...dims, n_y: 0, T }, da, aNext, aPrev, x, P.Wax.data, P.Waa.data, out);
   return {
-    n_x: d.n_x,
-    dx: g.dx,
-    da0: ndarray(g.da0, [n_a, m]),
-    dWax: ndarray(g.dWax, [n_a, d.n_x]),
-    dWaa: ndarray(g.dWaa, [n_a, n_a]),
-    dba: ndarray(g.dba, [n_a, 1]),
+    dx: sequenceFromTimeMajor(DA, out.dx, n_x, out.dxOut),
+    da0: ndarray(out.da0, [n_a, m]),
+    dWax: ndarray(out.dWax, [n_a, n_x]),
+    dWaa: ndarray(out.dWaa, [n_a, n_a]),
+    dba: ndarray(out.dba, [n_a, 1]),
   };
+}
+
+/** A cell's `(n, m)` array is already one time-major step; a sequence's is converted. */
+function sequenceToTimeMajor(A: NDArray, scratch: Float64Array): Float64Array {
+  if (A.shape.length === 2) return A.data;
+  const [n, m, T] = A.shape;
+  return toTimeMajor(A.data, n, m, T, scratch);
+}
+
+/** The time-major result `tm` with `rows` rows, shaped like `like` (a cell's or a sequence's). */
+function sequenceFromTimeMajor(like: NDArray, tm: Float64Array, rows: number, out: Float64Array): NDArray {
+  const [, m, T] = like.shape;
+  if (like.shape.length === 2) return ndarray(tm, [rows, m]);
+  return ndarray(fromTimeMajor(tm, rows, m, T, out), [rows, m, T]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -224,11 +248,12 @@ export function lstm_cell_forward(
   const A_prev = arrayOfShape(a_prev, 'a_prev', dims, ['n_a', 'm']);
   const C_prev = arrayOfShape(c_prev, 'c_prev', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
-  const r = activeBackend().lstmForward({ ...dims, T: 1 }, XT.data, A_prev.data, C_prev.data, w);
-  const a_next = ndarray(r.a, [n_a, m]);
-  const c_next = ndarray(r.c, [n_a, m]);
-  const [ft, it, cct, ot] = gateViews(r.gates, 0, n_a, m);
-  return [a_next, c_next, ndarray(r.y, [n_y, m]), [a_next, c_next, A_prev, C_prev, ft, it, cct, ot, XT, parameters]];
+  const out = allocate('lstm_cell_forward', { a: n_a * m, c: n_a * m, y: n_y * m, gates: 4 * n_a * m });
+  activeBackend().lstmForward({ ...dims, T: 1 }, XT.data, A_prev.data, C_prev.data, w, out);
+  const a_next = ndarray(out.a, [n_a, m]);
+  const c_next = ndarray(out.c, [n_a, m]);
+  const [ft, it, cct, ot] = gateViews(out.gates, 0, n_a, m);
+  return [a_next, c_next, ndarray(out.y, [n_y, m]), [a_next, c_next, A_prev, C_prev, ft, it, cct, ot, XT, parameters]];
 }
 
 /** The whole sequence from `c = 0`: `[a, y, c, caches]`. */
@@ -242,19 +267,32 @@ export function lstm_forward(
   const { dims, w } = lstmParameters(parameters, n_x, m);
   const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
-  const C0 = zeros([n_a, m]);
-  const xTm = toTimeMajor(X.data, n_x, m, T);
-  const r = activeBackend().lstmForward({ ...dims, T }, xTm, A0.data, C0.data, w);
+  const [sx, sa, sy] = [n_x * m, n_a * m, n_y * m];
+  const out = allocate('lstm_forward', {
+    x: T * sx,
+    c0: sa,
+    a: T * sa,
+    c: T * sa,
+    y: T * sy,
+    gates: 4 * T * sa,
+    aOut: T * sa,
+    yOut: T * sy,
+    cOut: T * sa,
+  });
+  toTimeMajor(X.data, n_x, m, T, out.x);
+  activeBackend().lstmForward({ ...dims, T }, out.x, A0.data, out.c0, w, out);
+  const C0 = ndarray(out.c0, [n_a, m]);
   const caches: LstmCache[] = [];
   for (let t = 0; t < T; t++) {
     const [a_prev, c_prev] = t === 0 ? [A0, C0] : [caches[t - 1][0], caches[t - 1][1]];
-    const [ft, it, cct, ot] = gateViews(r.gates, t, n_a, m);
-    caches.push([stepView(r.a, t, n_a, m), stepView(r.c, t, n_a, m), a_prev, c_prev, ft, it, cct, ot, stepView(xTm, t, n_x, m), parameters]);
+    const [ft, it, cct, ot] = gateViews(out.gates, t, n_a, m);
+    const xt = stepView(out.x, t, n_x, m);
+    caches.push([stepView(out.a, t, n_a, m), stepView(out.c, t, n_a, m), a_prev, c_prev, ft, it, cct, ot, xt, parameters]);
   }
   return [
-    ndarray(fromTimeMajor(r.a, n_a, m, T), [n_a, m, T]),
-    ndarray(fromTimeMajor(r.y, n_y, m, T), [n_y, m, T]),
-    ndarray(fromTimeMajor(r.c, n_a, m, T), [n_a, m, T]),
+    ndarray(fromTimeMajor(out.a, n_a, m, T, out.aOut), [n_a, m, T]),
+    ndarray(fromTimeMajor(out.y, n_y, m, T, out.yOut), [n_y, m, T]),
+    ndarray(fromTimeMajor(out.c, n_a, m, T, out.cOut), [n_a, m, T]),
     [caches, X],
   ];
 }
@@ -271,18 +309,9 @@ function lstmParameters(parameters: unknown, n_x: number, m: number) {
   const dims = { n_x, n_a, n_y, m };
   const P = readParams(p, 'parameters', LSTM_SPEC, Object.keys(LSTM_SPEC), dims);
   requireRows(P.Wy, 'Wy', 'softmax needs n_y ≥ 1 classes');
-  const w = { W: fuse(GATES.map((g) => P[`W${g}`])), b: fuse(GATES.map((g) => P[`b${g}`])), Wy: P.Wy.data, by: P.by.data };
-  return { dims, w };
-}
-
-function fuse(blocks: NDArray[]): Float64Array {
-  const out = new Float64Array(blocks.reduce((n, b) => n + b.data.length, 0));
-  let at = 0;
-  for (const b of blocks) {
-    out.set(b.data, at);
-    at += b.data.length;
-  }
-  return out;
+  const W = GATES.map((g) => P[`W${g}`].data);
+  const b = GATES.map((g) => P[`b${g}`].data);
+  return { dims, w: { W, b, Wy: P.Wy.data, by: P.by.data } };
 }
 
 /** Gradients of one step: `{dxt, da_prev, dc_prev, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}`. */
@@ -291,8 +320,8 @@ export function lstm_cell_backward(da_next: ArrayInput, dc_next: ArrayInput, cac
   const [n_a, m] = DA.shape;
   const DC = arrayOfShape(dc_next, 'dc_next', { n_a, m }, ['n_a', 'm']);
   const steps = stepCaches([cache], () => 'cache', LSTM_CACHE_FIELDS, `to match da_next of shape ${formatShape(DA.shape)}`);
-  const { n_x, dx, da0, dc0, gates } = lstmBackwardSteps(DA.data, DC.data, n_a, m, steps);
-  return { dxt: ndarray(dx, [n_x, m]), da_prev: da0, dc_prev: dc0, ...gates };
+  const { dx, da0, dc0, gates } = lstmBackwardSteps(DA, DC.data, steps);
+  return { dxt: dx, da_prev: da0, dc_prev: dc0, ...gates };
 }
 
 /** Gradients of the whole sequence (`dc` is zero after the last step): `{dx, da0, dWf, ...}`. */
@@ -305,52 +334,87 @@ export function lstm_backward(da: ArrayInput, caches: LstmCaches): LstmGradients
     return emptyGradients(x, DA, ...pairs) as unknown as LstmGradients;
   }
   const steps = stepCaches(list, (t) => `caches[0][${t}]`, LSTM_CACHE_FIELDS, `to match da of shape ${formatShape(DA.shape)}`);
-  const { n_x, dx, da0, gates } = lstmBackwardSteps(toTimeMajor(DA.data, n_a, m, T), new Float64Array(n_a * m), n_a, m, steps);
-  return { dx: ndarray(fromTimeMajor(dx, n_x, m, T), [n_x, m, T]), da0, ...gates };
+  const { dx, da0, gates } = lstmBackwardSteps(DA, new Float64Array(n_a * m), steps);
+  return { dx, da0, ...gates };
 }
 
-function lstmBackwardSteps(daTm: Float64Array, dcLast: Float64Array, n_a: number, m: number, steps: StepCaches) {
+/** The shared backward of cell and sequence, as `rnnBackwardSteps`. */
+function lstmBackwardSteps(DA: NDArray, dcLast: Float64Array, steps: StepCaches) {
+  const [n_a, m] = DA.shape;
   const T = steps.tuples.length;
-  const xt0 = arrayOfRank(steps.tuples[0][8], steps.name(0, 8), ['n_x', 'm']);
-  const n_x = xt0.shape[0];
+  const n_x = arrayOfRank(steps.tuples[0][8], steps.name(0, 8), ['n_x', 'm']).shape[0];
   const dims = { n_a, m, n_x };
   const p = paramsObject(steps.tuples[0][9], steps.name(0, 9));
-  const W = fuse(Object.values(readParams(p, steps.name(0, 9), LSTM_SPEC, GATES.map((g) => `W${g}`), dims)));
-  const cNext = steps.gather(1, dims, ['n_a', 'm']);
-  const aPrev = steps.gather(2, dims, ['n_a', 'm']);
-  const cPrev = steps.gather(3, dims, ['n_a', 'm']);
-  const gates = new Float64Array(T * 4 * n_a * m);
-  GATES.forEach((_, k) => steps.gather(4 + k, dims, ['n_a', 'm'], gates, 4, k));
-  const x = steps.gather(8, dims, ['n_x', 'm']);
-  const d: Dims = { ...dims, n_y: 0, T };
-  const r = activeBackend().lstmBackward(d, daTm, dcLast, cNext, cPrev, aPrev, gates, x, W);
-  const cols = n_a + n_x;
+  const P = readParams(p, steps.name(0, 9), LSTM_SPEC, GATES.map((g) => `W${g}`), dims);
+  const W = GATES.map((g) => P[`W${g}`].data);
+  const cNext = steps.blocks([1], dims, ['n_a', 'm']);
+  const aPrev = steps.blocks([2], dims, ['n_a', 'm']);
+  const cPrev = steps.blocks([3], dims, ['n_a', 'm']);
+  const gates = steps.blocks([4, 5, 6, 7], dims, ['n_a', 'm']);
+  const x = steps.blocks([8], dims, ['n_x', 'm']);
+  const [sx, sa, cols] = [n_x * m, n_a * m, n_a + n_x];
+  const out = allocate('lstm_backward', {
+    daTm: T * sa,
+    dx: T * sx,
+    dxOut: T * sx,
+    da0: sa,
+    dc0: sa,
+    dW: 4 * n_a * cols,
+    db: 4 * n_a,
+  });
+  const da = sequenceToTimeMajor(DA, out.daTm);
+  activeBackend().lstmBackward({ ...dims, n_y: 0, T }, da, dcLast, cNext, cPrev, aPrev, gates, x, W, out);
   const gateGrads = {} as Record<string, NDArray>;
   GATES.forEach((g, k) => {
-    gateGrads[`dW${g}`] = ndarray(r.dW.slice(k * n_a * cols, (k + 1) * n_a * cols), [n_a, cols]);
-    gateGrads[`db${g}`] = ndarray(r.db.slice(k * n_a, (k + 1) * n_a), [n_a, 1]);
+    gateGrads[`dW${g}`] = ndarray(out.dW.subarray(k * n_a * cols, (k + 1) * n_a * cols), [n_a, cols]);
+    gateGrads[`db${g}`] = ndarray(out.db.subarray(k * n_a, (k + 1) * n_a), [n_a, 1]);
   });
   return {
-    n_x,
-    dx: r.dx,
-    da0: ndarray(r.da0, [n_a, m]),
-    dc0: ndarray(r.dc0, [n_a, m]),
+    dx: sequenceFromTimeMajor(DA, out.dx, n_x, out.dxOut),
+    da0: ndarray(out.da0, [n_a, m]),
+    dc0: ndarray(out.dc0, [n_a, m]),
     gates: gateGrads as unknown as LstmGateGradients,
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Caches
+// Outputs and caches
+
+/**
+ * One allocation for all the named outputs of a call, handed out as views: allocating a
+ * Float64Array costs about a microsecond, which matters for small sequences. Checked against
+ * the backend's limit first, so an oversized call fails before any memory is taken.
+ */
+function allocate<K extends string>(what: string, lengths: Record<K, number>): Record<K, Float64Array> {
+  let total = 0;
+  for (const key in lengths) total += lengths[key];
+  const limit = Math.min(MAX_ELEMENTS * 8, activeBackend().maxCallBytes);
+  if (total * 8 > limit) {
+    const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
+    throw rangeError(
+      'ERR_RNN_SIZE',
+      `${what} needs ${gib(total * 8)} for its outputs; the ${activeBackend().name} backend allows ${gib(limit)} per call`,
+    );
+  }
+  const buffer = new Float64Array(total);
+  const out = {} as Record<K, Float64Array>;
+  let at = 0;
+  for (const key in lengths) {
+    out[key] = buffer.subarray(at, at + lengths[key]);
+    at += lengths[key];
+  }
+  return out;
+}
 
 /** Validated per-step cache tuples and how to name their fields in errors. */
 interface StepCaches {
   tuples: unknown[][];
   name(t: number, field: number): string;
   /**
-   * Copies field `field` of every step into a time-major buffer (a new one, or block `slot`
-   * of `slots` blocks per step of `into`), checking each step's shape.
+   * The data of `fields` of every step, in time order (for each step, the fields in the order
+   * given), each checked against `dimNames`: the blocks of a time-major buffer.
    */
-  gather(field: number, dims: DimValues, dimNames: string[], into?: Float64Array, slots?: number, slot?: number): Float64Array;
+  blocks(fields: number[], dims: DimValues, dimNames: string[]): Float64Array[];
 }
 
 function stepCaches(
@@ -364,14 +428,12 @@ function stepCaches(
   return {
     tuples,
     name,
-    gather(field, dims, dimNames, into, slots = 1, slot = 0) {
-      let out = into;
+    blocks(wanted, dims, dimNames) {
+      const out: Float64Array[] = [];
       for (let t = 0; t < tuples.length; t++) {
-        const step = arrayOfShape(tuples[t][field], name(t, field), dims, dimNames, context);
-        out ??= new Float64Array(tuples.length * step.data.length);
-        out.set(step.data, (t * slots + slot) * step.data.length);
+        for (const field of wanted) out.push(arrayOfShape(tuples[t][field], name(t, field), dims, dimNames, context).data);
       }
-      return out ?? new Float64Array(0);
+      return out;
     },
   };
 }

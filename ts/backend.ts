@@ -5,9 +5,17 @@
  * backend call per sequence. Time-indexed buffers are `[T][rows][m]` (see layout.ts); weights
  * are C-ordered; the LSTM's four gate weights are fused row-wise in the order f, i, c, o into
  * one `(4·n_a) × (n_a+n_x)` matrix acting on `[a_prev; x_t]`, its biases into one `4·n_a` vector.
+ *
+ * Inputs may arrive as a list of blocks that concatenate to the buffer (per-step cache arrays,
+ * the four gate weights): a backend copies them once into wherever it computes, so the API
+ * layer never builds an intermediate copy. Outputs are written into arrays the caller
+ * provides, so one allocation can serve all outputs of a call.
  */
 
 export type BackendName = 'native' | 'wasm' | 'js';
+
+/** A buffer, or consecutive blocks whose concatenation is the buffer. */
+export type Blocks = Float64Array | readonly Float64Array[];
 
 export interface Dims {
   n_x: number;
@@ -27,48 +35,86 @@ export interface RnnWeights {
 
 export interface LstmWeights {
   /** `(4·n_a) × (n_a+n_x)`: Wf, Wi, Wc, Wo stacked. */
-  W: Float64Array;
+  W: Blocks;
   /** `4·n_a`: bf, bi, bc, bo. */
-  b: Float64Array;
+  b: Blocks;
   Wy: Float64Array;
   by: Float64Array;
 }
 
 export interface Backend {
   readonly name: BackendName;
+  /** The most memory one call may take for its outputs; larger calls get ERR_RNN_SIZE. */
+  readonly maxCallBytes: number;
   /** Softmax over axis 0 of a `(rows × cols)` matrix. */
-  softmax(z: Float64Array, rows: number, cols: number): Float64Array;
-  sigmoid(z: Float64Array): Float64Array;
+  softmax(z: Float64Array, rows: number, cols: number, out: Float64Array): void;
+  sigmoid(z: Float64Array, out: Float64Array): void;
   /** `x` `[T][n_x][m]`, `a0` `(n_a, m)` → `a` `[T][n_a][m]`, `y` `[T][n_y][m]`. */
-  rnnForward(d: Dims, x: Float64Array, a0: Float64Array, w: RnnWeights): { a: Float64Array; y: Float64Array };
+  rnnForward(
+    d: Dims,
+    x: Float64Array,
+    a0: Float64Array,
+    w: RnnWeights,
+    out: { a: Float64Array; y: Float64Array },
+  ): void;
   /** Per-step `a_next`, `a_prev`, `x` as the caches hold them; `da` `[T][n_a][m]`. */
   rnnBackward(
     d: Dims,
     da: Float64Array,
-    aNext: Float64Array,
-    aPrev: Float64Array,
-    x: Float64Array,
+    aNext: Blocks,
+    aPrev: Blocks,
+    x: Blocks,
     Wax: Float64Array,
     Waa: Float64Array,
-  ): { dx: Float64Array; da0: Float64Array; dWax: Float64Array; dWaa: Float64Array; dba: Float64Array };
-  /** Returns states, outputs and the activated gates `[T][4·n_a][m]` (f, i, c̃, o blocks). */
+    out: { dx: Float64Array; da0: Float64Array; dWax: Float64Array; dWaa: Float64Array; dba: Float64Array },
+  ): void;
+  /** States, outputs and the activated gates `[T][4·n_a][m]` (f, i, c̃, o blocks). */
   lstmForward(
     d: Dims,
     x: Float64Array,
     a0: Float64Array,
     c0: Float64Array,
     w: LstmWeights,
-  ): { a: Float64Array; c: Float64Array; y: Float64Array; gates: Float64Array };
+    out: { a: Float64Array; c: Float64Array; y: Float64Array; gates: Float64Array },
+  ): void;
   /** `dcLast` is the gradient flowing into the cell state after the last step. */
   lstmBackward(
     d: Dims,
     da: Float64Array,
     dcLast: Float64Array,
-    cNext: Float64Array,
-    cPrev: Float64Array,
-    aPrev: Float64Array,
-    gates: Float64Array,
-    x: Float64Array,
-    W: Float64Array,
-  ): { dx: Float64Array; da0: Float64Array; dc0: Float64Array; dW: Float64Array; db: Float64Array };
+    cNext: Blocks,
+    cPrev: Blocks,
+    aPrev: Blocks,
+    gates: Blocks,
+    x: Blocks,
+    W: Blocks,
+    out: { dx: Float64Array; da0: Float64Array; dc0: Float64Array; dW: Float64Array; db: Float64Array },
+  ): void;
+}
+
+/** Copies `blocks` one after another into `dest` from `offset`. */
+export function copyBlocks(blocks: Blocks, dest: Float64Array, offset = 0): void {
+  if (blocks instanceof Float64Array) {
+    dest.set(blocks, offset);
+    return;
+  }
+  for (const block of blocks) {
+    dest.set(block, offset);
+    offset += block.length;
+  }
+}
+
+export function blocksLength(blocks: Blocks): number {
+  if (blocks instanceof Float64Array) return blocks.length;
+  let n = 0;
+  for (const block of blocks) n += block.length;
+  return n;
+}
+
+/** The blocks as one contiguous buffer (a copy unless it already is one). */
+export function concatBlocks(blocks: Blocks): Float64Array {
+  if (blocks instanceof Float64Array) return blocks;
+  const out = new Float64Array(blocksLength(blocks));
+  copyBlocks(blocks, out);
+  return out;
 }

@@ -4,9 +4,8 @@
  * notebook's per-step matrix, so caches can hold zero-copy views of it.
  */
 
-/** `(n, m, T)` C order → `[T][n][m]`. */
-export function toTimeMajor(data: Float64Array, n: number, m: number, T: number): Float64Array {
-  const out = new Float64Array(data.length);
+/** `(n, m, T)` C order → `[T][n][m]`, into `out`. */
+export function toTimeMajor(data: Float64Array, n: number, m: number, T: number, out: Float64Array): Float64Array {
   const block = n * m;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {
@@ -18,9 +17,8 @@ export function toTimeMajor(data: Float64Array, n: number, m: number, T: number)
   return out;
 }
 
-/** `[T][n][m]` → `(n, m, T)` C order. */
-export function fromTimeMajor(tm: Float64Array, n: number, m: number, T: number): Float64Array {
-  const out = new Float64Array(tm.length);
+/** `[T][n][m]` → `(n, m, T)` C order, into `out`. */
+export function fromTimeMajor(tm: Float64Array, n: number, m: number, T: number, out: Float64Array): Float64Array {
   const block = n * m;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < m; j++) {

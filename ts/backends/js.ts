@@ -3,7 +3,7 @@
  * one time step at a time. It is the oracle the fast backends are tested against, so it
  * favours being obviously right over being fast.
  */
-import type { Backend, Dims, LstmWeights, RnnWeights } from '../backend.js';
+import { concatBlocks, type Backend, type LstmWeights, type RnnWeights } from '../backend.js';
 
 /**
  * out[i][j] += Σ_k A[i][k] · B[k][j] for an `(rows × inner)` block of A that starts at
@@ -78,8 +78,7 @@ function addRowSums(db: Float64Array, G: Float64Array, rows: number, m: number):
 
 const sigmoidOf = (z: number) => 1 / (1 + Math.exp(-z));
 
-function softmax(z: Float64Array, rows: number, cols: number): Float64Array {
-  const out = new Float64Array(z.length);
+function softmax(z: Float64Array, rows: number, cols: number, out: Float64Array): void {
   for (let j = 0; j < cols; j++) {
     let max = -Infinity;
     for (let i = 0; i < rows; i++) max = Math.max(max, z[i * cols + j]); // NaN propagates, as np.max
@@ -90,25 +89,28 @@ function softmax(z: Float64Array, rows: number, cols: number): Float64Array {
     }
     for (let i = 0; i < rows; i++) out[i * cols + j] /= sum;
   }
-  return out;
 }
 
 /** Step `t` of a `[T][rows][m]` buffer. */
 const step = (buf: Float64Array, t: number, rows: number, m: number) =>
   buf.subarray(t * rows * m, (t + 1) * rows * m);
 
+/** The four `(n_a × m)` gate blocks f, i, c̃, o of a `(4·n_a × m)` step. */
+const gateBlocks = (g: Float64Array, n_a: number, m: number) =>
+  [0, 1, 2, 3].map((k) => g.subarray(k * n_a * m, (k + 1) * n_a * m));
+
 export const jsBackend: Backend = {
   name: 'js',
+  maxCallBytes: Infinity,
 
   softmax,
 
-  sigmoid(z) {
-    return z.map(sigmoidOf);
+  sigmoid(z, out) {
+    for (let i = 0; i < z.length; i++) out[i] = sigmoidOf(z[i]);
   },
 
-  rnnForward({ n_x, n_a, n_y, m, T }, x, a0, w: RnnWeights) {
-    const a = new Float64Array(T * n_a * m);
-    const y = new Float64Array(T * n_y * m);
+  rnnForward({ n_x, n_a, n_y, m, T }, x, a0, w: RnnWeights, { a, y }) {
+    a.fill(0);
     let aPrev = a0;
     for (let t = 0; t < T; t++) {
       const aNext = step(a, t, n_a, m);
@@ -119,17 +121,15 @@ export const jsBackend: Backend = {
       const logits = new Float64Array(n_y * m);
       addProduct(logits, w.Wya, n_a, 0, n_y, n_a, aNext, m);
       addBias(logits, w.by, n_y, m);
-      step(y, t, n_y, m).set(softmax(logits, n_y, m));
+      softmax(logits, n_y, m, step(y, t, n_y, m));
       aPrev = aNext;
     }
-    return { a, y };
   },
 
-  rnnBackward({ n_x, n_a, m, T }, da, aNext, aPrev, x, Wax, Waa) {
-    const dx = new Float64Array(T * n_x * m);
-    const dWax = new Float64Array(n_a * n_x);
-    const dWaa = new Float64Array(n_a * n_a);
-    const dba = new Float64Array(n_a);
+  rnnBackward({ n_x, n_a, m, T }, da, aNextBlocks, aPrevBlocks, xBlocks, Wax, Waa, out) {
+    const [aNext, aPrev, x] = [aNextBlocks, aPrevBlocks, xBlocks].map(concatBlocks);
+    const { dx, dWax, dWaa, dba } = out;
+    for (const buf of [dx, dWax, dWaa, dba]) buf.fill(0);
     let daPrev = new Float64Array(n_a * m);
     for (let t = T - 1; t >= 0; t--) {
       const daNext = step(da, t, n_a, m);
@@ -143,23 +143,21 @@ export const jsBackend: Backend = {
       addOuterProducts(dWaa, n_a, 0, dtanh, n_a, step(aPrev, t, n_a, m), n_a, m);
       addRowSums(dba, dtanh, n_a, m);
     }
-    return { dx, da0: daPrev, dWax, dWaa, dba };
+    out.da0.set(daPrev);
   },
 
-  lstmForward({ n_x, n_a, n_y, m, T }, x, a0, c0, w: LstmWeights) {
+  lstmForward({ n_x, n_a, n_y, m, T }, x, a0, c0, w: LstmWeights, { a, c, y, gates }) {
+    const [W, b] = [w.W, w.b].map(concatBlocks);
     const cols = n_a + n_x;
-    const a = new Float64Array(T * n_a * m);
-    const c = new Float64Array(T * n_a * m);
-    const y = new Float64Array(T * n_y * m);
-    const gates = new Float64Array(T * 4 * n_a * m);
+    gates.fill(0);
     let aPrev = a0;
     let cPrev = c0;
     for (let t = 0; t < T; t++) {
       const g = step(gates, t, 4 * n_a, m);
-      addProduct(g, w.W, cols, 0, 4 * n_a, n_a, aPrev, m);
-      addProduct(g, w.W, cols, n_a, 4 * n_a, n_x, step(x, t, n_x, m), m);
-      addBias(g, w.b, 4 * n_a, m);
-      const [ft, it, cct, ot] = [0, 1, 2, 3].map((k) => g.subarray(k * n_a * m, (k + 1) * n_a * m));
+      addProduct(g, W, cols, 0, 4 * n_a, n_a, aPrev, m);
+      addProduct(g, W, cols, n_a, 4 * n_a, n_x, step(x, t, n_x, m), m);
+      addBias(g, b, 4 * n_a, m);
+      const [ft, it, cct, ot] = gateBlocks(g, n_a, m);
       const cNext = step(c, t, n_a, m);
       const aNext = step(a, t, n_a, m);
       for (let i = 0; i < n_a * m; i++) {
@@ -173,28 +171,28 @@ export const jsBackend: Backend = {
       const logits = new Float64Array(n_y * m);
       addProduct(logits, w.Wy, n_a, 0, n_y, n_a, aNext, m);
       addBias(logits, w.by, n_y, m);
-      step(y, t, n_y, m).set(softmax(logits, n_y, m));
+      softmax(logits, n_y, m, step(y, t, n_y, m));
       aPrev = aNext;
       cPrev = cNext;
     }
-    return { a, c, y, gates };
   },
 
-  lstmBackward({ n_x, n_a, m, T }, da, dcLast, cNext, cPrev, aPrev, gates, x, W) {
+  lstmBackward({ n_x, n_a, m, T }, da, dcLast, cNextBlocks, cPrevBlocks, aPrevBlocks, gateBlocksIn, xBlocks, WBlocks, out) {
+    const [cNext, cPrev, aPrev, gates, x, W] = [cNextBlocks, cPrevBlocks, aPrevBlocks, gateBlocksIn, xBlocks, WBlocks].map(
+      concatBlocks,
+    );
     const cols = n_a + n_x;
-    const dx = new Float64Array(T * n_x * m);
-    const dW = new Float64Array(4 * n_a * cols);
-    const db = new Float64Array(4 * n_a);
+    const { dx, dW, db } = out;
+    for (const buf of [dx, dW, db]) buf.fill(0);
     let daCarry = new Float64Array(n_a * m);
     let dcCarry = Float64Array.from(dcLast);
     for (let t = T - 1; t >= 0; t--) {
-      const g = step(gates, t, 4 * n_a, m);
-      const [ft, it, cct, ot] = [0, 1, 2, 3].map((k) => g.subarray(k * n_a * m, (k + 1) * n_a * m));
+      const [ft, it, cct, ot] = gateBlocks(step(gates, t, 4 * n_a, m), n_a, m);
       const daNext = step(da, t, n_a, m);
       const cN = step(cNext, t, n_a, m);
       const cP = step(cPrev, t, n_a, m);
       const dgates = new Float64Array(4 * n_a * m);
-      const [dft, dit, dcct, dot] = [0, 1, 2, 3].map((k) => dgates.subarray(k * n_a * m, (k + 1) * n_a * m));
+      const [dft, dit, dcct, dot] = gateBlocks(dgates, n_a, m);
       const dcPrev = new Float64Array(n_a * m);
       for (let i = 0; i < n_a * m; i++) {
         const daTotal = daNext[i] + daCarry[i];
@@ -214,6 +212,7 @@ export const jsBackend: Backend = {
       addRowSums(db, dgates, 4 * n_a, m);
       dcCarry = dcPrev;
     }
-    return { dx, da0: daCarry, dc0: dcCarry, dW, db };
+    out.da0.set(daCarry);
+    out.dc0.set(dcCarry);
   },
 };

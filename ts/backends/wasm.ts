@@ -7,7 +7,7 @@
  * data, so nothing needs `dispose()`.
  */
 import { readFileSync } from 'node:fs';
-import type { Backend, Dims } from '../backend.js';
+import { blocksLength, copyBlocks, type Backend, type Blocks, type Dims } from '../backend.js';
 import { rangeError, runtimeError } from '../errors.js';
 
 const WASM_FILE = new URL('../../wasm/rnn_wasm.wasm', import.meta.url);
@@ -39,6 +39,7 @@ class WasmRuntime {
   private exports!: RnnExports;
   private arenaPtr = 0;
   private arenaBytes = 0;
+  private heapView = new Float64Array(0);
 
   constructor(bytes: Uint8Array) {
     this.module = new WebAssembly.Module(bytes);
@@ -57,26 +58,22 @@ class WasmRuntime {
   }
 
   /**
-   * Runs `kernel(...dims, in0, in0_len, ..., out0, out0_len, ..., [ws, ws_len])` and returns
-   * copies of the outputs. `workspace` names the export that sizes the kernel's scratch space.
+   * Runs `kernel(...dims, in0, in0_len, ..., out0, out0_len, ..., [ws, ws_len])`: copies the
+   * inputs into the arena and the results into `outputs`. `workspace` names the export that
+   * sizes the kernel's scratch space.
    */
-  call(
-    kernel: string,
-    dims: number[],
-    inputs: Float64Array[],
-    outputLengths: number[],
-    workspace?: string,
-  ): Float64Array[] {
-    const wsLength = workspace === undefined ? undefined : (this.exports[workspace] as Kernel)(...dims);
-    const lengths = [...inputs.map((a) => a.length), ...outputLengths];
-    if (wsLength !== undefined) lengths.push(wsLength);
+  call(kernel: string, dims: number[], inputs: Blocks[], outputs: Float64Array[], workspace?: string): void {
+    const wsLength = workspace === undefined ? 0 : (this.exports[workspace] as Kernel)(...dims);
+    const lengths = inputs.map(blocksLength);
+    for (const output of outputs) lengths.push(output.length);
+    if (workspace !== undefined) lengths.push(wsLength);
     const offsets: number[] = [];
     let bytes = 0;
     for (const length of lengths) {
       offsets.push(bytes);
       bytes += Math.ceil((length * 8) / ALIGN) * ALIGN;
     }
-    if (wsLength !== undefined && wsLength < 0) bytes = Infinity;
+    if (wsLength < 0) bytes = Infinity;
     if (!(bytes <= MAX_ARENA_BYTES)) {
       throw rangeError(
         'ERR_RNN_SIZE',
@@ -85,19 +82,26 @@ class WasmRuntime {
       );
     }
     const base = this.reserve(bytes);
-    let heap = new Float64Array(this.exports.memory.buffer);
-    inputs.forEach((input, k) => heap.set(input, (base + offsets[k]) / 8));
-    const args = [...dims];
+    const heap = this.heap();
+    const args = dims.slice();
     lengths.forEach((length, k) => args.push(base + offsets[k], length));
+    inputs.forEach((input, k) => copyBlocks(input, heap, (base + offsets[k]) / 8));
     const status = this.guarded(() => (this.exports[kernel] as Kernel)(...args));
     if (status !== 0) {
       throw runtimeError('ERR_RNN_INTERNAL', `wasm kernel ${kernel} failed: ${STATUS[status] ?? `status ${status}`}`);
     }
-    heap = new Float64Array(this.exports.memory.buffer); // the kernel cannot grow memory, but stay safe
-    return outputLengths.map((length, k) => {
+    outputs.forEach((output, k) => {
       const start = (base + offsets[inputs.length + k]) / 8;
-      return heap.slice(start, start + length);
+      output.set(heap.subarray(start, start + output.length));
     });
+  }
+
+  /** A view of linear memory, renewed when growth has replaced the buffer. */
+  private heap(): Float64Array {
+    if (this.heapView.buffer !== this.exports.memory.buffer) {
+      this.heapView = new Float64Array(this.exports.memory.buffer);
+    }
+    return this.heapView;
   }
 
   /** Executes a trapping instruction inside the module; for tests of trap recovery. */
@@ -152,60 +156,39 @@ export function loadWasmBackend(bytes: Uint8Array = readFileSync(WASM_FILE)): Wa
   const rt = new WasmRuntime(bytes);
   return {
     name: 'wasm',
+    maxCallBytes: MAX_ARENA_BYTES,
 
     forceTrap: () => rt.trap(),
     memoryBytes: () => rt.memoryBytes,
 
-    softmax(z, rows, cols) {
-      return rt.call('rnn_softmax', [rows, cols], [z], [z.length])[0];
+    softmax(z, rows, cols, out) {
+      rt.call('rnn_softmax', [rows, cols], [z], [out]);
     },
 
-    sigmoid(z) {
-      return rt.call('rnn_sigmoid', [z.length], [z], [z.length])[0];
+    sigmoid(z, out) {
+      rt.call('rnn_sigmoid', [z.length], [z], [out]);
     },
 
-    rnnForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, w) {
-      const [a, y] = rt.call(
-        'rnn_forward',
-        [n_x, n_a, n_y, m, T],
-        [x, a0, w.Wax, w.Waa, w.ba, w.Wya, w.by],
-        [T * n_a * m, T * n_y * m],
-        'rnn_forward_workspace',
-      );
-      return { a, y };
+    rnnForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, w, out) {
+      const inputs = [x, a0, w.Wax, w.Waa, w.ba, w.Wya, w.by];
+      rt.call('rnn_forward', [n_x, n_a, n_y, m, T], inputs, [out.a, out.y], 'rnn_forward_workspace');
     },
 
-    rnnBackward({ n_x, n_a, m, T }: Dims, da, aNext, aPrev, x, Wax, Waa) {
-      const [dx, da0, dWax, dWaa, dba] = rt.call(
-        'rnn_backward',
-        [n_x, n_a, m, T],
-        [da, aNext, aPrev, x, Wax, Waa],
-        [T * n_x * m, n_a * m, n_a * n_x, n_a * n_a, n_a],
-        'rnn_backward_workspace',
-      );
-      return { dx, da0, dWax, dWaa, dba };
+    rnnBackward({ n_x, n_a, m, T }: Dims, da, aNext, aPrev, x, Wax, Waa, out) {
+      const outputs = [out.dx, out.da0, out.dWax, out.dWaa, out.dba];
+      rt.call('rnn_backward', [n_x, n_a, m, T], [da, aNext, aPrev, x, Wax, Waa], outputs, 'rnn_backward_workspace');
     },
 
-    lstmForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, c0, w) {
-      const [a, c, y, gates] = rt.call(
-        'lstm_forward',
-        [n_x, n_a, n_y, m, T],
-        [x, a0, c0, w.W, w.b, w.Wy, w.by],
-        [T * n_a * m, T * n_a * m, T * n_y * m, T * 4 * n_a * m],
-        'lstm_forward_workspace',
-      );
-      return { a, c, y, gates };
+    lstmForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, c0, w, out) {
+      const inputs = [x, a0, c0, w.W, w.b, w.Wy, w.by];
+      const outputs = [out.a, out.c, out.y, out.gates];
+      rt.call('lstm_forward', [n_x, n_a, n_y, m, T], inputs, outputs, 'lstm_forward_workspace');
     },
 
-    lstmBackward({ n_x, n_a, m, T }: Dims, da, dcLast, cNext, cPrev, aPrev, gates, x, W) {
-      const [dx, da0, dc0, dW, db] = rt.call(
-        'lstm_backward',
-        [n_x, n_a, m, T],
-        [da, dcLast, cNext, cPrev, aPrev, gates, x, W],
-        [T * n_x * m, n_a * m, n_a * m, 4 * n_a * (n_a + n_x), 4 * n_a],
-        'lstm_backward_workspace',
-      );
-      return { dx, da0, dc0, dW, db };
+    lstmBackward({ n_x, n_a, m, T }: Dims, da, dcLast, cNext, cPrev, aPrev, gates, x, W, out) {
+      const inputs = [da, dcLast, cNext, cPrev, aPrev, gates, x, W];
+      const outputs = [out.dx, out.da0, out.dc0, out.dW, out.db];
+      rt.call('lstm_backward', [n_x, n_a, m, T], inputs, outputs, 'lstm_backward_workspace');
     },
   };
 }
