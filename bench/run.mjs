@@ -1,0 +1,415 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: rnn-wasm's backends beside the notebook's NumPy code, PyTorch (opt-in),
+ * TensorFlow.js (wasm), onnxruntime-node and brain.js, on the S / M / L workloads, RNN and
+ * LSTM, forward and training step; plus a T_x / m scaling sweep of the wasm backend.
+ *
+ *   node bench/run.mjs [--quick] [--with-torch] [--only=<system,...>]
+ *
+ * Writes a table to stdout, bench/results/latest.json (every number) and latest.md
+ * (partial.json / partial.md for --quick and --only runs).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureNodeDeps, ensureTorchVenv, findPython, hasModule } from './lib/install.mjs';
+import {
+  BUDGETS,
+  CELLS,
+  JS_REFERENCE_BUDGET,
+  OPS,
+  WORKLOADS,
+  flops,
+  makeInputs,
+  sweepPoints,
+} from './lib/workloads.mjs';
+
+const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = dirname(BENCH_DIR);
+const SEED_FILE = join(dirname(REPO_ROOT), 'shared', 'seed', '000_04c945554bc0edb4.txt');
+const GENERATE_PY = join(REPO_ROOT, 'test', 'fixtures', 'generate.py');
+const PYBENCH = join(BENCH_DIR, 'py', 'pybench.py');
+const RESULTS_DIR = join(BENCH_DIR, 'results');
+
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+// ------------------------------------------------------------------ options
+
+/** `--only` names: a system id, or one of these groups. */
+const ALIASES = {
+  wasm: ['rnn-wasm:wasm'],
+  js: ['rnn-wasm:js'],
+  native: ['rnn-wasm:native'],
+  'rnn-wasm': ['rnn-wasm:wasm', 'rnn-wasm:js', 'rnn-wasm:native'],
+  numpy: ['numpy'],
+  torch: ['torch'],
+  pytorch: ['torch'],
+  tfjs: ['tfjs-wasm'],
+  tensorflow: ['tfjs-wasm'],
+  onnx: ['onnxruntime'],
+  onnxruntime: ['onnxruntime'],
+  'onnxruntime-node': ['onnxruntime'],
+  brain: ['brain.js'],
+  'brain.js': ['brain.js'],
+  sweep: ['sweep'],
+};
+
+function parseArgs(argv) {
+  const opts = { quick: false, withTorch: false, only: null, args: argv };
+  for (const arg of argv) {
+    if (arg === '--quick') opts.quick = true;
+    else if (arg === '--with-torch') opts.withTorch = true;
+    else if (arg.startsWith('--only=')) {
+      opts.only = new Set();
+      for (const name of arg.slice(7).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
+        const ids = ALIASES[name] ?? [name];
+        ids.forEach((id) => opts.only.add(id));
+      }
+    } else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(
+        'usage: npm run bench -- [--quick] [--with-torch] [--only=<system,...>]\n' +
+          '  --quick       S and M only, short time budgets, shorter sweep\n' +
+          '  --with-torch  add PyTorch (installs torch into bench/.venv on first use: several GB)\n' +
+          `  --only=...    any of: ${Object.keys(ALIASES).join(', ')}\n`,
+      );
+      process.exit(0);
+    } else {
+      log(`bench: unknown option ${arg} (see --help)`);
+      process.exit(2);
+    }
+  }
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const wanted = (id) => !opts.only || opts.only.has(id) || [...opts.only].some((o) => id.startsWith(`${o}-`));
+
+// ------------------------------------------------------------------ machine
+
+function cpuModel() {
+  try {
+    const m = readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m);
+    if (m) return m[1].trim();
+  } catch {
+    // not Linux
+  }
+  return os.cpus()[0]?.model ?? 'unknown CPU';
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  const started = Date.now();
+  const loadStart = os.loadavg();
+  const notes = [];
+  const workloadNames = opts.quick ? ['S', 'M'] : ['S', 'M', 'L'];
+  const budgets = opts.quick ? BUDGETS.quick : BUDGETS.full;
+
+  if (!ensureNodeDeps(BENCH_DIR)) {
+    log('bench: could not install bench/node_modules (tinybench is required); giving up');
+    process.exit(1);
+  }
+  const { measure, timeOnce } = await import('./lib/measure.mjs');
+  const { rnnWasmSystems, loadPackage, closures } = await import('./systems/rnn-wasm.mjs');
+  const { tfjsSystem } = await import('./systems/tfjs.mjs');
+  const { onnxSystem } = await import('./systems/onnxruntime.mjs');
+  const { brainSystem } = await import('./systems/brain.mjs');
+  const { runPyBench, encodeInputs } = await import('./systems/python.mjs');
+  const { textReport, markdownReport } = await import('./lib/report.mjs');
+
+  const distIndex = join(REPO_ROOT, 'dist', 'index.js');
+  if (!existsSync(distIndex)) {
+    log('bench: dist/ is missing; running `npm run build` ...');
+    spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 2, 2] });
+  }
+  const pkg = await loadPackage(pathToFileURL(distIndex).href);
+  if (!pkg.api) {
+    log(`bench: ${pkg.reason}`);
+    process.exit(1);
+  }
+  const api = pkg.api;
+  const defaultBackend = api.getBackend();
+
+  // Inputs per workload (float64, notebook layout), shared by every JS system.
+  const inputs = Object.fromEntries(workloadNames.map((k) => [k, makeInputs(WORKLOADS[k])]));
+
+  // The float64 js reference at S (forward outputs, gradients), the yardstick of the sanity checks.
+  api.setBackend('js');
+  const reference = { S: {} };
+  for (const cell of CELLS) {
+    const fns = closures(api, cell, inputs.S);
+    const out = fns.forward();
+    reference.S[cell] = { a: out[0].data, y: out[1].data, shape: out[0].shape, grads: fns.train() };
+  }
+  api.setBackend(defaultBackend);
+
+  // ---------------------------------------------------------------- JS systems
+  const systems = [];
+  const results = [];
+  const jsSystems = rnnWasmSystems(api, notes, wanted);
+  for (const [id, make] of [['tfjs-wasm', tfjsSystem], ['onnxruntime', onnxSystem], ['brain.js', brainSystem]]) {
+    if (!wanted(id)) continue;
+    const sys = await make(notes);
+    if (sys) jsSystems.push(sys);
+  }
+  for (const sys of jsSystems) {
+    systems.push(describe(sys));
+    log(`\n${sys.label} (${sys.dtype})`);
+    for (const wName of workloadNames) {
+      const w = WORKLOADS[wName];
+      for (const cell of CELLS) {
+        for (const op of OPS) {
+          const row = baseRow(sys, w, cell, op);
+          results.push(row);
+          const why = sys.supports(w, cell, op);
+          if (why) {
+            row.skipped = why;
+            continue;
+          }
+          let prepared;
+          try {
+            prepared = await sys.prepare(w, cell, op, inputs[wName], reference[wName]?.[cell]);
+            const [out, firstMs] = await timeOnce(prepared.fn);
+            row.check = prepared.validate(out);
+            const budget = sys.id === 'rnn-wasm:js' && wName !== 'S' ? JS_REFERENCE_BUDGET : budgets[wName];
+            Object.assign(row, await measure(`${sys.id} ${wName} ${cell} ${op}`, prepared.fn, budget, firstMs));
+            row.gflops = row.flops / (row.median_ms * 1e6);
+            progress(sys.label, row);
+          } catch (error) {
+            row.error = String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ');
+            log(`  ${sys.label} ${wName} ${cell} ${op}: error ${row.error}`);
+          } finally {
+            try {
+              await prepared?.dispose?.();
+            } catch {
+              // disposal failures do not matter for the numbers
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- Python systems
+  const meta = {};
+  const pyCases = [];
+  for (const wName of workloadNames) for (const cell of CELLS) for (const op of OPS) pyCases.push({ workload: WORKLOADS[wName], cell, op });
+  const pyConfig = (system) => ({
+    system,
+    seed_file: SEED_FILE,
+    generate_py: GENERATE_PY,
+    generate_py_rel: relative(REPO_ROOT, GENERATE_PY),
+    budgets,
+    cases: pyCases,
+    given_inputs: { S: encodeInputs(inputs.S) },
+    reference: Object.fromEntries(
+      Object.entries(reference).map(([k, v]) => [
+        k,
+        Object.fromEntries(Object.entries(v).map(([cell, r]) => [cell, { shape: r.shape, data: Array.from(r.a) }])),
+      ]),
+    ),
+  });
+  const absorb = (py, label) => {
+    if (py.error) {
+      notes.push(`${label} skipped: its Python process failed (${py.error}).`);
+      return;
+    }
+    for (const s of py.systems) systems.push(s);
+    for (const r of py.results) {
+      const w = WORKLOADS[r.workload];
+      const sys = py.systems.find((s) => s.id === r.system);
+      const row = { ...baseRow(sys, w, r.cell, r.op), ...r };
+      if (Number.isFinite(row.median_ms)) row.gflops = row.flops / (row.median_ms * 1e6);
+      results.push(row);
+    }
+    notes.push(...py.notes);
+    Object.assign(meta, py.meta);
+  };
+
+  const python = findPython();
+  if (wanted('numpy')) {
+    if (!python) notes.push('NumPy skipped: no python3 on PATH.');
+    else if (!hasModule(python, 'numpy')) notes.push(`NumPy skipped: \`${python}\` has no numpy.`);
+    else if (!existsSync(SEED_FILE)) notes.push('NumPy skipped: the seed notebook (../shared/seed/ beside the repository) is missing.');
+    else if (!existsSync(GENERATE_PY)) notes.push('NumPy skipped: test/fixtures/generate.py (the notebook loader and NumPy LSTM backward) is missing.');
+    else {
+      log('\nNumPy (the notebook\'s functions, python subprocess, BLAS 1 thread)');
+      const single = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+      absorb(await runPyBench(python, PYBENCH, { ...pyConfig('numpy'), blas_threads: 1 }, single), 'NumPy');
+      notes.push(
+        'NumPy runs the notebook\'s own functions, read from the seed notebook at run time; its training step is the ' +
+          'notebook\'s forward pass plus the NumPy LSTM backward of test/fixtures/generate.py (the notebook has none) or ' +
+          'the notebook\'s rnn_backward. BLAS is limited to one thread.',
+      );
+    }
+  }
+  if (wanted('torch')) {
+    if (!opts.withTorch) {
+      notes.push('PyTorch skipped: opt-in, run `npm run bench -- --with-torch` (installs torch into bench/.venv; PyPI\'s Linux wheel brings several GB of CUDA libraries).');
+    } else {
+      const venv = ensureTorchVenv(BENCH_DIR, python);
+      if (venv.reason) notes.push(`PyTorch skipped: ${venv.reason}.`);
+      else {
+        log('\nPyTorch (python subprocess)');
+        absorb(await runPyBench(venv.python, PYBENCH, pyConfig('torch')), 'PyTorch');
+        notes.push(
+          'PyTorch: nn.LSTM / nn.RNN plus a Linear + softmax output layer, the notebook\'s weights copied in; forward under ' +
+            'torch.inference_mode(); training step = forward + backward of sum(a·da) with respect to weights, x and a0.',
+        );
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- sweep
+  const sweep = [];
+  let sweepBackend = 'wasm';
+  if (wanted('sweep') || (opts.only && opts.only.has('rnn-wasm:wasm'))) {
+    try {
+      api.setBackend('wasm');
+    } catch (error) {
+      sweepBackend = null;
+      notes.push(`Scaling sweep skipped: the wasm backend is unavailable (${error.message}).`);
+    }
+    if (sweepBackend) {
+      log('\nScaling sweep (rnn-wasm wasm, LSTM)');
+      for (const p of sweepPoints(opts.quick)) {
+        const inp = p.T === 50 && p.m === 32 && inputs.M ? inputs.M : makeInputs(p);
+        for (const op of OPS) {
+          const row = { name: p.name, axis: p.axis, T: p.T, m: p.m, n_x: p.n_x, n_a: p.n_a, n_y: p.n_y, op, flops: flops(p, 'lstm', op) };
+          try {
+            const fn = closures(api, 'lstm', inp)[op];
+            const [, firstMs] = await timeOnce(fn);
+            Object.assign(row, await measure(`sweep ${p.name} ${op}`, fn, budgets.M, firstMs));
+            row.gflops = row.flops / (row.median_ms * 1e6);
+            row.us_per_step_sample = (row.median_ms * 1000) / (p.T * p.m);
+            log(`  ${p.name.padEnd(12)} ${op.padEnd(7)} ${row.median_ms.toFixed(3).padStart(10)} ms  ${row.us_per_step_sample.toFixed(3)} µs/(T·m)`);
+          } catch (error) {
+            row.error = String(error?.message ?? error);
+          }
+          sweep.push(row);
+        }
+      }
+    }
+  }
+  api.setBackend(defaultBackend);
+
+  // ---------------------------------------------------------------- notes and output
+  if (systems.some((s) => s.id === 'rnn-wasm:js')) {
+    notes.push('The rnn-wasm `js` reference backend is slow by design: it gets at most 2 samples at M and is skipped at L.');
+  }
+  notes.push(
+    'Every forward pass also computes the softmax output layer y on every step (brain.js: its own output layer). ' +
+      'float32 systems are checked against the float64 js reference at S to 1e-4; rnn-wasm backends to 1e-12. ' +
+      'A (!) marks a failed sanity check (details in latest.json).',
+  );
+  const loadEnd = os.loadavg();
+  if (Math.max(loadStart[0], loadEnd[0]) > 0.5) {
+    notes.push(
+      `Other work was running on this machine (1-minute load average ${loadStart[0].toFixed(2)} at the start, ` +
+        `${loadEnd[0].toFixed(2)} at the end); the numbers may be noisier than on an idle machine.`,
+    );
+  }
+  const failed = results.filter((r) => r.check && !r.check.ok);
+  for (const r of failed) notes.push(`Sanity check failed: ${r.system} ${r.workload} ${r.cell} ${r.op}: ${r.check.problems.join('; ')}.`);
+
+  const doc = {
+    meta: {
+      date: new Date().toISOString(),
+      cpu: cpuModel(),
+      cores: os.cpus().length,
+      memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
+      platform: `${os.platform()} ${os.arch()}`,
+      os_release: os.release(),
+      node: process.versions.node,
+      v8: process.versions.v8,
+      ...meta,
+      rnn_wasm_default_backend: defaultBackend,
+      quick: opts.quick,
+      with_torch: opts.withTorch,
+      only: opts.only ? [...opts.only] : null,
+      args: opts.args,
+      workloads: workloadNames,
+      workloadDims: Object.fromEntries(workloadNames.map((k) => [k, WORKLOADS[k]])),
+      budgets,
+      flop_model:
+        'LSTM forward 2*T*m*4*n_a*(n_a+n_x); RNN forward 2*T*m*n_a*(n_a+n_x); training step (forward + backward) 3x forward; brain.js counts m = 1',
+      load_average_start: loadStart,
+      load_average_end: loadEnd,
+      duration_s: 0,
+    },
+    systems,
+    results,
+    sweepBackend,
+    sweep,
+    notes,
+  };
+  doc.systems.sort((a, b) => columnRank(a.id) - columnRank(b.id));
+  doc.meta.duration_s = +((Date.now() - started) / 1000).toFixed(1);
+  // Only a full run replaces latest.* (which the README shows); --quick / --only runs go to partial.*.
+  const stem = opts.quick || opts.only ? 'partial' : 'latest';
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(join(RESULTS_DIR, `${stem}.json`), scrubPaths(`${JSON.stringify(doc, null, 1)}\n`));
+  writeFileSync(join(RESULTS_DIR, `${stem}.md`), scrubPaths(markdownReport(doc)));
+  process.stdout.write(`\n${scrubPaths(textReport(doc))}\n`);
+  log(`\nwrote ${relative(process.cwd(), join(RESULTS_DIR, `${stem}.json`))} and ${stem}.md`);
+}
+
+/** Column order: rnn-wasm's backends, then the float64 peers, then the float32 ones. */
+function columnRank(id) {
+  const order = ['rnn-wasm:wasm', 'rnn-wasm:native', 'rnn-wasm:js', 'numpy', 'torch-f64', 'torch-f32', 'torch-f32-', 'tfjs-wasm', 'onnxruntime', 'brain.js'];
+  let best = order.length;
+  order.forEach((prefix, i) => {
+    if (id === prefix || (prefix.endsWith('-') && id.startsWith(prefix))) best = Math.min(best, i);
+  });
+  return best;
+}
+
+/** Results name files relative to the repository, never by this machine's absolute paths. */
+function scrubPaths(text) {
+  const replacements = [
+    [REPO_ROOT, '<repo>'],
+    [dirname(REPO_ROOT), '<repo>/..'],
+    [os.tmpdir(), '<tmp>'],
+    [os.homedir(), '~'],
+  ].filter(([from]) => from && from.length > 1);
+  let out = text;
+  for (const [from, to] of replacements) {
+    out = out.split(from).join(to);
+    out = out.split(JSON.stringify(from).slice(1, -1)).join(to);
+  }
+  return out;
+}
+
+function describe(sys) {
+  return { id: sys.id, label: sys.label, dtype: sys.dtype, threads: sys.threads, version: sys.version ?? null };
+}
+
+function baseRow(sys, w, cell, op) {
+  const countDims = sys.batch ? { ...w, m: sys.batch } : w;
+  return {
+    system: sys.id,
+    workload: w.name,
+    cell,
+    op,
+    dtype: sys.dtype,
+    threads: sys.threads,
+    dims: { n_x: w.n_x, n_a: w.n_a, n_y: w.n_y, m: w.m, T_x: w.T },
+    flops: flops(countDims, cell, op),
+  };
+}
+
+function progress(label, row) {
+  const t = row.median_ms;
+  const mark = row.check && !row.check.ok ? `  CHECK FAILED: ${row.check.problems.join('; ')}` : '';
+  log(
+    `  ${label.padEnd(18)} ${row.workload} ${row.cell.padEnd(4)} ${row.op.padEnd(7)} ` +
+      `${t.toFixed(4).padStart(11)} ms  ${row.gflops.toFixed(3).padStart(8)} GFLOP/s  (${row.samples} samples)${mark}`,
+  );
+}
+
+main().catch((error) => {
+  log(`bench: ${error?.stack ?? error}`);
+  process.exit(1);
+});
