@@ -423,7 +423,8 @@ function stepCaches(
   fields: readonly string[],
   context: string,
 ): StepCaches {
-  const tuples = list.map((tuple, t) => cacheTuple(tuple, tupleName(t), fields));
+  // Array.from visits holes too, so a sparse list gets a clear error rather than a skipped step.
+  const tuples = Array.from(list, (tuple, t) => cacheTuple(tuple, tupleName(t), fields));
   const name = (t: number, field: number) => `${tupleName(t)}[${field}] (${fields[field]})`;
   return {
     tuples,

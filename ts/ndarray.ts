@@ -3,6 +3,12 @@
  *
  * Conversion is the only place where user data is read; everything after it works on
  * C-ordered Float64Array data whose length equals the product of the shape.
+ *
+ * What is checked is what is used: `data`, `shape`, `stride`, `offset` and every shape and
+ * stride entry are read once into values of our own, and nested arrays are checked as they are
+ * copied, so getters and Proxies cannot show one value to the checks and another to the
+ * kernels. Typed arrays are identified and measured through their internal slots, never
+ * through properties that an instance, a subclass or a Proxy could redefine.
  */
 import { rangeError, typeError } from './errors.js';
 
@@ -26,6 +32,33 @@ export interface NDArrayLike {
 /** Everything the API accepts where it expects an array. */
 export type ArrayInput = NDArray | NDArrayLike | NestedArray;
 
+/** The most dimensions an array may have (NumPy 2's limit). */
+export const MAX_RANK = 64;
+
+// The accessors of %TypedArray%.prototype read a typed array's internal slots. The kind one
+// returns undefined for anything that is not a typed array (including a Proxy of one) and
+// never throws.
+const TypedArrayPrototype = Object.getPrototypeOf(Float64Array.prototype) as object;
+function slotGetter<T>(key: PropertyKey): (this: unknown) => T {
+  return Object.getOwnPropertyDescriptor(TypedArrayPrototype, key)!.get as (this: unknown) => T;
+}
+const typedArrayKind = slotGetter<string | undefined>(Symbol.toStringTag);
+const typedArrayLength = slotGetter<number>('length');
+const typedArrayBuffer = slotGetter<ArrayBufferLike>('buffer');
+const typedArrayByteOffset = slotGetter<number>('byteOffset');
+
+/** True when the typed array's buffer was detached (transferred): its memory is gone. */
+function isDetached(view: unknown): boolean {
+  const buffer = typedArrayBuffer.call(view);
+  if (buffer.byteLength !== 0) return false;
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 export function formatShape(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
@@ -34,13 +67,24 @@ export function formatShape(shape: readonly number[]): string {
 export function describe(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  const kind = typedArrayKind.call(value);
+  if (kind !== undefined) return withArticle(kind);
+  if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') {
     const name = (value as object).constructor?.name;
-    return name && name !== 'Object' ? `a ${name}` : 'an object';
+    return typeof name === 'string' && name !== '' && name !== 'Object' ? withArticle(name.slice(0, 40)) : 'an object';
   }
   if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
   return `${typeof value} ${String(value)}`;
+}
+
+function withArticle(name: string): string {
+  return `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name}`;
+}
+
+/** A shape, stride or offset entry, for error messages. */
+function describeEntry(value: unknown): string {
+  return typeof value === 'number' ? String(value) : describe(value);
 }
 
 export function sizeOf(shape: readonly number[]): number {
@@ -61,7 +105,8 @@ const ACCEPTED = 'an NDArray {data, shape}, a nested array of numbers, or a numb
 
 /**
  * Converts any accepted input into a C-ordered float64 NDArray. A C-contiguous Float64Array
- * input is used as is (never written to); everything else is copied.
+ * input is not copied: the result is a view of the same memory (never written to); everything
+ * else is copied.
  */
 export function toNDArray(value: unknown, name: string): NDArray {
   if (typeof value === 'number') return { data: Float64Array.of(value), shape: [] };
@@ -72,11 +117,26 @@ export function toNDArray(value: unknown, name: string): NDArray {
   throw typeError('ERR_RNN_TYPE', `${name} must be ${ACCEPTED}; got ${describe(value)}`);
 }
 
+/** A length read from a caller's array: a Proxy may claim anything. */
+function arrayLength(value: readonly unknown[], name: string): number {
+  const length: unknown = value.length;
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
+    throw rangeError('ERR_RNN_SHAPE', `${name} has a length that is not a non-negative integer: ${describeEntry(length)}`);
+  }
+  return length;
+}
+
 function fromNested(value: readonly unknown[], name: string): NDArray {
   const shape: number[] = [];
   let probe: unknown = value;
   while (Array.isArray(probe)) {
-    shape.push(probe.length);
+    if (shape.length === MAX_RANK) {
+      throw rangeError(
+        'ERR_RNN_SHAPE',
+        `${name} is nested more than ${MAX_RANK} levels deep (does an array contain itself?)`,
+      );
+    }
+    shape.push(arrayLength(probe, name));
     probe = probe[0];
   }
   checkSize(shape, name);
@@ -90,14 +150,16 @@ function fromNested(value: readonly unknown[], name: string): NDArray {
       data[next++] = node;
       return;
     }
-    if (!Array.isArray(node) || node.length !== shape[depth]) {
-      const got = Array.isArray(node) ? `length ${node.length}` : describe(node);
+    const length = Array.isArray(node) ? arrayLength(node, path) : -1;
+    if (length !== shape[depth]) {
+      const got = length >= 0 ? `length ${length}` : describe(node);
       throw rangeError(
         'ERR_RNN_SHAPE',
         `${name} is a ragged nested array: ${path} must be an array of length ${shape[depth]}; got ${got}`,
       );
     }
-    for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`);
+    const array = node as readonly unknown[];
+    for (let i = 0; i < length; i++) walk(array[i], depth + 1, `${path}[${i}]`);
   };
   walk(value, 0, name);
   return { data, shape };
@@ -105,52 +167,103 @@ function fromNested(value: readonly unknown[], name: string): NDArray {
 
 function fromArrayLike(value: Record<string, unknown>, name: string): NDArray {
   const shape = readShape(value.shape, name);
-  const source = value.data;
-  if (!(source instanceof Float64Array || source instanceof Float32Array || Array.isArray(source))) {
-    throw typeError(
-      'ERR_RNN_TYPE',
-      `${name}.data must be a Float64Array, Float32Array or number[]; got ${describe(source)}`,
-    );
-  }
+  const source = readData(value.data, name);
+  const strideValue = value.stride;
+  const offset = value.offset;
+  const stride = strideValue === undefined ? undefined : readStride(strideValue, shape, name);
   const size = sizeOf(shape);
+  const length = source.length;
   // A strided view (scijs ndarray) may cover only part of its data, even in plain C order.
-  const view = value.stride !== undefined && source.length !== size;
-  if (view || !isPlainCOrder(value.stride, value.offset, shape)) {
-    return { data: gatherStrided(source, shape, value.stride, value.offset, name), shape };
+  const view = stride !== undefined && length !== size;
+  if (view || !isPlainCOrder(stride, offset, shape)) {
+    return { data: gatherStrided(source, shape, stride, offset, name), shape };
   }
-  if (source.length !== size) {
+  if (length !== size) {
     throw rangeError(
       'ERR_RNN_SHAPE',
-      `${name}.data has ${source.length} elements but shape ${formatShape(shape)} needs ${size}`,
+      `${name}.data has ${length} elements but shape ${formatShape(shape)} needs ${size}`,
     );
   }
-  if (source instanceof Float64Array) return { data: source, shape };
-  return { data: copyNumbers(source, size, name), shape };
+  return { data: asFloat64(source, name), shape };
+}
+
+/** `data` as what it really is, with its true length. */
+type Source =
+  | { kind: 'Float64Array' | 'Float32Array'; array: Float64Array | Float32Array; length: number }
+  | { kind: 'array'; array: readonly unknown[]; length: number };
+
+function readData(data: unknown, name: string): Source {
+  const kind = typedArrayKind.call(data);
+  if (kind === 'Float64Array' || kind === 'Float32Array') {
+    if (isDetached(data)) {
+      throw typeError(
+        'ERR_RNN_TYPE',
+        `${name}.data is a ${kind} whose ArrayBuffer was detached (transferred); its contents are gone`,
+      );
+    }
+    return { kind, array: data as Float64Array | Float32Array, length: typedArrayLength.call(data) };
+  }
+  if (kind === undefined && Array.isArray(data)) {
+    return { kind: 'array', array: data, length: arrayLength(data, `${name}.data`) };
+  }
+  const posing = kind === undefined && data instanceof (TypedArrayPrototype.constructor as typeof Float64Array);
+  throw typeError(
+    'ERR_RNN_TYPE',
+    `${name}.data must be a Float64Array, Float32Array or number[]; got ` +
+      (posing ? 'an object that inherits from a typed array but is not one (a Proxy?)' : describe(data)),
+  );
 }
 
 /** True when stride/offset are absent or describe the plain C order from index 0. */
-function isPlainCOrder(stride: unknown, offset: unknown, shape: readonly number[]): boolean {
+function isPlainCOrder(stride: number[] | undefined, offset: unknown, shape: readonly number[]): boolean {
   if (offset !== undefined && offset !== 0) return false;
   if (stride === undefined) return true;
   const c = cOrderStrides(shape);
-  return Array.isArray(stride) && stride.length === c.length && c.every((s, k) => shape[k] <= 1 || stride[k] === s);
+  return c.every((s, k) => shape[k] <= 1 || stride[k] === s);
 }
 
-function readShape(shape: unknown, name: string): number[] {
-  if (!Array.isArray(shape)) {
-    throw typeError('ERR_RNN_TYPE', `${name}.shape must be an array of integers; got ${describe(shape)}`);
+/** A copy of the caller's array, each entry read once; `what` names it in errors. */
+function readEntries(value: unknown, what: string): unknown[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const length = arrayLength(value, what);
+  if (length > MAX_RANK) {
+    throw rangeError('ERR_RNN_SHAPE', `${what} has ${length} entries; at most ${MAX_RANK} dimensions are supported`);
   }
-  for (const n of shape) {
-    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-      throw rangeError(
-        'ERR_RNN_SHAPE',
-        `${name}.shape must hold non-negative integers; got [${shape.map(String).join(', ')}]`,
-      );
-    }
-  }
-  const copy = shape.slice() as number[];
-  checkSize(copy, name);
+  const copy: unknown[] = [];
+  for (let k = 0; k < length; k++) copy.push(value[k]);
   return copy;
+}
+
+function readShape(value: unknown, name: string): number[] {
+  const entries = readEntries(value, `${name}.shape`);
+  if (entries === undefined) {
+    throw typeError('ERR_RNN_TYPE', `${name}.shape must be an array of integers; got ${describe(value)}`);
+  }
+  if (!entries.every((n) => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0)) {
+    throw rangeError(
+      'ERR_RNN_SHAPE',
+      `${name}.shape must hold non-negative integers; got [${entries.map(describeEntry).join(', ')}]`,
+    );
+  }
+  const shape = (entries as number[]).map((n) => n + 0); // -0 → 0
+  checkSize(shape, name);
+  return shape;
+}
+
+function readStride(value: unknown, shape: readonly number[], name: string): number[] {
+  const entries = readEntries(value, `${name}.stride`);
+  if (
+    entries === undefined ||
+    entries.length !== shape.length ||
+    !entries.every((s) => typeof s === 'number' && Number.isSafeInteger(s))
+  ) {
+    const got = entries === undefined ? describe(value) : `[${entries.map(describeEntry).join(', ')}]`;
+    throw rangeError(
+      'ERR_RNN_SHAPE',
+      `${name}.stride must be ${shape.length} integers, one per dimension of shape ${formatShape(shape)}; got ${got}`,
+    );
+  }
+  return entries as number[];
 }
 
 /** Largest element count of one array: the length limit of a Float64Array. */
@@ -165,11 +278,21 @@ export function checkSize(shape: readonly number[], name: string): void {
   }
 }
 
-function copyNumbers(source: Float32Array | readonly unknown[], count: number, name: string): Float64Array {
-  if (source instanceof Float32Array) return Float64Array.from(source);
-  const out = new Float64Array(count);
-  for (let i = 0; i < count; i++) {
-    const v = source[i];
+/**
+ * C-ordered data of exactly `source.length` elements as a Float64Array: for Float64Array data a
+ * new view of the same memory (no copy, and none of the caller's own properties), else a copy.
+ */
+function asFloat64(source: Source, name: string): Float64Array {
+  if (source.kind === 'Float64Array') {
+    return new Float64Array(typedArrayBuffer.call(source.array), typedArrayByteOffset.call(source.array), source.length);
+  }
+  const out = new Float64Array(source.length);
+  if (source.kind === 'Float32Array') {
+    out.set(source.array); // reads the internal slots of a typed array
+    return out;
+  }
+  for (let i = 0; i < source.length; i++) {
+    const v = source.array[i];
     if (typeof v !== 'number') {
       throw typeError('ERR_RNN_TYPE', `${name}.data[${i}] must be a number; got ${describe(v)}`);
     }
@@ -179,27 +302,17 @@ function copyNumbers(source: Float32Array | readonly unknown[], count: number, n
 }
 
 function gatherStrided(
-  source: Float64Array | Float32Array | readonly unknown[],
+  source: Source,
   shape: number[],
-  strideValue: unknown,
+  strideValue: number[] | undefined,
   offsetValue: unknown,
   name: string,
 ): Float64Array {
   const rank = shape.length;
-  const stride = strideValue === undefined ? cOrderStrides(shape) : strideValue;
-  if (
-    !Array.isArray(stride) ||
-    stride.length !== rank ||
-    !stride.every((s) => typeof s === 'number' && Number.isSafeInteger(s))
-  ) {
-    throw rangeError(
-      'ERR_RNN_SHAPE',
-      `${name}.stride must be ${rank} integers, one per dimension of shape ${formatShape(shape)}; got ${describe(stride)}`,
-    );
-  }
+  const stride = strideValue ?? cOrderStrides(shape);
   const offset = offsetValue ?? 0;
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
-    throw rangeError('ERR_RNN_SHAPE', `${name}.offset must be a non-negative integer; got ${String(offset)}`);
+    throw rangeError('ERR_RNN_SHAPE', `${name}.offset must be a non-negative integer; got ${describeEntry(offset)}`);
   }
   const size = sizeOf(shape);
   const out = new Float64Array(size);
@@ -219,11 +332,12 @@ function gatherStrided(
         `indices ${lo}..${hi}, outside data of length ${source.length}`,
     );
   }
+  const data = source.array;
   const index = new Array<number>(rank).fill(0);
   for (let i = 0; i < size; i++) {
     let at = offset;
     for (let k = 0; k < rank; k++) at += index[k] * stride[k];
-    const v = source[at];
+    const v = data[at];
     if (typeof v !== 'number') {
       throw typeError('ERR_RNN_TYPE', `${name}.data[${at}] must be a number; got ${describe(v)}`);
     }

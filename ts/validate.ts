@@ -52,10 +52,19 @@ export function arrayOfShape(
   return array;
 }
 
-/** A parameters dictionary: a plain object whose keys hold arrays. */
+/**
+ * A parameters dictionary: an object whose keys hold arrays. A Map is refused rather than read
+ * as an object without keys.
+ */
 export function paramsObject(value: unknown, name: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
     throw typeError('ERR_RNN_TYPE', `${name} must be an object of named weight arrays; got ${describe(value)}`);
+  }
+  if (value instanceof Map) {
+    throw typeError(
+      'ERR_RNN_TYPE',
+      `${name} must be an object of named weight arrays; got a Map (pass Object.fromEntries(map))`,
+    );
   }
   return value as Record<string, unknown>;
 }
