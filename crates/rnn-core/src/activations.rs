@@ -1,22 +1,170 @@
-//! Element-wise activations, written with the notebook's formulas so that
-//! infinities and NaN come out as NumPy gives them.
+//! Element-wise activations: `exp`, the logistic sigmoid and `tanh`, two
+//! lanes at a time ([`F64x2`]), with the infinities and NaN of the
+//! notebook's NumPy formulas.
+//!
+//! `exp` is the classic fdlibm algorithm (the one the standard library's
+//! `exp` uses on wasm32): reduce `x = k·ln2 + r` with `|r| ≤ ln2/2` (ln2 split
+//! in a high part with trailing zero bits and a low part, so `k·ln2_hi` is
+//! exact), approximate `exp(r)` by a degree-5 rational form in `r²`, scale by
+//! `2^k`. It is within 1 ulp. Lanes have no branches: out-of-range inputs are
+//! clamped to `±EXP_CLAMP`, far enough for `2^k` (applied as two factors) to
+//! overflow to `+∞` or underflow to `0` exactly when `exp` does, and NaN
+//! passes through every step.
+//!
+//! `tanh(x) = e / (e + 2)` with `e = expm1(2|x|)`, the sign restored at the
+//! end. `expm1` reuses the reduction above: `exp(r) − 1` is available without
+//! cancellation from the rational form, and `expm1(u) = 2^k·(exp(r) − 1) +
+//! (2^k − 1)`. Within a few ulp of the standard library's `tanh`.
 
+use crate::simd::F64x2;
 use crate::{expect_len, DimError};
 
-/// Logistic function of one value: `1 / (1 + exp(-z))`.
-///
-/// `-∞ → 0`, `+∞ → 1`, NaN stays NaN, as the NumPy expression does.
-#[inline]
-pub(crate) fn sigmoid1(z: f64) -> f64 {
-    1.0 / (1.0 + (-z).exp())
+// The constants of fdlibm's `exp`, as bit patterns so they are exact.
+/// High part of ln 2: its low 32 bits are zero, so `k·LN2_HI` is exact.
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+/// `ln 2 − LN2_HI`.
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+const INV_LN2: f64 = core::f64::consts::LOG2_E;
+const P1: f64 = f64::from_bits(0x3fc5_5555_5555_553e);
+const P2: f64 = f64::from_bits(0xbf66_c16c_16be_bd93);
+const P3: f64 = f64::from_bits(0x3f11_566a_af25_de2c);
+const P4: f64 = f64::from_bits(0xbebb_bd41_c5d2_6bf1);
+const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0);
+
+/// `|x|` beyond which `exp` is `+∞` or `0` anyway; small enough that each
+/// half of `k` is a normal power of two.
+const EXP_CLAMP: f64 = 1100.0;
+
+/// `tanh(x)` rounds to `±1` for `|x| > 22`; the argument `2|x|` is clamped
+/// there so that `expm1` stays finite.
+const TANH_ARG_CLAMP: f64 = 44.0;
+
+/// The reduction of `exp(x)`: `k`, `r = hi − lo` with `x = k·ln2 + r`, and
+/// `c = r − r²·P(r²)`, so that `exp(r) = 1 + r + r·c/(2 − c)`
+/// `= (2 − c + 2r)/(2 − c)`.
+#[inline(always)]
+fn reduce(x: F64x2) -> Reduced {
+    let k = x.mul(F64x2::splat(INV_LN2)).nearest();
+    let hi = x.sub(k.mul(F64x2::splat(LN2_HI)));
+    let lo = k.mul(F64x2::splat(LN2_LO));
+    let r = hi.sub(lo);
+    let t = r.mul(r);
+    let p = F64x2::splat(P4).add(t.mul(F64x2::splat(P5)));
+    let p = F64x2::splat(P3).add(t.mul(p));
+    let p = F64x2::splat(P2).add(t.mul(p));
+    let p = F64x2::splat(P1).add(t.mul(p));
+    let c = r.sub(t.mul(p));
+    Reduced { k, hi, lo, r, c }
+}
+
+struct Reduced {
+    k: F64x2,
+    hi: F64x2,
+    lo: F64x2,
+    r: F64x2,
+    c: F64x2,
+}
+
+/// `e^x` in each lane.
+#[inline(always)]
+pub(crate) fn exp2(x: F64x2) -> F64x2 {
+    let x = x
+        .pmin(F64x2::splat(EXP_CLAMP))
+        .pmax(F64x2::splat(-EXP_CLAMP));
+    let Reduced { k, hi, lo, r, c } = reduce(x);
+    // fdlibm's arrangement: 1 − ((lo − r·c/(2 − c)) − hi).
+    let rc = r.mul(c).div(F64x2::splat(2.0).sub(c));
+    let y = F64x2::splat(1.0).sub(lo.sub(rc).sub(hi));
+    let (s1, s2) = pow2_wide(k);
+    y.mul(s1).mul(s2)
+}
+
+/// `2^k` for integral `|k| ≤ ~1600` as two normal powers of two, to be
+/// applied one after the other so that a huge or tiny `2^k` overflows or
+/// underflows only in the final product (and rounds only there).
+#[inline(always)]
+fn pow2_wide(k: F64x2) -> (F64x2, F64x2) {
+    let k1 = k.mul(F64x2::splat(0.5)).floor();
+    (k1.pow2i(), k.sub(k1).pow2i())
+}
+
+/// `1 / (1 + e^-z)` in each lane, with one division: for `−z = k·ln2 + r`,
+/// `e^-z = 2^k·P/Q` with `Q = 2 − c`, `P = Q + 2r`, so the sigmoid is
+/// `Q / (Q + 2^k·P)`. With `k = k1 + k2` (halves) it is computed as
+/// `Q·2^-k1 / (Q·2^-k1 + P·2^k2)`: exact rescalings, so nothing overflows
+/// before the quotient and a subnormal result is rounded once.
+#[inline(always)]
+pub(crate) fn sigmoid2(z: F64x2) -> F64x2 {
+    let x = F64x2::zero()
+        .sub(z)
+        .pmin(F64x2::splat(EXP_CLAMP))
+        .pmax(F64x2::splat(-EXP_CLAMP));
+    let Reduced { k, r, c, .. } = reduce(x);
+    let q = F64x2::splat(2.0).sub(c);
+    let p = q.add(r.add(r));
+    let k1 = k.mul(F64x2::splat(0.5)).floor();
+    let k2 = k.sub(k1);
+    let a = q.mul(F64x2::zero().sub(k1).pow2i());
+    a.div(a.add(p.mul(k2.pow2i())))
+}
+
+/// `tanh(x)` in each lane, with one division. For `u = 2|x| = k·ln2 + r`,
+/// `e^u = s·P/Q` (`s = 2^k`, `Q = 2 − c`, `P = Q + 2r`), so
+/// `expm1(u) = N/Q` with `N = (s − 1)·Q + 2r·s` (no cancellation: `N = 2r`
+/// exactly when `k = 0`) and `tanh = N / (N + 2Q)`.
+#[inline(always)]
+pub(crate) fn tanh2(x: F64x2) -> F64x2 {
+    let u = x
+        .abs()
+        .mul(F64x2::splat(2.0))
+        .pmin(F64x2::splat(TANH_ARG_CLAMP));
+    let Reduced { k, r, c, .. } = reduce(u);
+    let s = k.pow2i();
+    let q = F64x2::splat(2.0).sub(c);
+    let n = s.sub(F64x2::splat(1.0)).mul(q).add(r.add(r).mul(s));
+    n.div(n.add(q.add(q))).copysign(x)
+}
+
+/// Applies a two-lane function to one value (for odd tails).
+#[inline(always)]
+pub(crate) fn one(f: impl Fn(F64x2) -> F64x2, v: f64) -> f64 {
+    f(F64x2::splat(v)).lane(0)
+}
+
+/// `out[i] = f(z[i])` two lanes at a time; `out` must be as long as `z`.
+#[inline(always)]
+pub(crate) fn map_into(z: &[f64], out: &mut [f64], f: impl Fn(F64x2) -> F64x2) {
+    let n = z.len().min(out.len());
+    let (z, out) = (&z[..n], &mut out[..n]);
+    let zc = z.chunks_exact(2);
+    let tail = zc.remainder();
+    let mut oc = out.chunks_exact_mut(2);
+    for (zv, ov) in zc.zip(&mut oc) {
+        f(F64x2::load(zv)).store(ov);
+    }
+    if let (Some(&zv), Some(ov)) = (tail.first(), oc.into_remainder().first_mut()) {
+        *ov = one(f, zv);
+    }
+}
+
+/// `buf[i] = f(buf[i])` two lanes at a time.
+#[inline(always)]
+pub(crate) fn map_in_place(buf: &mut [f64], f: impl Fn(F64x2) -> F64x2) {
+    let mut c = buf.chunks_exact_mut(2);
+    for v in &mut c {
+        f(F64x2::load(v)).store(v);
+    }
+    if let Some(v) = c.into_remainder().first_mut() {
+        *v = one(f, *v);
+    }
 }
 
 /// `out[i] = 1 / (1 + exp(-z[i]))`; both slices must have the same length.
+///
+/// `-∞ → 0`, `+∞ → 1`, NaN stays NaN, as the NumPy expression gives.
 pub fn sigmoid(z: &[f64], out: &mut [f64]) -> Result<(), DimError> {
     expect_len("out", out.len(), &[z.len()])?;
-    for (o, &v) in out.iter_mut().zip(z) {
-        *o = sigmoid1(v);
-    }
+    map_into(z, out, sigmoid2);
     Ok(())
 }
 
@@ -34,37 +182,152 @@ pub fn softmax(z: &[f64], rows: usize, cols: usize, out: &mut [f64]) -> Result<(
     Ok(())
 }
 
-/// `max` that returns NaN when either argument is NaN (unlike `f64::max`).
-#[inline]
-fn nan_max(acc: f64, v: f64) -> f64 {
-    if acc.is_nan() || v.is_nan() {
-        f64::NAN
-    } else if v > acc {
-        v
-    } else {
-        acc
-    }
-}
-
-/// Column-wise softmax of a `rows × cols` C-order matrix, in place.
-/// Requires `buf.len() == rows * cols`.
+/// Column-wise softmax of a `rows × cols` C-order matrix, in place, two
+/// columns at a time. Requires `buf.len() == rows * cols`.
 pub(crate) fn softmax_columns_in_place(buf: &mut [f64], rows: usize, cols: usize) {
     if rows == 0 || cols == 0 {
         return;
     }
-    for j in 0..cols {
-        let mut max = buf[j];
+    let at = |i: usize, j: usize| i * cols + j;
+    let pairs = cols / 2;
+    for jp in 0..pairs {
+        let j = 2 * jp;
+        let mut max = F64x2::load(&buf[at(0, j)..]);
         for i in 1..rows {
-            max = nan_max(max, buf[i * cols + j]);
+            max = max.max_nan(F64x2::load(&buf[at(i, j)..]));
         }
-        let mut sum = 0.0;
+        let mut sum = F64x2::zero();
         for i in 0..rows {
-            let e = (buf[i * cols + j] - max).exp();
-            buf[i * cols + j] = e;
-            sum += e;
+            let e = exp2(F64x2::load(&buf[at(i, j)..]).sub(max));
+            e.store(&mut buf[at(i, j)..]);
+            sum = sum.add(e);
         }
         for i in 0..rows {
-            buf[i * cols + j] /= sum;
+            F64x2::load(&buf[at(i, j)..])
+                .div(sum)
+                .store(&mut buf[at(i, j)..]);
         }
+    }
+    if cols % 2 == 1 {
+        let j = cols - 1;
+        let mut max = F64x2::splat(buf[at(0, j)]);
+        for i in 1..rows {
+            max = max.max_nan(F64x2::splat(buf[at(i, j)]));
+        }
+        let mut sum = F64x2::zero();
+        for i in 0..rows {
+            let e = exp2(F64x2::splat(buf[at(i, j)]).sub(max));
+            buf[at(i, j)] = e.lane(0);
+            sum = sum.add(e);
+        }
+        let sum = sum.lane(0);
+        for i in 0..rows {
+            buf[at(i, j)] /= sum;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Distance in units in the last place (same-sign finite values).
+    fn ulps(a: f64, b: f64) -> u64 {
+        if a == b {
+            return 0;
+        }
+        let (ia, ib) = (a.to_bits() as i64, b.to_bits() as i64);
+        ia.abs_diff(ib)
+    }
+
+    fn sweep() -> impl Iterator<Item = f64> {
+        // Dense near zero, then out to the overflow thresholds.
+        let mut v = Vec::new();
+        let mut x = 1e-310;
+        while x < 800.0 {
+            v.push(x);
+            v.push(-x);
+            x *= 1.0 + 1.0 / 1024.0 + 1e-9;
+        }
+        for i in 0..200_000 {
+            let x = -50.0 + f64::from(i) * 5e-4 + 1e-7;
+            v.push(x);
+        }
+        v.into_iter()
+    }
+
+    #[test]
+    fn exp_is_within_one_ulp() {
+        let mut worst = 0;
+        for x in sweep() {
+            let (got, want) = (one(exp2, x), x.exp());
+            if got == want {
+                continue;
+            }
+            if want == 0.0 || want.is_infinite() || want < f64::MIN_POSITIVE {
+                assert!(
+                    (got - want).abs() <= f64::MIN_POSITIVE * 2f64.powi(-51),
+                    "exp({x}) = {got}, want {want}"
+                );
+                continue;
+            }
+            worst = worst.max(ulps(got, want));
+            assert!(ulps(got, want) <= 1, "exp({x}) = {got}, want {want}");
+        }
+        assert!(worst <= 1);
+    }
+
+    #[test]
+    fn tanh_is_within_a_few_ulp() {
+        for x in sweep() {
+            let (got, want) = (one(tanh2, x), x.tanh());
+            assert!(ulps(got, want) <= 3, "tanh({x}) = {got}, want {want}");
+        }
+    }
+
+    #[test]
+    fn sigmoid_is_within_a_few_ulp() {
+        for x in sweep() {
+            let (got, want) = (one(sigmoid2, x), 1.0 / (1.0 + (-x).exp()));
+            if want < f64::MIN_POSITIVE {
+                // Below the normal range the formula's exp(-z) overflows to ∞
+                // (giving 0) a little before the true value leaves the
+                // subnormals; this kernel keeps the subnormal.
+                assert!(
+                    got < f64::MIN_POSITIVE,
+                    "sigmoid({x}) = {got:e}, want {want:e}"
+                );
+                continue;
+            }
+            // Both sides round exp, 1 + e and the quotient: up to 4 ulp apart.
+            assert!(ulps(got, want) <= 4, "sigmoid({x}) = {got}, want {want}");
+        }
+    }
+
+    #[test]
+    fn special_values_follow_the_formulas() {
+        let (inf, nan) = (f64::INFINITY, f64::NAN);
+        assert_eq!(one(exp2, inf), inf);
+        assert_eq!(one(exp2, -inf), 0.0);
+        assert_eq!(one(exp2, 0.0), 1.0);
+        assert_eq!(one(exp2, -0.0), 1.0);
+        assert_eq!(one(exp2, 709.78), 709.78f64.exp());
+        assert_eq!(one(exp2, 709.8), inf);
+        assert_eq!(one(exp2, -746.0), 0.0);
+        assert!(one(exp2, nan).is_nan());
+        assert_eq!(one(sigmoid2, inf), 1.0);
+        assert_eq!(one(sigmoid2, -inf), 0.0);
+        assert_eq!(one(sigmoid2, -800.0), 0.0);
+        assert_eq!(one(sigmoid2, 800.0), 1.0);
+        assert_eq!(one(sigmoid2, 0.0), 0.5);
+        assert!(one(sigmoid2, nan).is_nan());
+        assert_eq!(one(tanh2, inf), 1.0);
+        assert_eq!(one(tanh2, -inf), -1.0);
+        assert_eq!(one(tanh2, 30.0), 1.0);
+        assert_eq!(one(tanh2, -30.0), -1.0);
+        assert_eq!(one(tanh2, 0.0).to_bits(), 0.0f64.to_bits());
+        assert_eq!(one(tanh2, -0.0).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(one(tanh2, 1e-300), 1e-300);
+        assert!(one(tanh2, nan).is_nan());
     }
 }

@@ -27,12 +27,15 @@
 mod activations;
 pub mod gemm;
 mod lstm;
+pub mod probe;
 mod rnn;
+mod seq;
+mod simd;
 
 use core::fmt;
 
 pub use activations::{sigmoid, softmax};
-pub use gemm::{gemm, MatMut, MatRef};
+pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
 pub use lstm::{
     lstm_backward, lstm_backward_workspace_len, lstm_forward, lstm_forward_workspace_len,
 };
@@ -127,28 +130,6 @@ pub(crate) fn check_lens<const N: usize>(
 /// Whether every shape's element count fits in `usize`.
 pub(crate) fn sizes_fit(shapes: &[Shape]) -> bool {
     shapes.iter().all(|s| product(s).is_some())
-}
-
-/// Adds `bias[r]` to every element of row `r` of the `bias.len() × m` matrix
-/// `buf` and applies `f`. Requires `buf.len() == bias.len() * m`.
-pub(crate) fn bias_rows_map(buf: &mut [f64], bias: &[f64], m: usize, f: impl Fn(f64) -> f64) {
-    for (r, &b) in bias.iter().enumerate() {
-        for v in &mut buf[r * m..(r + 1) * m] {
-            *v = f(*v + b);
-        }
-    }
-}
-
-/// Adds the row sums of the `acc.len() × m` matrix `buf` to `acc`.
-/// Requires `buf.len() == acc.len() * m`.
-pub(crate) fn add_row_sums(acc: &mut [f64], buf: &[f64], m: usize) {
-    for (r, s) in acc.iter_mut().enumerate() {
-        let mut sum = 0.0;
-        for &v in &buf[r * m..(r + 1) * m] {
-            sum += v;
-        }
-        *s += sum;
-    }
 }
 
 /// Requires a workspace of at least `needed` elements.

@@ -8,11 +8,15 @@
 //! and `W_x` (the last `n_x`, acting on `x_t`); both are strided views, so
 //! `concat` is never built.
 
-use crate::activations::{sigmoid1, softmax_columns_in_place};
-use crate::gemm::{gemm, MatMut, MatRef};
+use crate::activations::{sigmoid2, tanh2};
+use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+use crate::seq::{
+    column, copy_columns, lhs_len, output_layer, output_layer_workspace_len, rhs_len, step_input,
+    sum, take, weight_gradients, weight_gradients_workspace_len,
+};
+use crate::simd::{for_lanes, ld, st, F64x2};
 use crate::{
-    add_row_sums, bias_rows_map, check_lens, expect_workspace, product, sizes_fit, step, step_mut,
-    DimError, Dims, Shape,
+    check_lens, expect_workspace, product, sizes_fit, step, step_mut, DimError, Dims, Shape,
 };
 
 /// `(4·n_a, n_a + n_x)`, the shape of the fused weight, if it fits.
@@ -82,34 +86,49 @@ fn overflow(arg: &'static str, actual: usize) -> DimError {
     }
 }
 
-/// Workspace elements [`lstm_forward`] needs; `None` if the sizes overflow.
+/// Workspace elements [`lstm_forward`] needs (the packed fused weight
+/// `[W | b]`, one packed step input, the output layer's packed operands);
+/// `None` if the sizes overflow.
 pub fn lstm_forward_workspace_len(d: &Dims) -> Option<usize> {
     let shapes = forward_shapes(d)?;
-    sizes_fit(&shapes).then_some(0)
+    if !sizes_fit(&shapes) {
+        return None;
+    }
+    if shapes[7..].iter().all(|s| product(s) == Some(0)) {
+        return Some(0); // every output is empty: nothing to compute
+    }
+    let (g, k) = fused_shape(d)?;
+    let k1 = k.checked_add(1);
+    sum(&[
+        lhs_len(g, k1),
+        rhs_len(k1, d.m),
+        output_layer_workspace_len(d),
+    ])
 }
 
 /// Workspace elements [`lstm_backward`] needs (the gate gradients of every
-/// step, `[T][4·n_a][m]`); `None` if the sizes overflow.
+/// step, `[T][4·n_a][m]`, the packed transposed weights, one packed step,
+/// the weight-gradient accumulator and its packing buffers); `None` if the
+/// sizes overflow.
 pub fn lstm_backward_workspace_len(d: &Dims) -> Option<usize> {
     let shapes = backward_shapes(d)?;
     if !sizes_fit(&shapes) {
         return None;
     }
-    product(&[d.t, d.n_a, 4, d.m])
-}
-
-/// `(W_a, W_x)`: the column blocks of the fused `g × k` weight acting on
-/// `a_prev` and on `x_t`.
-fn split_weight(
-    w: &[f64],
-    g: usize,
-    n_a: usize,
-    n_x: usize,
-) -> Result<(MatRef<'_>, MatRef<'_>), DimError> {
-    let k = n_a + n_x;
-    let w_a = MatRef::new(w, g, n_a, k, 1)?;
-    let w_x = MatRef::new(w.get(n_a..).unwrap_or(&[]), g, n_x, k, 1)?;
-    Ok((w_a, w_x))
+    if crate::product(&[d.t, d.n_a, d.m]) == Some(0)
+        && crate::product(&[d.t, d.n_x, d.m]) == Some(0)
+    {
+        return Some(0); // no step gradient and no dx: nothing to compute
+    }
+    let (g, k) = fused_shape(d)?;
+    sum(&[
+        crate::product(&[d.t, g, d.m]),
+        lhs_len(d.n_a, Some(g)),
+        lhs_len(d.n_x, Some(g)),
+        rhs_len(Some(g), d.m),
+        crate::product(&[g, k.checked_add(1)?]),
+        weight_gradients_workspace_len(d, g),
+    ])
 }
 
 /// Forward pass over `T` steps.
@@ -117,6 +136,9 @@ fn split_weight(
 /// Shapes: `x [T][n_x][m]`, `a0`, `c0 [n_a][m]`, `w ((4·n_a) × (n_a+n_x))`,
 /// `b [4·n_a]`, `wy (n_y × n_a)`, `by [n_y]`; outputs `a`, `c [T][n_a][m]`,
 /// `y [T][n_y][m]` and `gates [T][4·n_a][m]` (activated `f, i, c̃, o`).
+///
+/// Each step is one GEMM, `[W | b]·[a_prev; x_t; 1]`, over the weight packed
+/// once per call, then one vectorised pass over the gates.
 #[allow(clippy::too_many_arguments)]
 pub fn lstm_forward(
     d: &Dims,
@@ -155,28 +177,19 @@ pub fn lstm_forward(
     let Dims {
         n_x,
         n_a,
-        n_y,
         m,
         t: steps,
+        ..
     } = *d;
     // Lengths are validated, so these products cannot overflow.
-    let g = 4 * n_a;
-    let (sx, sa, sy, sg) = (n_x * m, n_a * m, n_y * m, g * m);
-    let (w_a, w_x) = split_weight(w, g, n_a, n_x)?;
-    let wy = MatRef::row_major(wy, n_y, n_a)?;
+    let (g, k) = (4 * n_a, n_a + n_x);
+    let (sx, sa, sg) = (n_x * m, n_a * m, g * m);
+    let (wbuf, ws) = take(ws, lhs_len(g, Some(k + 1)).unwrap_or(0));
+    let (rbuf, ws) = take(ws, rhs_len(Some(k + 1), m).unwrap_or(0));
+    let mut wp = PackedLhs::new(wbuf, g, k + 1)?;
+    wp.pack(0, 0, MatRef::row_major(w, g, k)?)?;
+    wp.pack(0, k, column(b)?)?;
 
-    // The input projection does not depend on the recurrence: gates_t ← W_x·x_t.
-    for t in 0..steps {
-        let x_t = MatRef::row_major(step(x, t, sx), n_x, m)?;
-        gemm(
-            1.0,
-            w_x,
-            x_t,
-            0.0,
-            MatMut::row_major(step_mut(gates, t, sg), g, m)?,
-        )?;
-    }
-    // The recurrence.
     for t in 0..steps {
         let (a_done, a_rest) = a.split_at_mut(t * sa);
         let a_prev = if t == 0 { a0 } else { &a_done[(t - 1) * sa..] };
@@ -190,67 +203,36 @@ pub fn lstm_forward(
         let c_t = &mut c_rest[..sa];
         let g_t = step_mut(gates, t, sg);
 
-        // All four gates at once: gates_t += W_a·a_{t-1}.
-        gemm(
-            1.0,
-            w_a,
-            MatRef::row_major(a_prev, n_a, m)?,
-            1.0,
-            MatMut::row_major(g_t, g, m)?,
-        )?;
-        lstm_cell_pointwise(g_t, b, c_prev, c_t, a_t, n_a, m);
+        // All four gates at once: gates_t ← W·[a_{t-1}; x_t] + b.
+        let input = step_input(rbuf, &a_prev[..sa], step(x, t, sx), n_a, n_x, m)?;
+        gemm_packed(1.0, &wp, &input, 0.0, MatMut::row_major(g_t, g, m)?)?;
+        lstm_cell_pointwise(g_t, c_prev, c_t, a_t);
     }
-    // Outputs: y_t ← softmax(Wy·a_t + by).
-    for t in 0..steps {
-        let y_t = step_mut(y, t, sy);
-        let a_t = MatRef::row_major(step(a, t, sa), n_a, m)?;
-        gemm(1.0, wy, a_t, 0.0, MatMut::row_major(y_t, n_y, m)?)?;
-        bias_rows_map(y_t, by, m, |v| v);
-        softmax_columns_in_place(y_t, n_y, m);
-    }
-    Ok(())
+    output_layer(d, wy, by, a, y, ws)
 }
 
-/// The element-wise half of a cell step. `g_t` holds the four gate
-/// pre-activations without bias on entry and the activated gates on exit;
-/// writes `c_t` and `a_t`. Slices are `4·n_a × m`, `4·n_a`, and `n_a × m`.
-fn lstm_cell_pointwise(
-    g_t: &mut [f64],
-    b: &[f64],
-    c_prev: &[f64],
-    c_t: &mut [f64],
-    a_t: &mut [f64],
-    n_a: usize,
-    m: usize,
-) {
-    let sa = n_a * m;
+/// The element-wise half of a cell step, two lanes at a time. `g_t`
+/// (`4·n_a × m`) holds the four gate pre-activations, bias included, on entry
+/// and the activated gates on exit; writes `c_t` and `a_t` (`n_a × m`).
+fn lstm_cell_pointwise(g_t: &mut [f64], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f64]) {
+    let sa = c_t.len();
     let (f_blk, rest) = g_t.split_at_mut(sa);
     let (i_blk, rest) = rest.split_at_mut(sa);
     let (cc_blk, o_blk) = rest.split_at_mut(sa);
-    for r in 0..n_a {
-        let (bf, bi, bc, bo) = (b[r], b[n_a + r], b[2 * n_a + r], b[3 * n_a + r]);
-        let row = r * m..(r + 1) * m;
-        let f_row = &mut f_blk[row.clone()];
-        let i_row = &mut i_blk[row.clone()];
-        let cc_row = &mut cc_blk[row.clone()];
-        let o_row = &mut o_blk[row.clone()];
-        let cp_row = &c_prev[row.clone()];
-        let c_row = &mut c_t[row.clone()];
-        let a_row = &mut a_t[row];
-        for j in 0..m {
-            let f = sigmoid1(f_row[j] + bf);
-            let i = sigmoid1(i_row[j] + bi);
-            let cc = (cc_row[j] + bc).tanh();
-            let o = sigmoid1(o_row[j] + bo);
-            let c_next = f * cp_row[j] + i * cc;
-            f_row[j] = f;
-            i_row[j] = i;
-            cc_row[j] = cc;
-            o_row[j] = o;
-            c_row[j] = c_next;
-            a_row[j] = o * c_next.tanh();
-        }
-    }
+    let (cp, a_t) = (&c_prev[..sa], &mut a_t[..sa]);
+    for_lanes!(sa, |e, W| {
+        let f = sigmoid2(ld::<W>(f_blk, e));
+        let i = sigmoid2(ld::<W>(i_blk, e));
+        let cc = tanh2(ld::<W>(cc_blk, e));
+        let o = sigmoid2(ld::<W>(o_blk, e));
+        let c_next = f.mul(ld::<W>(cp, e)).add(i.mul(cc));
+        st::<W>(f, f_blk, e);
+        st::<W>(i, i_blk, e);
+        st::<W>(cc, cc_blk, e);
+        st::<W>(o, o_blk, e);
+        st::<W>(c_next, c_t, e);
+        st::<W>(o.mul(tanh2(c_next)), a_t, e);
+    });
 }
 
 /// Backward pass over `T` steps: exact gradients of a loss whose gradient
@@ -262,6 +244,11 @@ fn lstm_cell_pointwise(
 /// fused weight. Outputs: `dx [T][n_x][m]`, `da0`, `dc0 [n_a][m]` (gradients
 /// for the initial states), `dw` shaped like `w` and `db [4·n_a]`. With
 /// `T = 1` this is the single-cell backward.
+///
+/// The recurrence runs two GEMMs per step over weights packed once per call
+/// (`W_aᵀ·dg_t` for the carry, `W_xᵀ·dg_t` for `dx_t`, sharing the packed
+/// `dg_t`); the weight and bias gradients of all steps follow as one GEMM
+/// with `k = T·m`.
 #[allow(clippy::too_many_arguments)]
 pub fn lstm_backward(
     d: &Dims,
@@ -312,12 +299,21 @@ pub fn lstm_backward(
         t: steps,
         ..
     } = *d;
-    let g = 4 * n_a;
-    let k = n_a + n_x;
+    let (g, k) = (4 * n_a, n_a + n_x);
     let (sx, sa, sg) = (n_x * m, n_a * m, g * m);
-    let (w_a, w_x) = split_weight(w, g, n_a, n_x)?;
-    // Gate gradients for every step, kept for the weight gradients.
-    let dgates = &mut ws[..steps * sg];
+    let (dgates, ws) = take(ws, steps * sg);
+    let (wa_buf, ws) = take(ws, lhs_len(n_a, Some(g)).unwrap_or(0));
+    let (wx_buf, ws) = take(ws, lhs_len(n_x, Some(g)).unwrap_or(0));
+    let (rbuf, ws) = take(ws, rhs_len(Some(g), m).unwrap_or(0));
+    let (ext, ws) = take(ws, g * (k + 1));
+    let mut wa_t = PackedLhs::new(wa_buf, n_a, g)?;
+    wa_t.pack(0, 0, MatRef::new(w, g, n_a, k, 1)?.t())?;
+    let mut wx_t = PackedLhs::new(wx_buf, n_x, g)?;
+    wx_t.pack(
+        0,
+        0,
+        MatRef::new(w.get(n_a..).unwrap_or(&[]), g, n_x, k, 1)?.t(),
+    )?;
 
     // The recurrence, with da0 and dc0 holding the carries.
     for t in (0..steps).rev() {
@@ -331,35 +327,25 @@ pub fn lstm_backward(
             da0,
             dc0,
         );
-        let dg_t = MatRef::row_major(dg_t, g, m)?;
-        gemm(1.0, w_a.t(), dg_t, 0.0, MatMut::row_major(da0, n_a, m)?)?;
+        let mut dg_packed = PackedRhs::new(rbuf, g, m)?;
+        dg_packed.pack(0, 0, MatRef::row_major(dg_t, g, m)?)?;
+        gemm_packed(1.0, &wa_t, &dg_packed, 0.0, MatMut::row_major(da0, n_a, m)?)?;
+        let dx_t = MatMut::row_major(step_mut(dx, t, sx), n_x, m)?;
+        gemm_packed(1.0, &wx_t, &dg_packed, 0.0, dx_t)?;
     }
-    // Everything else reads the gate gradients only.
-    for t in (0..steps).rev() {
-        let dg_slice = step(dgates, t, sg);
-        let dg_t = MatRef::row_major(dg_slice, g, m)?;
-        gemm(
-            1.0,
-            w_x.t(),
-            dg_t,
-            0.0,
-            MatMut::row_major(step_mut(dx, t, sx), n_x, m)?,
-        )?;
-        let a_prev_t = MatRef::row_major(step(a_prev, t, sa), n_a, m)?;
-        gemm(1.0, dg_t, a_prev_t.t(), 1.0, MatMut::new(dw, g, n_a, k, 1)?)?;
-        let x_t = MatRef::row_major(step(x, t, sx), n_x, m)?;
-        let dw_x = dw.get_mut(n_a..).unwrap_or(&mut []);
-        gemm(1.0, dg_t, x_t.t(), 1.0, MatMut::new(dw_x, g, n_x, k, 1)?)?;
-        add_row_sums(db, dg_slice, m);
-    }
+    // [dW_a | dW_x | db] = Σ_t dg_t·[a_prev_t; x_t; 1]ᵀ.
+    weight_gradients(d, g, dgates, a_prev, x, ext, ws)?;
+    copy_columns(ext, k + 1, 0, k, dw);
+    copy_columns(ext, k + 1, k, k + 1, db);
     Ok(())
 }
 
-/// The element-wise half of a backward cell step. Reads the step's activated
-/// gates, `da_t`, `c_next`, `c_prev` and the carries `da_carry`, `dc_carry`;
-/// writes the gate pre-activation gradients `dg_t` (`[d_f; d_i; d_c̃; d_o]`)
-/// and replaces `dc_carry` with the gradient for the previous cell state.
-/// `da_carry` is left for the caller to overwrite with `W_aᵀ·dg_t`.
+/// The element-wise half of a backward cell step, two lanes at a time.
+/// Reads the step's activated gates, `da_t`, `c_next`, `c_prev` and the
+/// carries `da_carry`, `dc_carry`; writes the gate pre-activation gradients
+/// `dg_t` (`[d_f; d_i; d_c̃; d_o]`) and replaces `dc_carry` with the gradient
+/// for the previous cell state. `da_carry` is left for the caller to
+/// overwrite with `W_aᵀ·dg_t`.
 fn lstm_cell_backward_pointwise(
     dg_t: &mut [f64],
     g_t: &[f64],
@@ -376,28 +362,18 @@ fn lstm_cell_backward_pointwise(
     let (f_blk, rest) = g_t.split_at(sa);
     let (i_blk, rest) = rest.split_at(sa);
     let (cc_blk, o_blk) = rest.split_at(sa);
-    let (d_o, d_cc, d_i, d_f) = (
-        &mut d_o[..sa],
-        &mut d_cc[..sa],
-        &mut d_i[..sa],
-        &mut d_f[..sa],
-    );
-    let (f_blk, i_blk, cc_blk, o_blk) = (&f_blk[..sa], &i_blk[..sa], &cc_blk[..sa], &o_blk[..sa]);
-    let (c_next, c_prev, da_carry, dc_carry) = (
-        &c_next[..sa],
-        &c_prev[..sa],
-        &da_carry[..sa],
-        &mut dc_carry[..sa],
-    );
-    for e in 0..sa {
-        let (f, i, cc, o) = (f_blk[e], i_blk[e], cc_blk[e], o_blk[e]);
-        let da_total = da_t[e] + da_carry[e];
-        let tc = c_next[e].tanh();
-        let dc_total = dc_carry[e] + da_total * o * (1.0 - tc * tc);
-        d_o[e] = da_total * tc * o * (1.0 - o);
-        d_cc[e] = dc_total * i * (1.0 - cc * cc);
-        d_i[e] = dc_total * cc * i * (1.0 - i);
-        d_f[e] = dc_total * c_prev[e] * f * (1.0 - f);
-        dc_carry[e] = dc_total * f;
-    }
+    let one = F64x2::splat(1.0);
+    for_lanes!(sa, |e, W| {
+        let (f, i) = (ld::<W>(f_blk, e), ld::<W>(i_blk, e));
+        let (cc, o) = (ld::<W>(cc_blk, e), ld::<W>(o_blk, e));
+        let da_total = ld::<W>(da_t, e).add(ld::<W>(da_carry, e));
+        let tc = tanh2(ld::<W>(c_next, e));
+        let dc_total = ld::<W>(dc_carry, e).add(da_total.mul(o).mul(one.sub(tc.mul(tc))));
+        st::<W>(da_total.mul(tc).mul(o).mul(one.sub(o)), d_o, e);
+        st::<W>(dc_total.mul(i).mul(one.sub(cc.mul(cc))), d_cc, e);
+        st::<W>(dc_total.mul(cc).mul(i).mul(one.sub(i)), d_i, e);
+        let cp = ld::<W>(c_prev, e);
+        st::<W>(dc_total.mul(cp).mul(f).mul(one.sub(f)), d_f, e);
+        st::<W>(dc_total.mul(f), dc_carry, e);
+    });
 }

@@ -1,11 +1,15 @@
 //! Plain tanh RNN over a whole sequence:
 //! `a_t = tanh(Wax·x_t + Waa·a_{t-1} + ba)`, `ŷ_t = softmax(Wya·a_t + by)`.
 
-use crate::activations::softmax_columns_in_place;
-use crate::gemm::{gemm, MatMut, MatRef};
+use crate::activations::{map_in_place, tanh2};
+use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+use crate::seq::{
+    column, copy_columns, lhs_len, output_layer, output_layer_workspace_len, rhs_len, step_input,
+    sum, take, weight_gradients, weight_gradients_workspace_len,
+};
+use crate::simd::{for_lanes, ld, st, F64x2};
 use crate::{
-    add_row_sums, bias_rows_map, check_lens, expect_workspace, product, sizes_fit, step, step_mut,
-    DimError, Dims, Shape,
+    check_lens, expect_workspace, product, sizes_fit, step, step_mut, DimError, Dims, Shape,
 };
 
 const FORWARD_ARGS: [&str; 9] = ["x", "a0", "wax", "waa", "ba", "wya", "by", "a", "y"];
@@ -52,18 +56,45 @@ fn backward_shapes(d: &Dims) -> [Shape; 11] {
     ]
 }
 
-/// Workspace elements [`rnn_forward`] needs; `None` if the sizes overflow.
+/// Workspace elements [`rnn_forward`] needs (the packed fused weight
+/// `[Waa | Wax | ba]`, one packed step input, the output layer's packed
+/// operands); `None` if the sizes overflow.
 pub fn rnn_forward_workspace_len(d: &Dims) -> Option<usize> {
-    sizes_fit(&forward_shapes(d)).then_some(0)
+    let shapes = forward_shapes(d);
+    if !sizes_fit(&shapes) {
+        return None;
+    }
+    if shapes[7..].iter().all(|s| product(s) == Some(0)) {
+        return Some(0); // every output is empty: nothing to compute
+    }
+    let k1 = d.n_a.checked_add(d.n_x)?.checked_add(1);
+    sum(&[
+        lhs_len(d.n_a, k1),
+        rhs_len(k1, d.m),
+        output_layer_workspace_len(d),
+    ])
 }
 
-/// Workspace elements [`rnn_backward`] needs (one `n_a × m` block per step
-/// for the pre-activation gradients); `None` if the sizes overflow.
+/// Workspace elements [`rnn_backward`] needs (the pre-activation gradients
+/// of every step, `[T][n_a][m]`, the packed transposed weights, one packed
+/// step, the weight-gradient accumulator and its packing buffers); `None` if
+/// the sizes overflow.
 pub fn rnn_backward_workspace_len(d: &Dims) -> Option<usize> {
     if !sizes_fit(&backward_shapes(d)) {
         return None;
     }
-    product(&[d.t, d.n_a, d.m])
+    if product(&[d.t, d.n_a, d.m]) == Some(0) && product(&[d.t, d.n_x, d.m]) == Some(0) {
+        return Some(0); // no step gradient and no dx: nothing to compute
+    }
+    let k1 = d.n_a.checked_add(d.n_x)?.saturating_add(1);
+    sum(&[
+        product(&[d.t, d.n_a, d.m]),
+        lhs_len(d.n_a, Some(d.n_a)),
+        lhs_len(d.n_x, Some(d.n_a)),
+        rhs_len(Some(d.n_a), d.m),
+        product(&[d.n_a, k1]),
+        weight_gradients_workspace_len(d, d.n_a),
+    ])
 }
 
 /// Forward pass over `T` steps.
@@ -71,6 +102,9 @@ pub fn rnn_backward_workspace_len(d: &Dims) -> Option<usize> {
 /// Shapes: `x [T][n_x][m]`, `a0 [n_a][m]`, `wax (n_a × n_x)`, `waa (n_a × n_a)`,
 /// `ba [n_a]`, `wya (n_y × n_a)`, `by [n_y]`; outputs `a [T][n_a][m]` (hidden
 /// states) and `y [T][n_y][m]` (softmax over the `n_y` rows of each column).
+///
+/// Each step is one GEMM, `[Waa | Wax | ba]·[a_prev; x_t; 1]`, over the
+/// weight packed once per call, then a vectorised `tanh`.
 #[allow(clippy::too_many_arguments)]
 pub fn rnn_forward(
     d: &Dims,
@@ -104,45 +138,30 @@ pub fn rnn_forward(
     let Dims {
         n_x,
         n_a,
-        n_y,
         m,
         t: steps,
+        ..
     } = *d;
     // Lengths are validated, so these products cannot overflow.
-    let (sx, sa, sy) = (n_x * m, n_a * m, n_y * m);
-    let wax = MatRef::row_major(wax, n_a, n_x)?;
-    let waa = MatRef::row_major(waa, n_a, n_a)?;
-    let wya = MatRef::row_major(wya, n_y, n_a)?;
+    let (sx, sa) = (n_x * m, n_a * m);
+    let k = n_a + n_x;
+    let (wbuf, ws) = take(ws, lhs_len(n_a, Some(k + 1)).unwrap_or(0));
+    let (rbuf, ws) = take(ws, rhs_len(Some(k + 1), m).unwrap_or(0));
+    let mut wp = PackedLhs::new(wbuf, n_a, k + 1)?;
+    wp.pack(0, 0, MatRef::row_major(waa, n_a, n_a)?)?;
+    wp.pack(0, n_a, MatRef::row_major(wax, n_a, n_x)?)?;
+    wp.pack(0, k, column(ba)?)?;
 
-    // The input projection does not depend on the recurrence: a_t ← Wax·x_t.
-    for t in 0..steps {
-        let x_t = MatRef::row_major(step(x, t, sx), n_x, m)?;
-        gemm(
-            1.0,
-            wax,
-            x_t,
-            0.0,
-            MatMut::row_major(step_mut(a, t, sa), n_a, m)?,
-        )?;
-    }
-    // The recurrence: a_t ← tanh(a_t + Waa·a_{t-1} + ba).
     for t in 0..steps {
         let (done, rest) = a.split_at_mut(t * sa);
         let a_prev = if t == 0 { a0 } else { &done[(t - 1) * sa..] };
         let a_t = &mut rest[..sa];
-        let a_prev = MatRef::row_major(a_prev, n_a, m)?;
-        gemm(1.0, waa, a_prev, 1.0, MatMut::row_major(a_t, n_a, m)?)?;
-        bias_rows_map(a_t, ba, m, f64::tanh);
+        // a_t ← tanh([Waa | Wax | ba]·[a_{t-1}; x_t; 1]).
+        let input = step_input(rbuf, &a_prev[..sa], step(x, t, sx), n_a, n_x, m)?;
+        gemm_packed(1.0, &wp, &input, 0.0, MatMut::row_major(a_t, n_a, m)?)?;
+        map_in_place(a_t, tanh2);
     }
-    // Outputs: y_t ← softmax(Wya·a_t + by).
-    for t in 0..steps {
-        let y_t = step_mut(y, t, sy);
-        let a_t = MatRef::row_major(step(a, t, sa), n_a, m)?;
-        gemm(1.0, wya, a_t, 0.0, MatMut::row_major(y_t, n_y, m)?)?;
-        bias_rows_map(y_t, by, m, |v| v);
-        softmax_columns_in_place(y_t, n_y, m);
-    }
-    Ok(())
+    output_layer(d, wya, by, a, y, ws)
 }
 
 /// Backward pass over `T` steps: the notebook's `rnn_backward`.
@@ -154,6 +173,10 @@ pub fn rnn_forward(
 /// `dtanh = (da_t + carry)·(1 − a_next_t²)`, `carry = Waaᵀ·dtanh`,
 /// `dx_t = Waxᵀ·dtanh`, `dwax += dtanh·x_tᵀ`, `dwaa += dtanh·a_prev_tᵀ`,
 /// `dba += Σ_columns dtanh`; finally `da0 = carry`.
+///
+/// The recurrence runs two GEMMs per step over weights packed once per
+/// call; the weight and bias gradients of all steps follow as one GEMM with
+/// `k = T·m`.
 #[allow(clippy::too_many_arguments)]
 pub fn rnn_backward(
     d: &Dims,
@@ -184,8 +207,7 @@ pub fn rnn_backward(
         dba.len(),
     ];
     check_lens(&BACKWARD_ARGS, &backward_shapes(d), &lens)?;
-    let ws_len = rnn_backward_workspace_len(d);
-    expect_workspace(ws.len(), ws_len)?;
+    expect_workspace(ws.len(), rnn_backward_workspace_len(d))?;
     da0.fill(0.0);
     dwax.fill(0.0);
     dwaa.fill(0.0);
@@ -201,47 +223,44 @@ pub fn rnn_backward(
         ..
     } = *d;
     let (sx, sa) = (n_x * m, n_a * m);
-    let wax = MatRef::row_major(wax, n_a, n_x)?;
-    let waa = MatRef::row_major(waa, n_a, n_a)?;
-    // dtanh for every step, kept for the weight gradients after the loop.
-    let dtanh = &mut ws[..steps * sa];
+    let k = n_a + n_x;
+    let (dtanh, ws) = take(ws, steps * sa);
+    let (waa_buf, ws) = take(ws, lhs_len(n_a, Some(n_a)).unwrap_or(0));
+    let (wax_buf, ws) = take(ws, lhs_len(n_x, Some(n_a)).unwrap_or(0));
+    let (rbuf, ws) = take(ws, rhs_len(Some(n_a), m).unwrap_or(0));
+    let (ext, ws) = take(ws, n_a * (k + 1));
+    let mut waa_t = PackedLhs::new(waa_buf, n_a, n_a)?;
+    waa_t.pack(0, 0, MatRef::row_major(waa, n_a, n_a)?.t())?;
+    let mut wax_t = PackedLhs::new(wax_buf, n_x, n_a)?;
+    wax_t.pack(0, 0, MatRef::row_major(wax, n_a, n_x)?.t())?;
 
     // The recurrence, with da0 holding the carry.
+    let one = F64x2::splat(1.0);
     for t in (0..steps).rev() {
         let dt = step_mut(dtanh, t, sa);
-        for (((g, &d_out), &carry), &an) in dt
-            .iter_mut()
-            .zip(step(da, t, sa))
-            .zip(da0.iter())
-            .zip(step(a_next, t, sa))
-        {
-            *g = (d_out + carry) * (1.0 - an * an);
-        }
-        let dt = MatRef::row_major(dt, n_a, m)?;
-        gemm(1.0, waa.t(), dt, 0.0, MatMut::row_major(da0, n_a, m)?)?;
-    }
-    // Everything else reads dtanh only.
-    for t in (0..steps).rev() {
-        let dt_slice = step(dtanh, t, sa);
-        let dt = MatRef::row_major(dt_slice, n_a, m)?;
-        gemm(
+        let (da_t, an) = (step(da, t, sa), step(a_next, t, sa));
+        let carry = &da0[..sa];
+        for_lanes!(sa, |e, W| {
+            let a_n = ld::<W>(an, e);
+            let g = ld::<W>(da_t, e).add(ld::<W>(carry, e));
+            st::<W>(g.mul(one.sub(a_n.mul(a_n))), dt, e);
+        });
+        let mut dt_packed = PackedRhs::new(rbuf, n_a, m)?;
+        dt_packed.pack(0, 0, MatRef::row_major(dt, n_a, m)?)?;
+        gemm_packed(
             1.0,
-            wax.t(),
-            dt,
+            &waa_t,
+            &dt_packed,
             0.0,
-            MatMut::row_major(step_mut(dx, t, sx), n_x, m)?,
+            MatMut::row_major(da0, n_a, m)?,
         )?;
-        let x_t = MatRef::row_major(step(x, t, sx), n_x, m)?;
-        gemm(1.0, dt, x_t.t(), 1.0, MatMut::row_major(dwax, n_a, n_x)?)?;
-        let a_prev_t = MatRef::row_major(step(a_prev, t, sa), n_a, m)?;
-        gemm(
-            1.0,
-            dt,
-            a_prev_t.t(),
-            1.0,
-            MatMut::row_major(dwaa, n_a, n_a)?,
-        )?;
-        add_row_sums(dba, dt_slice, m);
+        let dx_t = MatMut::row_major(step_mut(dx, t, sx), n_x, m)?;
+        gemm_packed(1.0, &wax_t, &dt_packed, 0.0, dx_t)?;
     }
+    // [dWaa | dWax | dba] = Σ_t dtanh_t·[a_prev_t; x_t; 1]ᵀ.
+    weight_gradients(d, n_a, dtanh, a_prev, x, ext, ws)?;
+    copy_columns(ext, k + 1, 0, n_a, dwaa);
+    copy_columns(ext, k + 1, n_a, k, dwax);
+    copy_columns(ext, k + 1, k, k + 1, dba);
     Ok(())
 }

@@ -1,10 +1,10 @@
-//! `gemm` against a plain triple loop, over every small size, every
-//! transposition and padded strides.
+//! `gemm` and `gemm_packed` against a plain triple loop, over every small
+//! size, every transposition and padded strides.
 
 mod common;
 
 use common::{assert_close, Rng};
-use rnn_core::{gemm, MatMut, MatRef};
+use rnn_core::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
 
 /// A matrix stored either row- or column-major with `pad` spare elements
 /// per leading dimension.
@@ -75,7 +75,17 @@ fn naive(alpha: f64, a: &Stored, b: &Stored, beta: f64, c: &Stored) -> Vec<f64> 
     out
 }
 
+/// Which implementation a check runs.
+#[derive(Clone, Copy, Debug)]
+enum Path {
+    Reference,
+    Packed,
+}
+
+const PATHS: [Path; 2] = [Path::Reference, Path::Packed];
+
 fn check_one(
+    path: Path,
     rng: &mut Rng,
     (m, k, n): (usize, usize, usize),
     layout: u32,
@@ -92,9 +102,22 @@ fn check_one(
     }
     let padding_before = c.data.clone();
     let want = naive(alpha, &a, &b, beta, &c);
-    gemm(alpha, a.view(), b.view(), beta, c.view_mut()).unwrap();
-    let what =
-        format!("gemm m={m} k={k} n={n} layout={layout:03b} pad={pad} alpha={alpha} beta={beta}");
+    let what = format!(
+        "{path:?} m={m} k={k} n={n} layout={layout:03b} pad={pad} alpha={alpha} beta={beta}"
+    );
+    match path {
+        Path::Reference => gemm(alpha, a.view(), b.view(), beta, c.view_mut()).unwrap(),
+        Path::Packed => {
+            // Poison the packing buffers so that an unwritten element shows.
+            let mut pa = vec![f64::NAN; PackedLhs::len_for(m, k).unwrap()];
+            let mut pb = vec![f64::NAN; PackedRhs::len_for(k, n).unwrap()];
+            let mut lhs = PackedLhs::new(&mut pa, m, k).unwrap();
+            lhs.pack(0, 0, a.view()).unwrap();
+            let mut rhs = PackedRhs::new(&mut pb, k, n).unwrap();
+            rhs.pack(0, 0, b.view()).unwrap();
+            gemm_packed(alpha, &lhs, &rhs, beta, c.view_mut()).unwrap();
+        }
+    }
     assert_close(&what, &c.dense(), &want, 1e-13);
     // Elements outside the view are untouched.
     let mut touched = vec![false; c.data.len()];
@@ -121,7 +144,9 @@ fn every_small_size_and_layout() {
             for n in 0..=9 {
                 for layout in 0..8 {
                     for beta in [0.0, 1.0] {
-                        check_one(&mut rng, (m, k, n), layout, 0, 1.0, beta);
+                        for path in PATHS {
+                            check_one(path, &mut rng, (m, k, n), layout, 0, 1.0, beta);
+                        }
                     }
                 }
             }
@@ -137,7 +162,9 @@ fn padded_strides_and_general_scalars() {
             for n in 0..=6 {
                 for layout in 0..8 {
                     for (alpha, beta) in [(1.0, 0.0), (-0.5, 1.0), (2.0, 0.25), (0.0, 1.0)] {
-                        check_one(&mut rng, (m, k, n), layout, 3, alpha, beta);
+                        for path in PATHS {
+                            check_one(path, &mut rng, (m, k, n), layout, 3, alpha, beta);
+                        }
                     }
                 }
             }
@@ -157,11 +184,19 @@ fn odd_shapes() {
         (5, 0, 7),
         (64, 64, 64),
         (1, 9, 300),
+        // k long enough for the packed path to split it into blocks.
+        (13, 385, 6),
+        (9, 1000, 11),
+        (3, 2100, 5),
+        (1024, 1, 1),
+        (1, 1, 1024),
     ];
     for shape in shapes {
         for layout in 0..8 {
             for beta in [0.0, 1.0] {
-                check_one(&mut rng, shape, layout, 1, 1.0, beta);
+                for path in PATHS {
+                    check_one(path, &mut rng, shape, layout, 1, 1.0, beta);
+                }
             }
         }
     }
@@ -301,4 +336,157 @@ fn mismatched_shapes_are_rejected() {
         MatMut::row_major(&mut c, 2, 3).unwrap(),
     );
     assert!(bad_n.is_err());
+}
+
+/// Runs `gemm_packed` on row-major `a` (m × k) and `b` (k × n) into `c`.
+fn packed(
+    alpha: f64,
+    a: &[f64],
+    b: &[f64],
+    beta: f64,
+    c: &mut [f64],
+    (m, k, n): (usize, usize, usize),
+) {
+    let mut pa = vec![0.0; PackedLhs::len_for(m, k).unwrap()];
+    let mut pb = vec![0.0; PackedRhs::len_for(k, n).unwrap()];
+    let mut lhs = PackedLhs::new(&mut pa, m, k).unwrap();
+    lhs.pack(0, 0, MatRef::row_major(a, m, k).unwrap()).unwrap();
+    let mut rhs = PackedRhs::new(&mut pb, k, n).unwrap();
+    rhs.pack(0, 0, MatRef::row_major(b, k, n).unwrap()).unwrap();
+    gemm_packed(alpha, &lhs, &rhs, beta, MatMut::row_major(c, m, n).unwrap()).unwrap();
+}
+
+#[test]
+fn packed_zero_times_infinity_is_nan_and_beta_zero_ignores_c() {
+    let mut c = [f64::NAN];
+    packed(
+        1.0,
+        &[0.0, 1.0],
+        &[f64::INFINITY, 2.0],
+        0.0,
+        &mut c,
+        (1, 2, 1),
+    );
+    assert!(c[0].is_nan());
+    let mut c = [5.0];
+    packed(0.0, &[f64::INFINITY], &[1.0], 1.0, &mut c, (1, 1, 1));
+    assert!(c[0].is_nan());
+    // A NaN in the padding rows or columns of a tile must not leak into C.
+    let mut c = [f64::NAN; 5 * 3];
+    let a: Vec<f64> = (0..5 * 2).map(f64::from).collect();
+    let b: Vec<f64> = (0..2 * 3).map(f64::from).collect();
+    packed(1.0, &a, &b, 0.0, &mut c, (5, 2, 3));
+    assert_eq!(c.to_vec(), common::matmul(&a, &b, 5, 2, 3));
+    // k = 0: C ← β·C.
+    let mut c = [3.0, -1.0];
+    packed(1.0, &[], &[], 2.0, &mut c, (2, 0, 1));
+    assert_eq!(c, [6.0, -2.0]);
+}
+
+#[test]
+fn packed_operands_assemble_from_blocks() {
+    // [A1 | A2 | bias] · [B1; B2; ones] = A1·B1 + A2·B2 + bias, each block from
+    // a view of its own layout.
+    let mut rng = Rng::new(5);
+    let (m, k1, k2, n) = (7, 5, 3, 6);
+    let a1 = rng.vec(m * k1, 1.0);
+    let a2t = rng.vec(k2 * m, 1.0); // stored transposed
+    let bias = rng.vec(m, 1.0);
+    let b1 = rng.vec(k1 * n, 1.0);
+    let b2t = rng.vec(n * k2, 1.0); // stored transposed
+    let k = k1 + k2 + 1;
+    let mut pa = vec![f64::NAN; PackedLhs::len_for(m, k).unwrap()];
+    let mut lhs = PackedLhs::new(&mut pa, m, k).unwrap();
+    lhs.pack(0, 0, MatRef::row_major(&a1, m, k1).unwrap())
+        .unwrap();
+    lhs.pack(0, k1, MatRef::row_major(&a2t, k2, m).unwrap().t())
+        .unwrap();
+    lhs.pack(0, k1 + k2, MatRef::new(&bias, m, 1, 1, 1).unwrap())
+        .unwrap();
+    let mut pb = vec![f64::NAN; PackedRhs::len_for(k, n).unwrap()];
+    let mut rhs = PackedRhs::new(&mut pb, k, n).unwrap();
+    rhs.pack(0, 0, MatRef::row_major(&b1, k1, n).unwrap())
+        .unwrap();
+    rhs.pack(k1, 0, MatRef::row_major(&b2t, n, k2).unwrap().t())
+        .unwrap();
+    rhs.pack(k1 + k2, 0, MatRef::new(&[1.0], 1, n, 0, 0).unwrap())
+        .unwrap();
+    let mut c = vec![f64::NAN; m * n];
+    gemm_packed(
+        1.0,
+        &lhs,
+        &rhs,
+        0.0,
+        MatMut::row_major(&mut c, m, n).unwrap(),
+    )
+    .unwrap();
+    let mut want = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut s = 0.0;
+            for p in 0..k1 {
+                s += a1[i * k1 + p] * b1[p * n + j];
+            }
+            for p in 0..k2 {
+                s += a2t[p * m + i] * b2t[j * k2 + p];
+            }
+            want[i * n + j] = s + bias[i];
+        }
+    }
+    assert_close("assembled", &c, &want, 1e-14);
+    // Blocks may also split the rows (columns) of an operand.
+    let mut pb2 = vec![f64::NAN; PackedRhs::len_for(k1, n).unwrap()];
+    let mut rhs2 = PackedRhs::new(&mut pb2, k1, n).unwrap();
+    rhs2.pack(0, 0, MatRef::new(&b1, k1, 2, n, 1).unwrap())
+        .unwrap();
+    rhs2.pack(0, 2, MatRef::new(&b1[2..], k1, n - 2, n, 1).unwrap())
+        .unwrap();
+    let mut pa2 = vec![f64::NAN; PackedLhs::len_for(m, k1).unwrap()];
+    let mut lhs2 = PackedLhs::new(&mut pa2, m, k1).unwrap();
+    lhs2.pack(0, 0, MatRef::row_major(&a1, 3, k1).unwrap())
+        .unwrap();
+    lhs2.pack(3, 0, MatRef::row_major(&a1[3 * k1..], m - 3, k1).unwrap())
+        .unwrap();
+    let mut c2 = vec![f64::NAN; m * n];
+    gemm_packed(
+        1.0,
+        &lhs2,
+        &rhs2,
+        0.0,
+        MatMut::row_major(&mut c2, m, n).unwrap(),
+    )
+    .unwrap();
+    assert_close("split", &c2, &common::matmul(&a1, &b1, m, k1, n), 1e-14);
+}
+
+#[test]
+fn packed_shapes_and_blocks_are_checked() {
+    let mut buf = vec![0.0; 64];
+    assert!(PackedLhs::new(&mut buf, 5, 4).is_ok());
+    assert!(PackedLhs::new(&mut buf, 9, 6).is_err(), "needs 12 × 6 = 72");
+    assert_eq!(PackedLhs::len_for(5, 3), Some(24));
+    assert_eq!(PackedRhs::len_for(3, 5), Some(24));
+    assert_eq!(PackedLhs::len_for(usize::MAX, 2), None);
+    let data = [0.0; 12];
+    let mut lhs = PackedLhs::new(&mut buf, 3, 4).unwrap();
+    assert!(lhs
+        .pack(0, 0, MatRef::row_major(&data, 3, 4).unwrap())
+        .is_ok());
+    assert!(lhs
+        .pack(1, 0, MatRef::row_major(&data, 3, 4).unwrap())
+        .is_err());
+    assert!(lhs
+        .pack(0, 1, MatRef::row_major(&data, 3, 4).unwrap())
+        .is_err());
+    let mut buf2 = vec![0.0; 64];
+    let rhs = PackedRhs::new(&mut buf2, 5, 2).unwrap();
+    let mut c = [0.0; 6];
+    let bad_k = gemm_packed(
+        1.0,
+        &lhs,
+        &rhs,
+        0.0,
+        MatMut::row_major(&mut c, 3, 2).unwrap(),
+    );
+    assert!(bad_k.is_err());
 }

@@ -372,8 +372,24 @@ fn workspace_len_is_none_on_overflow() {
         m: 5,
         t: 6,
     };
-    assert_eq!(rnn_forward_workspace_len(&d), Some(0));
-    assert_eq!(rnn_backward_workspace_len(&d), Some(6 * 4 * 5));
-    assert_eq!(lstm_forward_workspace_len(&d), Some(0));
-    assert_eq!(lstm_backward_workspace_len(&d), Some(6 * 16 * 5));
+    // Packed operands round rows (left) or columns (right) up to whole
+    // panels of 4: [W | b] (n_a or 4·n_a) × 8, a step input 8 × 5 → 8 columns,
+    // [Wy | by] 2 × 5 → 4 rows, a hidden state with its ones row 5 × 5 → 8.
+    let output_layer = 4 * 5 + 5 * 8;
+    assert_eq!(
+        rnn_forward_workspace_len(&d),
+        Some(4 * 8 + 8 * 8 + output_layer)
+    );
+    assert_eq!(
+        lstm_forward_workspace_len(&d),
+        Some(16 * 8 + 8 * 8 + output_layer)
+    );
+    // Backward: per-step gradients T·rows·m, Waᵀ and Wxᵀ packed (n_a and
+    // n_x → 4 rows, k = rows), one packed step (rows × 8), the gradient
+    // accumulator rows × 8, and one run of all 6 steps (k = 30) packed on
+    // both sides (rows × 30, 30 × 8).
+    let backward =
+        |rows: usize| 6 * rows * 5 + 2 * 4 * rows + rows * 8 + rows * 8 + rows * 30 + 30 * 8;
+    assert_eq!(rnn_backward_workspace_len(&d), Some(backward(4)));
+    assert_eq!(lstm_backward_workspace_len(&d), Some(backward(16)));
 }

@@ -158,7 +158,7 @@ impl Shape {
 }
 
 /// `(n_x, n_a, n_y, m, T)` shapes covering the edge cases.
-pub const SHAPES: [(usize, usize, usize, usize, usize); 16] = [
+pub const SHAPES: [(usize, usize, usize, usize, usize); 18] = [
     (3, 5, 2, 4, 6),
     (1, 4, 3, 2, 3),
     (2, 3, 2, 1, 4),
@@ -175,6 +175,10 @@ pub const SHAPES: [(usize, usize, usize, usize, usize); 16] = [
     (11, 6, 3, 13, 3),
     (2, 2, 2, 0, 0),
     (0, 0, 0, 3, 4),
+    // m·T over 1024: the weight gradients accumulate over several runs of
+    // steps (27 + 2 steps here, 3 + 1 below).
+    (3, 6, 2, 37, 29),
+    (5, 9, 4, 300, 4),
 ];
 
 pub fn shapes() -> impl Iterator<Item = Shape> {

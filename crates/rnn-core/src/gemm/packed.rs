@@ -1,0 +1,92 @@
+//! The loop nest around the micro-kernel, over packed operands.
+//!
+//! ```text
+//! for each k block   (at most KC steps)
+//!   for each row block of A   (≈ MC_BYTES of packed A: stays in L2)
+//!     for each right panel    (k block × NR: stays in L1)
+//!       for each left panel in the row block
+//!         tile ← micro-kernel; C tile ← α·tile + β·C tile
+//! ```
+//!
+//! Later k blocks add to what the earlier ones stored (their `β` is 1).
+
+use super::kernel::{self, Update, MR, NR};
+use super::pack::{PackedLhs, PackedRhs};
+use super::MatMut;
+use crate::DimError;
+
+/// Longest k block: a right panel of `KC × NR` values is 32 KiB, L1's size.
+/// Splitting k costs one more pass over `C` per block; measured, the
+/// recurrent GEMMs (k up to `n_a + n_x + 1` = 769 at the L workload) run
+/// faster unsplit than in 256-long blocks.
+const KC: usize = 1024;
+
+/// Target bytes of the left-operand block reused across all right panels.
+const MC_BYTES: usize = 256 * 1024;
+
+/// `C ← α·A·B + β·C` for packed `A` (`m × k`) and `B` (`k × n`) and
+/// `C: m × n`.
+///
+/// `β = 0` overwrites `C` without reading it; no product is skipped because a
+/// factor is zero. Within a k block each element is summed in order, as in
+/// [`super::gemm`]; `k` longer than `KC` is split into equal blocks whose
+/// partial sums are added in order.
+pub fn gemm_packed(
+    alpha: f64,
+    a: &PackedLhs<'_>,
+    b: &PackedRhs<'_>,
+    beta: f64,
+    mut c: MatMut<'_>,
+) -> Result<(), DimError> {
+    if a.rows() != c.rows {
+        return Err(DimError {
+            arg: "A rows",
+            expected: Some(c.rows),
+            actual: a.rows(),
+        });
+    }
+    if b.cols() != c.cols {
+        return Err(DimError {
+            arg: "B cols",
+            expected: Some(c.cols),
+            actual: b.cols(),
+        });
+    }
+    if a.k() != b.k() {
+        return Err(DimError {
+            arg: "B rows",
+            expected: Some(a.k()),
+            actual: b.k(),
+        });
+    }
+    if c.rows == 0 || c.cols == 0 {
+        return Ok(());
+    }
+    let k = a.k();
+    let k_blocks = k.div_ceil(KC).max(1);
+    let kc = k.div_ceil(k_blocks).max(1);
+    let panels_per_block = (MC_BYTES / (8 * MR * kc)).max(1);
+    let (a_panels, b_panels) = (a.panels(), b.panels());
+    let mut k0 = 0;
+    loop {
+        let len = kc.min(k - k0);
+        let up = Update {
+            alpha,
+            beta: if k0 == 0 { beta } else { 1.0 },
+        };
+        for ib in (0..a_panels).step_by(panels_per_block) {
+            for jp in 0..b_panels {
+                let bp = &b.panel(jp)[k0 * NR..];
+                for ip in ib..a_panels.min(ib + panels_per_block) {
+                    let acc = kernel::tile(len, &a.panel(ip)[k0 * MR..], bp);
+                    kernel::store(&acc, up, &mut c, ip * MR, jp * NR);
+                }
+            }
+        }
+        k0 += len;
+        if k0 >= k {
+            break;
+        }
+    }
+    Ok(())
+}

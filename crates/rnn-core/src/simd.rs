@@ -1,0 +1,326 @@
+//! Two `f64` lanes, the unit of every vectorised loop in the crate.
+//!
+//! On wasm32 built with `simd128` (the shipped module), [`F64x2`] wraps one
+//! `v128` and each method is one SIMD128 instruction (`f64x2.add`,
+//! `v128.load64_splat`, ...). Everywhere else it is a pair of `f64` computed
+//! lane by lane with the same IEEE-754 operations in the same order, so the
+//! native tests run exactly the arithmetic of the wasm build (neither has FMA:
+//! a product and a sum round separately).
+//!
+//! Loads and stores go through slices, so no `unsafe` is needed: LLVM merges
+//! the two adjacent lane reads of [`F64x2::load`] into one `v128.load`.
+
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod imp {
+    use core::arch::wasm32::{
+        f64x2, f64x2_abs, f64x2_add, f64x2_div, f64x2_extract_lane, f64x2_floor, f64x2_max,
+        f64x2_mul, f64x2_nearest, f64x2_pmax, f64x2_pmin, f64x2_splat, f64x2_sub, i64x2_add,
+        i64x2_shl, i64x2_splat, v128, v128_bitselect,
+    };
+
+    /// Two `f64` lanes in one SIMD128 register.
+    #[derive(Clone, Copy, Debug)]
+    pub struct F64x2(v128);
+
+    impl F64x2 {
+        /// Both lanes `v`.
+        #[inline(always)]
+        pub fn splat(v: f64) -> Self {
+            Self(f64x2_splat(v))
+        }
+
+        /// Lanes `[lo, hi]`.
+        #[inline(always)]
+        pub fn new(lo: f64, hi: f64) -> Self {
+            Self(f64x2(lo, hi))
+        }
+
+        /// Lane `i` (0 or 1).
+        #[inline(always)]
+        pub fn lane(self, i: usize) -> f64 {
+            if i == 0 {
+                f64x2_extract_lane::<0>(self.0)
+            } else {
+                f64x2_extract_lane::<1>(self.0)
+            }
+        }
+
+        #[inline(always)]
+        pub fn add(self, o: Self) -> Self {
+            Self(f64x2_add(self.0, o.0))
+        }
+
+        #[inline(always)]
+        pub fn sub(self, o: Self) -> Self {
+            Self(f64x2_sub(self.0, o.0))
+        }
+
+        #[inline(always)]
+        pub fn mul(self, o: Self) -> Self {
+            Self(f64x2_mul(self.0, o.0))
+        }
+
+        #[inline(always)]
+        pub fn div(self, o: Self) -> Self {
+            Self(f64x2_div(self.0, o.0))
+        }
+
+        /// `f64x2.pmin`: `if o < self { o } else { self }`, so a NaN in
+        /// `self` is kept.
+        #[inline(always)]
+        pub fn pmin(self, o: Self) -> Self {
+            Self(f64x2_pmin(self.0, o.0))
+        }
+
+        /// `f64x2.pmax`: `if self < o { o } else { self }`, so a NaN in
+        /// `self` is kept.
+        #[inline(always)]
+        pub fn pmax(self, o: Self) -> Self {
+            Self(f64x2_pmax(self.0, o.0))
+        }
+
+        /// Maximum that is NaN when either lane value is NaN.
+        #[inline(always)]
+        pub fn max_nan(self, o: Self) -> Self {
+            Self(f64x2_max(self.0, o.0))
+        }
+
+        /// Round to nearest, ties to even.
+        #[inline(always)]
+        pub fn nearest(self) -> Self {
+            Self(f64x2_nearest(self.0))
+        }
+
+        #[inline(always)]
+        pub fn floor(self) -> Self {
+            Self(f64x2_floor(self.0))
+        }
+
+        #[inline(always)]
+        pub fn abs(self) -> Self {
+            Self(f64x2_abs(self.0))
+        }
+
+        /// The magnitude of `self` with the sign bit of `sign`.
+        #[inline(always)]
+        pub fn copysign(self, sign: Self) -> Self {
+            let mask = f64x2_splat(-0.0);
+            Self(v128_bitselect(sign.0, self.0, mask))
+        }
+
+        /// `2^k` for lanes holding integers in `[-1022, 1023]`.
+        ///
+        /// Adding `1.5·2^52` leaves `k` as a two's complement integer in the
+        /// low mantissa bits; adding the exponent bias there and shifting it
+        /// into the exponent field builds the power of two.
+        #[inline(always)]
+        pub fn pow2i(self) -> Self {
+            let biased = f64x2_add(self.0, f64x2_splat(super::ROUND_MAGIC));
+            Self(i64x2_shl(i64x2_add(biased, i64x2_splat(1023)), 52))
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+mod imp {
+    /// Two `f64` lanes, computed one after the other.
+    #[derive(Clone, Copy, Debug)]
+    pub struct F64x2([f64; 2]);
+
+    impl F64x2 {
+        #[inline(always)]
+        fn map(self, f: impl Fn(f64) -> f64) -> Self {
+            Self([f(self.0[0]), f(self.0[1])])
+        }
+
+        #[inline(always)]
+        fn zip(self, o: Self, f: impl Fn(f64, f64) -> f64) -> Self {
+            Self([f(self.0[0], o.0[0]), f(self.0[1], o.0[1])])
+        }
+
+        /// Both lanes `v`.
+        #[inline(always)]
+        pub fn splat(v: f64) -> Self {
+            Self([v, v])
+        }
+
+        /// Lanes `[lo, hi]`.
+        #[inline(always)]
+        pub fn new(lo: f64, hi: f64) -> Self {
+            Self([lo, hi])
+        }
+
+        /// Lane `i` (0 or 1).
+        #[inline(always)]
+        pub fn lane(self, i: usize) -> f64 {
+            self.0[i & 1]
+        }
+
+        #[inline(always)]
+        pub fn add(self, o: Self) -> Self {
+            self.zip(o, |a, b| a + b)
+        }
+
+        #[inline(always)]
+        pub fn sub(self, o: Self) -> Self {
+            self.zip(o, |a, b| a - b)
+        }
+
+        #[inline(always)]
+        pub fn mul(self, o: Self) -> Self {
+            self.zip(o, |a, b| a * b)
+        }
+
+        #[inline(always)]
+        pub fn div(self, o: Self) -> Self {
+            self.zip(o, |a, b| a / b)
+        }
+
+        /// `if o < self { o } else { self }`, so a NaN in `self` is kept.
+        #[inline(always)]
+        pub fn pmin(self, o: Self) -> Self {
+            self.zip(o, |a, b| if b < a { b } else { a })
+        }
+
+        /// `if self < o { o } else { self }`, so a NaN in `self` is kept.
+        #[inline(always)]
+        pub fn pmax(self, o: Self) -> Self {
+            self.zip(o, |a, b| if a < b { b } else { a })
+        }
+
+        /// Maximum that is NaN when either lane value is NaN.
+        #[inline(always)]
+        pub fn max_nan(self, o: Self) -> Self {
+            self.zip(o, |a, b| {
+                if a.is_nan() || b.is_nan() {
+                    f64::NAN
+                } else if a < b || (a == b && a.is_sign_negative()) {
+                    b
+                } else {
+                    a
+                }
+            })
+        }
+
+        /// Round to nearest, ties to even.
+        #[inline(always)]
+        pub fn nearest(self) -> Self {
+            self.map(f64::round_ties_even)
+        }
+
+        #[inline(always)]
+        pub fn floor(self) -> Self {
+            self.map(f64::floor)
+        }
+
+        #[inline(always)]
+        pub fn abs(self) -> Self {
+            self.map(f64::abs)
+        }
+
+        /// The magnitude of `self` with the sign bit of `sign`.
+        #[inline(always)]
+        pub fn copysign(self, sign: Self) -> Self {
+            self.zip(sign, f64::copysign)
+        }
+
+        /// `2^k` for lanes holding integers in `[-1022, 1023]`, built from
+        /// the bits exactly as the SIMD128 version does.
+        #[inline(always)]
+        pub fn pow2i(self) -> Self {
+            self.map(|k| {
+                let biased = (k + super::ROUND_MAGIC).to_bits();
+                f64::from_bits(biased.wrapping_add(1023) << 52)
+            })
+        }
+    }
+}
+
+pub(crate) use imp::F64x2;
+
+/// `1.5·2^52`: adding it to a small integral `f64` puts the integer in the
+/// low mantissa bits.
+const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
+
+impl F64x2 {
+    /// Lanes `s[0]`, `s[1]`; `s` must hold at least two elements.
+    #[inline(always)]
+    pub(crate) fn load(s: &[f64]) -> Self {
+        Self::new(s[0], s[1])
+    }
+
+    /// Writes the lanes to `s[0]`, `s[1]`.
+    #[inline(always)]
+    pub(crate) fn store(self, s: &mut [f64]) {
+        s[0] = self.lane(0);
+        s[1] = self.lane(1);
+    }
+
+    /// Both lanes zero.
+    #[inline(always)]
+    pub(crate) fn zero() -> Self {
+        Self::splat(0.0)
+    }
+}
+
+/// Loads `W` lanes (1 or 2) of `s` at `e`.
+#[inline(always)]
+pub(crate) fn ld<const W: usize>(s: &[f64], e: usize) -> F64x2 {
+    if W == 2 {
+        F64x2::load(&s[e..e + 2])
+    } else {
+        F64x2::splat(s[e])
+    }
+}
+
+/// Stores `W` lanes (1 or 2) of `v` to `s` at `e`.
+#[inline(always)]
+pub(crate) fn st<const W: usize>(v: F64x2, s: &mut [f64], e: usize) {
+    if W == 2 {
+        v.store(&mut s[e..e + 2]);
+    } else {
+        s[e] = v.lane(0);
+    }
+}
+
+/// Calls `f::<2>(e)` for each pair of `0..n` and `f::<1>` for an odd last
+/// element.
+macro_rules! for_lanes {
+    ($n:expr, |$e:ident, $w:ident| $body:block) => {{
+        let n = $n;
+        let mut $e = 0;
+        while $e + 2 <= n {
+            const $w: usize = 2;
+            $body
+            $e += 2;
+        }
+        if $e < n {
+            const $w: usize = 1;
+            $body
+        }
+    }};
+}
+pub(crate) use for_lanes;
+
+#[cfg(test)]
+mod tests {
+    use super::F64x2;
+
+    #[test]
+    fn pow2i_covers_the_normal_range() {
+        for k in -1022..=1023 {
+            let v = F64x2::splat(f64::from(k)).pow2i();
+            assert_eq!(v.lane(0), 2f64.powi(k), "2^{k}");
+        }
+    }
+
+    #[test]
+    fn pmin_pmax_keep_nan_on_the_left() {
+        let nan = F64x2::splat(f64::NAN);
+        let one = F64x2::splat(1.0);
+        assert!(nan.pmin(one).lane(0).is_nan());
+        assert!(nan.pmax(one).lane(0).is_nan());
+        assert_eq!(F64x2::splat(3.0).pmin(one).lane(1), 1.0);
+        assert!(one.max_nan(nan).lane(0).is_nan());
+    }
+}
