@@ -14,7 +14,6 @@ import {
   arrayOfShape,
   cacheTuple,
   param,
-  paramName,
   paramsObject,
   readParams,
   requireRows,
