@@ -37,7 +37,9 @@ const OUT_WASM = join(repo, 'wasm', 'rnn_wasm.wasm');
 const OUT_MANIFEST = join(repo, 'wasm', 'manifest.json');
 
 /** Inputs of the build, relative to the repository root. */
-const SOURCE_FILES = ['Cargo.toml', 'Cargo.lock'];
+// The root Cargo.toml gives rnn-core its edition and lints; rnn-wasm's own lockfile lies
+// under its directory.
+const SOURCE_FILES = ['Cargo.toml'];
 const SOURCE_DIRS = ['crates/rnn-core', 'crates/rnn-wasm'];
 
 /**
@@ -139,7 +141,7 @@ function vendorDir() {
 }
 
 function cargoArgs(vendor) {
-  const args = ['build', '--release', '--locked', '--target', TARGET, '-Zbuild-std=std,panic_abort', '-p', 'rnn-wasm'];
+  const args = ['build', '--release', '--locked', '--target', TARGET, '-Zbuild-std=std,panic_abort', '--manifest-path', 'crates/rnn-wasm/Cargo.toml'];
   if (vendor) {
     args.push(
       '--offline',
@@ -178,7 +180,7 @@ function build(vendor, targetDir, fresh) {
   delete env.RUSTFLAGS;
   delete env.CARGO_BUILD_RUSTFLAGS;
   if (fresh) {
-    runCargo(['clean', '--release', '--target', TARGET, '-p', 'rnn-wasm', '-p', 'rnn-core'], env);
+    runCargo(['clean', '--manifest-path', 'crates/rnn-wasm/Cargo.toml', '--release', '--target', TARGET, '-p', 'rnn-wasm', '-p', 'rnn-core'], env);
   }
   const args = cargoArgs(vendor);
   log(`running ${CARGO} ${args.join(' ')}`);
