@@ -64,6 +64,7 @@ const EXPECTED_FUNCTIONS = [
   'rnn_sigmoid',
   'rnn_softmax',
   'rnn_test_gemm',
+  'rnn_transpose',
 ];
 
 const RUSTFLAGS = [

@@ -25,7 +25,7 @@ import {
 } from '../ts/index.js';
 import { activeBackend } from '../ts/registry.js';
 import { loadWasmBackend, type WasmBackend } from '../ts/backends/wasm.js';
-import { lstmParams, makeRng, randn, relErr, rnnParams, sameValues, type Dims } from './helpers.js';
+import { BACKENDS, lstmParams, makeRng, randn, relErr, rnnParams, sameValues, type Dims } from './helpers.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -179,6 +179,25 @@ describe('wasm agrees with the js reference beyond the fixture shapes', () => {
         const err = relErr(wasm[key].data, js[key].data);
         expect(err, `${key}: ${err}`).toBeLessThanOrEqual(1e-12);
       }
+    },
+  );
+});
+
+describe('transpose: the (n, m, T) ↔ [T][n][m] conversion of every backend', () => {
+  // Sizes on both sides of the wasm backend's switch from JS to the module (256 elements).
+  const SHAPES = [[0, 5], [1, 1], [3, 7], [15, 17], [16, 16], [17, 33], [40, 50], [257, 3]];
+  test.each(BACKENDS.flatMap((b) => SHAPES.map(([r, c]) => [b, r, c] as const)))(
+    '%s: %i × %i moves every value to its mirrored index, bit for bit',
+    (backend, rows, cols) => {
+      setBackend(backend);
+      const src = Float64Array.from({ length: rows * cols }, (_, i) => (i % 7 === 3 ? -0 : i * 1.5 - 40));
+      const copy = src.slice();
+      const out = new Float64Array(rows * cols).fill(NaN);
+      activeBackend().transpose(src, rows, cols, out);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < cols; c++) expect(Object.is(out[c * rows + r], src[r * cols + c])).toBe(true);
+      }
+      expect(sameValues(src, copy)).toBe(true);
     },
   );
 });

@@ -147,7 +147,7 @@ export function rnn_forward(
   const { n_a, n_y } = dims;
   const [sx, sa, sy] = [n_x * m, n_a * m, n_y * m];
   const out = allocate('rnn_forward', { x: T * sx, a: T * sa, y: T * sy, aOut: T * sa, yOut: T * sy });
-  toTimeMajor(X.data, n_x, m, T, out.x);
+  toTimeMajor(activeBackend(), X.data, n_x, m, T, out.x);
   activeBackend().rnnForward({ ...dims, T }, out.x, A0.data, w, out);
   const caches: RnnCache[] = [];
   for (let t = 0; t < T; t++) {
@@ -155,8 +155,8 @@ export function rnn_forward(
     caches.push([stepView(out.a, t, n_a, m), a_prev, stepView(out.x, t, n_x, m), parameters]);
   }
   return [
-    ndarray(fromTimeMajor(out.a, n_a, m, T, out.aOut), [n_a, m, T]),
-    ndarray(fromTimeMajor(out.y, n_y, m, T, out.yOut), [n_y, m, T]),
+    ndarray(fromTimeMajor(activeBackend(), out.a, n_a, m, T, out.aOut), [n_a, m, T]),
+    ndarray(fromTimeMajor(activeBackend(), out.y, n_y, m, T, out.yOut), [n_y, m, T]),
     [caches, X],
   ];
 }
@@ -221,14 +221,14 @@ function rnnBackwardSteps(DA: NDArray, steps: StepCaches) {
 function sequenceToTimeMajor(A: NDArray, scratch: Float64Array): Float64Array {
   if (A.shape.length === 2) return A.data;
   const [n, m, T] = A.shape;
-  return toTimeMajor(A.data, n, m, T, scratch);
+  return toTimeMajor(activeBackend(), A.data, n, m, T, scratch);
 }
 
 /** The time-major result `tm` with `rows` rows, shaped like `like` (a cell's or a sequence's). */
 function sequenceFromTimeMajor(like: NDArray, tm: Float64Array, rows: number, out: Float64Array): NDArray {
   const [, m, T] = like.shape;
   if (like.shape.length === 2) return ndarray(tm, [rows, m]);
-  return ndarray(fromTimeMajor(tm, rows, m, T, out), [rows, m, T]);
+  return ndarray(fromTimeMajor(activeBackend(), tm, rows, m, T, out), [rows, m, T]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,7 +278,7 @@ export function lstm_forward(
     yOut: T * sy,
     cOut: T * sa,
   });
-  toTimeMajor(X.data, n_x, m, T, out.x);
+  toTimeMajor(activeBackend(), X.data, n_x, m, T, out.x);
   activeBackend().lstmForward({ ...dims, T }, out.x, A0.data, out.c0, w, out);
   const C0 = ndarray(out.c0, [n_a, m]);
   const caches: LstmCache[] = [];
@@ -289,9 +289,9 @@ export function lstm_forward(
     caches.push([stepView(out.a, t, n_a, m), stepView(out.c, t, n_a, m), a_prev, c_prev, ft, it, cct, ot, xt, parameters]);
   }
   return [
-    ndarray(fromTimeMajor(out.a, n_a, m, T, out.aOut), [n_a, m, T]),
-    ndarray(fromTimeMajor(out.y, n_y, m, T, out.yOut), [n_y, m, T]),
-    ndarray(fromTimeMajor(out.c, n_a, m, T, out.cOut), [n_a, m, T]),
+    ndarray(fromTimeMajor(activeBackend(), out.a, n_a, m, T, out.aOut), [n_a, m, T]),
+    ndarray(fromTimeMajor(activeBackend(), out.y, n_y, m, T, out.yOut), [n_y, m, T]),
+    ndarray(fromTimeMajor(activeBackend(), out.c, n_a, m, T, out.cOut), [n_a, m, T]),
     [caches, X],
   ];
 }

@@ -49,6 +49,8 @@ export interface Backend {
   /** Softmax over axis 0 of a `(rows × cols)` matrix. */
   softmax(z: Float64Array, rows: number, cols: number, out: Float64Array): void;
   sigmoid(z: Float64Array, out: Float64Array): void;
+  /** `out ← srcᵀ` for a `rows × cols` C-order `src`: the `(n, m, T)` ↔ `[T][n][m]` conversion. */
+  transpose(src: Float64Array, rows: number, cols: number, out: Float64Array): void;
   /** `x` `[T][n_x][m]`, `a0` `(n_a, m)` → `a` `[T][n_a][m]`, `y` `[T][n_y][m]`. */
   rnnForward(
     d: Dims,

@@ -3,31 +3,37 @@
  * layout the kernels use: each time step becomes one contiguous `(n, m)` block, exactly the
  * notebook's per-step matrix, so caches can hold zero-copy views of it.
  */
+import type { Backend } from './backend.js';
 
-/** `(n, m, T)` C order → `[T][n][m]`, into `out`. */
-export function toTimeMajor(data: Float64Array, n: number, m: number, T: number, out: Float64Array): Float64Array {
-  const block = n * m;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      const from = (i * m + j) * T;
-      const to = i * m + j;
-      for (let t = 0; t < T; t++) out[t * block + to] = data[from + t];
-    }
-  }
+/**
+ * `(n, m, T)` C order → `[T][n][m]`, into `out`: the transpose of an `(n·m) × T` matrix,
+ * done by the backend (a strided copy costs several times a plain copy in JS).
+ */
+export function toTimeMajor(backend: Backend, data: Float64Array, n: number, m: number, T: number, out: Float64Array): Float64Array {
+  backend.transpose(data, n * m, T, out);
   return out;
 }
 
 /** `[T][n][m]` → `(n, m, T)` C order, into `out`. */
-export function fromTimeMajor(tm: Float64Array, n: number, m: number, T: number, out: Float64Array): Float64Array {
-  const block = n * m;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      const to = (i * m + j) * T;
-      const from = i * m + j;
-      for (let t = 0; t < T; t++) out[to + t] = tm[t * block + from];
+export function fromTimeMajor(backend: Backend, tm: Float64Array, n: number, m: number, T: number, out: Float64Array): Float64Array {
+  backend.transpose(tm, T, n * m, out);
+  return out;
+}
+
+/** Tiles of 16 × 16 keep the strided side of the copy within a few cache lines and pages. */
+const TILE = 16;
+
+/** `out ← srcᵀ` for a `rows × cols` C-order `src` (the reference of `Backend.transpose`). */
+export function transposeInto(src: Float64Array, rows: number, cols: number, out: Float64Array): void {
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const r1 = Math.min(r0 + TILE, rows);
+    for (let c0 = 0; c0 < cols; c0 += TILE) {
+      const c1 = Math.min(c0 + TILE, cols);
+      for (let c = c0; c < c1; c++) {
+        for (let r = r0; r < r1; r++) out[c * rows + r] = src[r * cols + c];
+      }
     }
   }
-  return out;
 }
 
 /** Step `t` of a `[T][rows][m]` buffer as a zero-copy view. */

@@ -4,6 +4,7 @@
  * favours being obviously right over being fast.
  */
 import { concatBlocks, type Backend, type LstmWeights, type RnnWeights } from '../backend.js';
+import { transposeInto } from '../layout.js';
 
 /**
  * out[i][j] += Σ_k A[i][k] · B[k][j] for an `(rows × inner)` block of A that starts at
@@ -108,6 +109,8 @@ export const jsBackend: Backend = {
   sigmoid(z, out) {
     for (let i = 0; i < z.length; i++) out[i] = sigmoidOf(z[i]);
   },
+
+  transpose: transposeInto,
 
   rnnForward({ n_x, n_a, n_y, m, T }, x, a0, w: RnnWeights, { a, y }) {
     a.fill(0);

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { blocksLength, copyBlocks, type Backend, type Blocks, type Dims } from '../backend.js';
 import { rangeError, runtimeError } from '../errors.js';
+import { transposeInto } from '../layout.js';
 
 const WASM_FILE = new URL('../../wasm/rnn_wasm.wasm', import.meta.url);
 
@@ -17,6 +18,9 @@ const MAX_ARENA_BYTES = 4 * 1024 ** 3 - 64 * 1024 ** 2;
 
 /** Regions start on 16-byte boundaries so SIMD kernels may use aligned loads. */
 const ALIGN = 16;
+
+/** Arrays shorter than this are transposed in JS (measured crossover: bench/layout.mjs). */
+const TRANSPOSE_IN_JS_BELOW = 256;
 
 type Kernel = (...args: number[]) => number;
 
@@ -167,6 +171,12 @@ export function loadWasmBackend(bytes: Uint8Array = readFileSync(WASM_FILE)): Wa
 
     sigmoid(z, out) {
       rt.call('rnn_sigmoid', [z.length], [z], [out]);
+    },
+
+    transpose(src, rows, cols, out) {
+      // Below this size crossing into the module costs more than the copy saves.
+      if (src.length < TRANSPOSE_IN_JS_BELOW) transposeInto(src, rows, cols, out);
+      else rt.call('rnn_transpose', [rows, cols], [src], [out]);
     },
 
     rnnForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, w, out) {

@@ -26,6 +26,7 @@
 
 mod activations;
 pub mod gemm;
+mod layout;
 mod lstm;
 pub mod probe;
 mod rnn;
@@ -36,6 +37,7 @@ use core::fmt;
 
 pub use activations::{sigmoid, softmax};
 pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+pub use layout::transpose;
 pub use lstm::{
     lstm_backward, lstm_backward_workspace_len, lstm_forward, lstm_forward_workspace_len,
 };

@@ -103,6 +103,28 @@ pub extern "C" fn rnn_softmax(
     status(rnn_core::softmax(z, rows, cols, out))
 }
 
+/// The `cols × rows` transpose of the `rows × cols` matrix `src`, into
+/// `dst`: the conversion between `(n, m, T)` and time-major `[T][n][m]`.
+#[no_mangle]
+pub extern "C" fn rnn_transpose(
+    rows: usize,
+    cols: usize,
+    src: *const f64,
+    src_len: usize,
+    dst: *mut f64,
+    dst_len: usize,
+) -> i32 {
+    let bufs = [Buf::input(src, src_len), Buf::output(dst, dst_len)];
+    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+        return s as i32;
+    }
+    let [src, dst] = bufs;
+    // SAFETY: both buffers passed `check` against the current memory size
+    // just above, and the output overlaps no other buffer.
+    let (src, dst) = unsafe { (slice(src), slice_mut(dst)) };
+    status(rnn_core::transpose(src, rows, cols, dst))
+}
+
 /// Element-wise `1 / (1 + exp(-z))` of `n` values.
 #[no_mangle]
 pub extern "C" fn rnn_sigmoid(
@@ -578,6 +600,8 @@ mod tests {
         assert_eq!(rnn_softmax(0, 5, i, 0, o, 0), 0);
         assert_eq!(rnn_softmax(1, 5, i, 0, o, 0), 1);
         assert_eq!(rnn_sigmoid(0, i, 0, o, 0), 0);
+        assert_eq!(rnn_transpose(0, 7, i, 0, o, 0), 0);
+        assert_eq!(rnn_transpose(2, 7, i, 0, o, 0), 1);
         assert_eq!(rnn_sigmoid(1, i, 0, o, 0), 1);
         let f = |t| {
             rnn_forward(

@@ -1,0 +1,50 @@
+//! `transpose` against index arithmetic, on shapes around the tile size.
+
+mod common;
+
+use common::{nan_vec, Rng};
+use rnn_core::transpose;
+
+#[test]
+fn transpose_moves_every_element_to_its_mirrored_index() {
+    let mut rng = Rng::new(31);
+    for rows in [0, 1, 2, 15, 16, 17, 33] {
+        for cols in [0, 1, 3, 16, 31, 50] {
+            let src = rng.vec(rows * cols, 1.0);
+            let mut dst = nan_vec(rows * cols);
+            transpose(&src, rows, cols, &mut dst).unwrap();
+            for r in 0..rows {
+                for c in 0..cols {
+                    assert_eq!(
+                        dst[c * rows + r].to_bits(),
+                        src[r * cols + c].to_bits(),
+                        "{rows}x{cols} at ({r}, {c})"
+                    );
+                }
+            }
+            // Transposing back restores the original bit for bit.
+            let mut back = nan_vec(rows * cols);
+            transpose(&dst, cols, rows, &mut back).unwrap();
+            assert!(back
+                .iter()
+                .zip(&src)
+                .all(|(a, b)| a.to_bits() == b.to_bits()));
+        }
+    }
+}
+
+#[test]
+fn transpose_rejects_lengths_that_do_not_match() {
+    let src = [0.0; 6];
+    let mut dst = [0.0; 6];
+    assert_eq!(transpose(&src[..5], 2, 3, &mut dst).unwrap_err().arg, "src");
+    assert_eq!(transpose(&src, 2, 3, &mut dst[..5]).unwrap_err().arg, "dst");
+    assert_eq!(
+        transpose(&src, usize::MAX, 3, &mut dst)
+            .unwrap_err()
+            .expected,
+        None
+    );
+    let mut empty: [f64; 0] = [];
+    assert!(transpose(&[], 0, usize::MAX, &mut empty).is_ok());
+}
