@@ -28,7 +28,9 @@ import {
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = dirname(BENCH_DIR);
-const SEED_FILE = join(dirname(REPO_ROOT), 'shared', 'seed', '000_04c945554bc0edb4.txt');
+/** The notebook whose NumPy functions are timed: `RNN_WASM_NOTEBOOK`, else beside the repository. */
+const SEED_FILE =
+  process.env.RNN_WASM_NOTEBOOK || join(dirname(REPO_ROOT), 'shared', 'seed', '000_04c945554bc0edb4.txt');
 const GENERATE_PY = join(REPO_ROOT, 'test', 'fixtures', 'generate.py');
 const PYBENCH = join(BENCH_DIR, 'py', 'pybench.py');
 const RESULTS_DIR = join(BENCH_DIR, 'results');
@@ -232,7 +234,7 @@ async function main() {
   if (wanted('numpy')) {
     if (!python) notes.push('NumPy skipped: no python3 on PATH.');
     else if (!hasModule(python, 'numpy')) notes.push(`NumPy skipped: \`${python}\` has no numpy.`);
-    else if (!existsSync(SEED_FILE)) notes.push('NumPy skipped: the seed notebook (../shared/seed/ beside the repository) is missing.');
+    else if (!existsSync(SEED_FILE)) notes.push('NumPy skipped: the notebook is missing (set RNN_WASM_NOTEBOOK to its text export; default ../shared/seed/ beside the repository).');
     else if (!existsSync(GENERATE_PY)) notes.push('NumPy skipped: test/fixtures/generate.py (the notebook loader and NumPy LSTM backward) is missing.');
     else {
       log('\nNumPy (the notebook\'s functions, python subprocess, BLAS 1 thread)');
