@@ -52,6 +52,8 @@ const EXPECTED_FUNCTIONS = [
   'lstm_backward_workspace',
   'lstm_forward',
   'lstm_forward_workspace',
+  'output_backward',
+  'output_backward_workspace',
   'rnn_alloc',
   'rnn_backward',
   'rnn_backward_workspace',

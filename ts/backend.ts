@@ -79,6 +79,26 @@ export interface Backend {
     w: LstmWeights,
     out: { a: Float64Array; c: Float64Array; y: Float64Array; gates: Float64Array },
   ): void;
+  /**
+   * Softmax cross-entropy through the output layer, for the whole sequence in one call.
+   *
+   * `y` `[T][n_y][m]` are the forward kernels' softmax outputs computed from the hidden
+   * states `a` `[T][n_a][m]` and `Wy` `(n_y × n_a)`; `targets` `[T][m]` holds one class index
+   * per step and example as an integer-valued float64, or `NO_TARGET` (-1) where there is
+   * none (padding). With `dz_t = y_t − onehot(target)` in columns that have a target and 0
+   * elsewhere, it writes `loss = [Σ −ln y_t[target], number of targets]`,
+   * `dWy = Σ_t dz_t·a_tᵀ`, `dby = Σ_t Σ_columns dz_t` and `da_t = Wyᵀ·dz_t`: gradients of the
+   * summed loss (divide by the count for the mean). `d.n_x` is ignored. Callers validate the
+   * targets first; a backend that still meets an invalid one throws instead of guessing.
+   */
+  outputBackward(
+    d: Dims,
+    y: Float64Array,
+    targets: Float64Array,
+    a: Float64Array,
+    Wy: Float64Array,
+    out: { loss: Float64Array; dWy: Float64Array; dby: Float64Array; da: Float64Array },
+  ): void;
   /** `dcLast` is the gradient flowing into the cell state after the last step. */
   lstmBackward(
     d: Dims,
@@ -93,6 +113,9 @@ export interface Backend {
     out: { dx: Float64Array; da0: Float64Array; dc0: Float64Array; dW: Float64Array; db: Float64Array },
   ): void;
 }
+
+/** The `targets` value of `outputBackward` that marks a step or example without a target. */
+export const NO_TARGET = -1;
 
 /** Copies `blocks` one after another into `dest` from `offset`. */
 export function copyBlocks(blocks: Blocks, dest: Float64Array, offset = 0): void {

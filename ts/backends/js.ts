@@ -3,7 +3,7 @@
  * one time step at a time. It is the oracle the fast backends are tested against, so it
  * favours being obviously right over being fast.
  */
-import { concatBlocks, type Backend, type LstmWeights, type RnnWeights } from '../backend.js';
+import { concatBlocks, NO_TARGET, type Backend, type LstmWeights, type RnnWeights } from '../backend.js';
 import { transposeInto } from '../layout.js';
 
 /**
@@ -147,6 +147,29 @@ export const jsBackend: Backend = {
       addRowSums(dba, dtanh, n_a, m);
     }
     out.da0.set(daPrev);
+  },
+
+  outputBackward({ n_a, n_y, m, T }, y, targets, a, Wy, out) {
+    const { loss, dWy, dby, da } = out;
+    for (const buf of [loss, dWy, dby, da]) buf.fill(0);
+    for (let t = 0; t < T; t++) {
+      const yt = step(y, t, n_y, m);
+      const dz = new Float64Array(n_y * m);
+      for (let j = 0; j < m; j++) {
+        const k = targets[t * m + j];
+        if (k === NO_TARGET) continue;
+        if (!(Number.isInteger(k) && k >= 0 && k < n_y)) {
+          throw new RangeError(`targets[${t * m + j}] = ${k} is neither ${NO_TARGET} nor a class index below ${n_y}`);
+        }
+        for (let i = 0; i < n_y; i++) dz[i * m + j] = yt[i * m + j];
+        dz[k * m + j] -= 1;
+        loss[0] -= Math.log(yt[k * m + j]);
+        loss[1] += 1;
+      }
+      addTransposedProduct(step(da, t, n_a, m), Wy, n_a, 0, n_a, n_y, dz, m);
+      addOuterProducts(dWy, n_a, 0, dz, n_y, step(a, t, n_a, m), n_a, m);
+      addRowSums(dby, dz, n_y, m);
+    }
   },
 
   lstmForward({ n_x, n_a, n_y, m, T }, x, a0, c0, w: LstmWeights, { a, c, y, gates }) {

@@ -189,6 +189,11 @@ export function loadWasmBackend(bytes: Uint8Array = readFileSync(WASM_FILE)): Wa
       rt.call('rnn_backward', [n_x, n_a, m, T], [da, aNext, aPrev, x, Wax, Waa], outputs, 'rnn_backward_workspace');
     },
 
+    outputBackward({ n_a, n_y, m, T }: Dims, y, targets, a, Wy, out) {
+      const outputs = [out.loss, out.dWy, out.dby, out.da];
+      rt.call('output_backward', [n_a, n_y, m, T], [y, targets, a, Wy], outputs, 'output_backward_workspace');
+    },
+
     lstmForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, c0, w, out) {
       const inputs = [x, a0, c0, w.W, w.b, w.Wy, w.by];
       const outputs = [out.a, out.c, out.y, out.gates];

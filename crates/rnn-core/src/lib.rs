@@ -27,6 +27,7 @@
 mod activations;
 pub mod gemm;
 mod layout;
+mod loss;
 mod lstm;
 pub mod probe;
 mod rnn;
@@ -38,6 +39,7 @@ use core::fmt;
 pub use activations::{sigmoid, softmax};
 pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
 pub use layout::transpose;
+pub use loss::{output_backward, output_backward_workspace_len, NO_TARGET};
 pub use lstm::{
     lstm_backward, lstm_backward_workspace_len, lstm_forward, lstm_forward_workspace_len,
 };
@@ -50,7 +52,7 @@ pub struct Dims {
     pub n_x: usize,
     /// Hidden units.
     pub n_a: usize,
-    /// Output classes (ignored by the backward kernels).
+    /// Output classes (ignored by the recurrent backward kernels).
     pub n_y: usize,
     /// Batch size: columns of every per-step matrix.
     pub m: usize,
@@ -76,6 +78,12 @@ impl fmt::Display for DimError {
                 f,
                 "`{}` has length {}, expected {}",
                 self.arg, self.actual, n
+            ),
+            // An element-wise check (the loss targets) reports the position it rejected.
+            None if self.arg == "targets" => write!(
+                f,
+                "`targets` element {} is neither -1 nor an integer class index below n_y",
+                self.actual
             ),
             None => write!(f, "the size required for `{}` overflows usize", self.arg),
         }

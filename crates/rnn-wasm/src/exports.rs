@@ -526,6 +526,87 @@ pub extern "C" fn lstm_backward(
     status(result)
 }
 
+/// Workspace elements `output_backward` needs, or -1 on overflow.
+#[no_mangle]
+pub extern "C" fn output_backward_workspace(n_a: usize, n_y: usize, m: usize, t: usize) -> isize {
+    workspace(rnn_core::output_backward_workspace_len(&Dims {
+        n_x: 0,
+        n_a,
+        n_y,
+        m,
+        t,
+    }))
+}
+
+/// Softmax cross-entropy backward through the output layer; see
+/// `rnn_core::output_backward`. Targets are integer-valued `f64`s, -1 for
+/// none; an invalid target is status 1 like any other rejected argument.
+#[no_mangle]
+pub extern "C" fn output_backward(
+    n_a: usize,
+    n_y: usize,
+    m: usize,
+    t: usize,
+    y: *const f64,
+    y_len: usize,
+    targets: *const f64,
+    targets_len: usize,
+    a: *const f64,
+    a_len: usize,
+    wy: *const f64,
+    wy_len: usize,
+    loss: *mut f64,
+    loss_len: usize,
+    dwy: *mut f64,
+    dwy_len: usize,
+    dby: *mut f64,
+    dby_len: usize,
+    da: *mut f64,
+    da_len: usize,
+    ws: *mut f64,
+    ws_len: usize,
+) -> i32 {
+    let bufs = [
+        Buf::input(y, y_len),
+        Buf::input(targets, targets_len),
+        Buf::input(a, a_len),
+        Buf::input(wy, wy_len),
+        Buf::output(loss, loss_len),
+        Buf::output(dwy, dwy_len),
+        Buf::output(dby, dby_len),
+        Buf::output(da, da_len),
+        Buf::output(ws, ws_len),
+    ];
+    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+        return s as i32;
+    }
+    let [y, targets, a, wy, loss, dwy, dby, da, ws] = bufs;
+    let d = Dims {
+        n_x: 0,
+        n_a,
+        n_y,
+        m,
+        t,
+    };
+    // SAFETY: every buffer passed `check` against the current memory size
+    // just above, and no output overlaps any other buffer.
+    let result = unsafe {
+        rnn_core::output_backward(
+            &d,
+            slice(y),
+            slice(targets),
+            slice(a),
+            slice(wy),
+            slice_mut(loss),
+            slice_mut(dwy),
+            slice_mut(dby),
+            slice_mut(da),
+            slice_mut(ws),
+        )
+    };
+    status(result)
+}
+
 /// Benchmark: runs [`rnn_core::probe::roofline`] for `iters` iterations of
 /// `rnn_core::probe::ROOFLINE_FLOPS_PER_ITER` (48) FLOPs each and returns its
 /// checksum. The host times the call.
@@ -618,6 +699,20 @@ mod tests {
         };
         assert_eq!(l(0), 0);
         assert_eq!(l(1), 1);
+        let o_b = |m| {
+            output_backward(
+                4, 3, m, 2, i, 0, i, 0, i, 0, i, 12, o, 2, o, 12, o, 3, o, 0, o, 0,
+            )
+        };
+        // With m = 0 only the weights, loss and weight gradients are non-empty,
+        // and non-empty buffers are out of range natively.
+        assert_eq!(o_b(0), 2);
+        let e = |t| {
+            output_backward(
+                0, 0, 3, t, i, 0, i, 0, i, 0, i, 0, o, 0, o, 0, o, 0, o, 0, o, 0,
+            )
+        };
+        assert_eq!(e(0), 1); // the loss output needs its two elements
     }
 
     #[test]
