@@ -8,6 +8,9 @@ export type ErrorCode =
   | 'ERR_RNN_MISSING_KEY' // a parameters object lacks a required key
   | 'ERR_RNN_SHAPE' // wrong rank, wrong dimension, dimensions that disagree with each other
   | 'ERR_RNN_SIZE' // the call would need more memory than the backend can address
+  | 'ERR_RNN_VALUE' // a value outside its allowed range (a token index, a learning rate, a temperature)
+  | 'ERR_RNN_MODEL_FORMAT' // a saved model that is malformed, of another version or of the wrong kind
+  | 'ERR_RNN_STATE' // a carried state that does not fit the call (another batch size)
   | 'ERR_RNN_BACKEND' // unknown backend name
   | 'ERR_RNN_BACKEND_UNAVAILABLE' // a known backend that is not built or failed to load
   | 'ERR_RNN_WASM_TRAP' // the WebAssembly instance trapped; it has been re-instantiated
@@ -21,11 +24,17 @@ function withCode<E extends Error>(error: E, code: ErrorCode): E & RnnError {
   return Object.assign(error, { code });
 }
 
-export function typeError(code: 'ERR_RNN_TYPE' | 'ERR_RNN_MISSING_KEY' | 'ERR_RNN_BACKEND', message: string) {
+export function typeError(
+  code: 'ERR_RNN_TYPE' | 'ERR_RNN_MISSING_KEY' | 'ERR_RNN_BACKEND' | 'ERR_RNN_MODEL_FORMAT',
+  message: string,
+) {
   return withCode(new TypeError(message), code);
 }
 
-export function rangeError(code: 'ERR_RNN_SHAPE' | 'ERR_RNN_SIZE', message: string) {
+export function rangeError(
+  code: 'ERR_RNN_SHAPE' | 'ERR_RNN_SIZE' | 'ERR_RNN_VALUE' | 'ERR_RNN_MODEL_FORMAT' | 'ERR_RNN_STATE',
+  message: string,
+) {
   return withCode(new RangeError(message), code);
 }
 

@@ -27,6 +27,23 @@ export type {
   LstmGateGradients,
 } from './api.js';
 export { getBackend, setBackend, backendErrors } from './registry.js';
+export { RNNModel, LSTMModel } from './model/models.js';
+export type {
+  ModelKind,
+  ModelOptions,
+  Batch,
+  State,
+  ClipOptions,
+  Gradients,
+  SampleOptions,
+} from './model/sequence-model.js';
+export { SGD, Momentum, Adam, makeOptimizer } from './model/optimizers.js';
+export type { Optimizer, ParamSet } from './model/optimizers.js';
+export { clipByValue, clipByGlobalNorm, globalNorm } from './model/clipping.js';
+export { modelToJSON, serializeModel, parseModel, toNpy, npyFiles, MODEL_FORMAT, MODEL_VERSION } from './model/serialize.js';
+export type { SavedModel, SavedParameter } from './model/serialize.js';
+export { saveModel, loadModel, exportNpy } from './model/files.js';
+export { NO_TARGET } from './backend.js';
 export type { BackendName } from './backend.js';
 export type { NDArray, NDArrayLike, NestedArray, ArrayInput } from './ndarray.js';
 export type { ErrorCode, RnnError } from './errors.js';

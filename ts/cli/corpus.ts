@@ -1,0 +1,146 @@
+/**
+ * A corpus of short examples (one per line) prepared for a character-level model: the
+ * vocabulary, a held-out share of the examples, the training text as parallel streams, the
+ * held-out examples as one padded batch, and a unigram baseline.
+ *
+ * Every example ends with '\n', which is token 0: it marks both "start a new example" (as an
+ * input) and "the example is over" (as a target), so sampling starts from '\n' and stops at it.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { seededRandom, type Random } from '../model/random.js';
+import { UsageError } from './usage.js';
+
+export const END = '\n';
+
+export interface Corpus {
+  source: string;
+  vocabulary: string[];
+  train: string[];
+  heldOut: string[];
+}
+
+/** The default corpus: the English Pokémon names the `pokemon` package ships (MIT). */
+export function defaultCorpusLines(): { lines: string[]; source: string } {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('pokemon/data/en.json');
+  return { lines: JSON.parse(readFileSync(path, 'utf8')) as string[], source: 'pokemon names (npm package pokemon, MIT)' };
+}
+
+export function readCorpusFile(path: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : String(error);
+    throw new UsageError(`cannot read training file ${path}: ${why}`);
+  }
+  return text.split('\n');
+}
+
+function shuffle<T>(items: T[], random: Random): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random.uniform() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Splits `lines` (blank ones dropped) into training and held-out examples. */
+export function makeCorpus(lines: string[], source: string, heldOutShare: number, seed: number): Corpus {
+  const examples = lines.map((l) => l.replace(/\r$/, '')).filter((l) => l.trim() !== '');
+  if (examples.length === 0) throw new UsageError(`the training data (${source}) has no non-empty lines`);
+  const shuffled = shuffle(examples, seededRandom(seed));
+  // With fewer than 2 examples nothing can be held out and still leave data to train on.
+  const nHeld = examples.length < 2 ? 0 : Math.min(examples.length - 1, Math.round(heldOutShare * examples.length));
+  const chars = new Set(examples.join(''));
+  chars.delete(END);
+  return {
+    source,
+    vocabulary: [END, ...[...chars].sort()],
+    heldOut: shuffled.slice(0, nHeld),
+    train: shuffled.slice(nHeld),
+  };
+}
+
+export function tokenizer(vocabulary: readonly string[]): (text: string) => number[] {
+  const index = new Map(vocabulary.map((c, i) => [c, i]));
+  return (text) => [...text].map((c) => index.get(c)!);
+}
+
+/**
+ * One pass over the training examples in a fresh seeded order, as `m` parallel streams cut
+ * into chunks of `T` steps: chunk k of stream j continues where chunk k−1 ended, so a model
+ * that carries its state across chunks sees each stream as one long text.
+ */
+export function* epochBatches(
+  corpus: Corpus,
+  m: number,
+  T: number,
+  random: Random,
+): Generator<{ tokens: number[]; targets: number[]; T: number; m: number }> {
+  const encode = tokenizer(corpus.vocabulary);
+  const text = encode(END + shuffle(corpus.train, random).join(END) + END);
+  const width = Math.max(1, Math.min(m, Math.floor((text.length - 1) / 2)));
+  const length = Math.floor((text.length - 1) / width); // each stream has length + 1 tokens
+  for (let start = 0; start < length; start += T) {
+    const steps = Math.min(T, length - start);
+    const tokens = new Array<number>(steps * width);
+    const targets = new Array<number>(steps * width);
+    for (let t = 0; t < steps; t++) {
+      for (let j = 0; j < width; j++) {
+        const at = j * length + start + t;
+        tokens[t * width + j] = text[at];
+        targets[t * width + j] = text[at + 1];
+      }
+    }
+    yield { tokens, targets, T: steps, m: width };
+  }
+}
+
+/** The held-out examples as one batch, each from '\n' to its closing '\n', padded with -1. */
+export function heldOutBatch(corpus: Corpus): { tokens: number[]; targets: number[]; T: number; m: number } | undefined {
+  if (corpus.heldOut.length === 0) return undefined;
+  const encode = tokenizer(corpus.vocabulary);
+  const seqs = corpus.heldOut.map((e) => encode(END + e + END));
+  const m = seqs.length;
+  const T = Math.max(...seqs.map((s) => s.length)) - 1;
+  const tokens = new Array<number>(T * m).fill(-1);
+  const targets = new Array<number>(T * m).fill(-1);
+  seqs.forEach((s, j) => {
+    for (let t = 0; t + 1 < s.length; t++) {
+      tokens[t * m + j] = s[t];
+      targets[t * m + j] = s[t + 1];
+    }
+  });
+  return { tokens, targets, T, m };
+}
+
+/**
+ * Per-character cross-entropy (nats) of the held-out examples under the training text's
+ * character frequencies (add-one smoothed): the baseline a sequence model must beat.
+ */
+export function unigramLoss(corpus: Corpus): { heldOut: number | undefined; train: number } {
+  const counts = new Map<string, number>(corpus.vocabulary.map((c) => [c, 1]));
+  let total = corpus.vocabulary.length;
+  for (const e of corpus.train) {
+    for (const c of e + END) {
+      counts.set(c, counts.get(c)! + 1);
+      total += 1;
+    }
+  }
+  const loss = (examples: string[]) => {
+    let sum = 0;
+    let n = 0;
+    for (const e of examples) {
+      for (const c of e + END) {
+        sum -= Math.log(counts.get(c)! / total);
+        n += 1;
+      }
+    }
+    return sum / n;
+  };
+  return { heldOut: corpus.heldOut.length ? loss(corpus.heldOut) : undefined, train: loss(corpus.train) };
+}

@@ -1,0 +1,337 @@
+/**
+ * What RNNModel and LSTMModel share: inputs and targets, the carried state, the loss and the
+ * full backward pass through the output layer, training steps, evaluation and sampling.
+ *
+ * Every pass is a few backend calls over the whole sequence (forward, `outputBackward`, the
+ * recurrent backward); JavaScript loops only over parameters (scaling, clipping, optimiser)
+ * and, for sampling, over generated characters, where each step depends on the one before.
+ */
+import { NO_TARGET, type Backend, type Dims } from '../backend.js';
+import { rangeError, typeError } from '../errors.js';
+import { fromTimeMajor, toTimeMajor } from '../layout.js';
+import { describe, ndarray, type ArrayInput, type NDArray } from '../ndarray.js';
+import { activeBackend } from '../registry.js';
+import { arrayOfRank } from '../validate.js';
+import { finiteNumber, indexSequence, integerIn, optionsObject } from './checks.js';
+import { clipByGlobalNorm, clipByValue, globalNorm } from './clipping.js';
+import type { Optimizer, ParamSet } from './optimizers.js';
+import { seededRandom, type Random } from './random.js';
+
+export type ModelKind = 'rnn' | 'lstm';
+
+export interface ModelOptions {
+  n_x: number;
+  n_a: number;
+  n_y: number;
+  /** Seed of the initial weights (default 1). */
+  seed?: number;
+  /** Carry the final state of each call into the next one (default false). */
+  stateful?: boolean;
+  /** Token strings for character models: index k ↔ `vocabulary[k]` (needs n_x = n_y). */
+  vocabulary?: readonly string[];
+}
+
+/**
+ * A batch of `m` sequences of `T` steps. Inputs are either token indices (`tokens`, one-hot
+ * inputs, -1 for an all-zero input) or dense `x` in the notebook's `(n_x, m, T_x)` layout.
+ * `tokens` and `targets` are time-major: element `t·m + j` is step t of sequence j.
+ * A target of -1 means "no target here" (padding); it adds nothing to loss or gradients.
+ */
+export type Batch =
+  | { tokens: ArrayLike<number>; T: number; m: number; targets?: ArrayLike<number> }
+  | { x: ArrayInput; targets?: ArrayLike<number> };
+
+/** The hidden state (and the LSTM's cell state), each `(n_a, m)` C order. */
+export interface State {
+  a: Float64Array;
+  c?: Float64Array;
+}
+
+export interface ClipOptions {
+  /** Clamp each gradient element to [−value, value]. */
+  value?: number;
+  /** Scale all gradients down so their global norm is at most this. */
+  norm?: number;
+}
+
+export interface Gradients {
+  /** Mean cross-entropy per target (nats). */
+  loss: number;
+  /** Number of targets the mean is over. */
+  count: number;
+  /** Gradients of the mean loss, same keys and layout as `params`. */
+  grads: ParamSet;
+}
+
+export interface SampleOptions {
+  /** Number of sequences (generated in parallel, one batch column each); default 1. */
+  n?: number;
+  /** Steps per sequence at most; default 40. */
+  maxLength?: number;
+  /** Softmax temperature > 0: below 1 sharper, above 1 flatter; default 1. */
+  temperature?: number;
+  /** RNG seed; default 0. */
+  seed?: number;
+  /** The token fed at the first step (default 0). */
+  start?: number;
+  /** A token that ends a sequence and is not included (default: the start token). */
+  stop?: number;
+}
+
+/** One forward pass: outputs, and a closure for the recurrent part of the backward pass. */
+export interface ForwardRun {
+  a: Float64Array;
+  y: Float64Array;
+  final: State;
+  /** Gradients of the recurrent weights given `da` `[T][n_a][m]` (not the output layer's). */
+  backward(da: Float64Array): ParamSet;
+}
+
+/** Sequence arrays ready for the kernels. */
+interface Prepared {
+  d: Dims;
+  x: Float64Array;
+  targets: Float64Array | undefined;
+}
+
+export abstract class SequenceModel {
+  abstract readonly kind: ModelKind;
+  readonly n_x: number;
+  readonly n_a: number;
+  readonly n_y: number;
+  /** The parameters, owned by the model, in the backends' layout (live; see `parameterShapes`). */
+  readonly params: ParamSet;
+  readonly vocabulary: readonly string[] | undefined;
+  stateful: boolean;
+  private carried: State | undefined;
+
+  protected constructor(options: ModelOptions, params: ParamSet | undefined) {
+    const o = optionsObject(options, 'model options');
+    this.n_x = integerIn(o.n_x, 'n_x', 1);
+    this.n_a = integerIn(o.n_a, 'n_a', 1);
+    this.n_y = integerIn(o.n_y, 'n_y', 1);
+    this.stateful = o.stateful === undefined ? false : booleanOption(o.stateful, 'stateful');
+    this.vocabulary = o.vocabulary === undefined ? undefined : checkVocabulary(o.vocabulary, this.n_x, this.n_y);
+    const seed = integerIn(o.seed ?? 1, 'seed', 0, 2 ** 32 - 1);
+    this.params = params ?? this.initialParameters(seededRandom(seed));
+  }
+
+  /** Parameter names and shapes, in the order they are saved. */
+  abstract parameterShapes(): Record<string, number[]>;
+  /** The names of the output layer's weight and bias. */
+  protected abstract readonly outputNames: readonly [weight: string, bias: string];
+  protected abstract initialParameters(random: Random): ParamSet;
+  protected abstract run(backend: Backend, d: Dims, x: Float64Array, state: State): ForwardRun;
+  /** The parameters under the notebook's names and shapes, as copies (for the notebook API and `.npy`). */
+  abstract notebookParameters(): Record<string, NDArray>;
+
+  /** Forgets the carried state: the next call starts from zeros. */
+  resetState(): void {
+    this.carried = undefined;
+  }
+
+  /** A copy of the carried state, if any. */
+  get state(): State | undefined {
+    const s = this.carried;
+    return s && { a: s.a.slice(), c: s.c?.slice() };
+  }
+
+  /** The softmax outputs `(n_y, m, T_x)` for `batch` (its targets are ignored). */
+  forward(batch: Batch): NDArray {
+    const { d, x } = this.prepare(batch, false);
+    const run = this.run(activeBackend(), d, x, this.startState(d.m));
+    this.keepState(run.final);
+    return ndarray(fromTimeMajor(activeBackend(), run.y, d.n_y, d.m, d.T, new Float64Array(run.y.length)), [d.n_y, d.m, d.T]);
+  }
+
+  /** Mean loss and its gradients for every parameter, output layer included. */
+  gradients(batch: Batch): Gradients {
+    const backend = activeBackend();
+    const { d, x, targets } = this.prepare(batch, true);
+    const run = this.run(backend, d, x, this.startState(d.m));
+    this.keepState(run.final);
+    const [wName, bName] = this.outputNames;
+    const out = {
+      loss: new Float64Array(2),
+      dWy: new Float64Array(this.n_y * this.n_a),
+      dby: new Float64Array(this.n_y),
+      da: new Float64Array(d.T * this.n_a * d.m),
+    };
+    backend.outputBackward(d, run.y, targets!, run.a, this.params[wName], out);
+    const grads = { ...run.backward(out.da), [wName]: out.dWy, [bName]: out.dby };
+    const count = out.loss[1];
+    // Every kernel is linear in its incoming gradient, so scaling the sums at the end gives
+    // the gradients of the mean exactly as scaling da would.
+    if (count > 0) for (const g of Object.values(grads)) for (let i = 0; i < g.length; i++) g[i] /= count;
+    return { loss: count > 0 ? out.loss[0] / count : 0, count, grads };
+  }
+
+  /** Mean loss over the batch's targets, from a zero state, leaving the carried state alone. */
+  evaluate(batch: Batch): { loss: number; count: number } {
+    const backend = activeBackend();
+    const { d, x, targets } = this.prepare(batch, true);
+    const run = this.run(backend, d, x, this.zeroState(d.m));
+    const out = {
+      loss: new Float64Array(2),
+      dWy: new Float64Array(this.n_y * this.n_a),
+      dby: new Float64Array(this.n_y),
+      da: new Float64Array(d.T * this.n_a * d.m),
+    };
+    backend.outputBackward(d, run.y, targets!, run.a, this.params[this.outputNames[0]], out);
+    const count = out.loss[1];
+    return { loss: count > 0 ? out.loss[0] / count : 0, count };
+  }
+
+  /**
+   * One optimisation step: gradients of the mean loss, optional clipping (by value, then by
+   * global norm), then the optimiser's update. Returns the loss and the gradient norm before
+   * clipping.
+   */
+  trainStep(batch: Batch, optimizer: Optimizer, clip?: ClipOptions): { loss: number; count: number; gradNorm: number } {
+    const c = optionsObject(clip, 'clip options') as ClipOptions;
+    if (!optimizer || typeof (optimizer as Optimizer).step !== 'function') {
+      throw typeError('ERR_RNN_TYPE', `optimizer must be an SGD, Momentum or Adam instance; got ${describe(optimizer)}`);
+    }
+    const { loss, count, grads } = this.gradients(batch);
+    const gradNorm = globalNorm(grads);
+    if (c.value !== undefined) clipByValue(grads, c.value);
+    if (c.norm !== undefined) clipByGlobalNorm(grads, c.norm);
+    optimizer.step(this.params, grads);
+    return { loss, count, gradNorm };
+  }
+
+  /**
+   * Generates sequences by feeding each sampled token back as the next input, `n` at a time
+   * in one batch. Starts from a zero state and leaves the carried state alone.
+   */
+  sample(options?: SampleOptions): number[][] {
+    const o = optionsObject(options, 'sample options');
+    const n = integerIn(o.n ?? 1, 'n', 1, 100_000);
+    const maxLength = integerIn(o.maxLength ?? 40, 'maxLength', 1, 1_000_000);
+    const temperature = finiteNumber(o.temperature ?? 1, 'temperature', true);
+    const random = seededRandom(integerIn(o.seed ?? 0, 'seed', 0, 2 ** 32 - 1));
+    const start = integerIn(o.start ?? 0, 'start', 0, this.n_x - 1);
+    const stop = o.stop === undefined ? (start < this.n_y ? start : -1) : integerIn(o.stop, 'stop', 0, this.n_y - 1);
+    const backend = activeBackend();
+    const d: Dims = { n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, m: n, T: 1 };
+    const out: number[][] = Array.from({ length: n }, () => []);
+    const done = new Uint8Array(n);
+    let state = this.zeroState(n);
+    let tokens = new Array<number>(n).fill(start);
+    for (let t = 0; t < maxLength && done.includes(0); t++) {
+      const run = this.run(backend, d, oneHot(tokens, this.n_x, 1, n), state);
+      state = run.final;
+      tokens = tokens.map((_, j) => {
+        if (done[j]) return start;
+        const k = drawToken(run.y, j, n, this.n_y, temperature, random);
+        if (k === stop) done[j] = 1;
+        else out[j].push(k);
+        return k;
+      });
+    }
+    return out;
+  }
+
+  /** Samples as strings, for models with a vocabulary. */
+  sampleText(options?: SampleOptions): string[] {
+    const vocab = this.vocabulary;
+    if (!vocab) throw typeError('ERR_RNN_TYPE', 'sampleText needs a model created with a vocabulary');
+    return this.sample(options).map((seq) => seq.map((k) => vocab[k]).join(''));
+  }
+
+  private prepare(batch: Batch, needTargets: boolean): Prepared {
+    const b = optionsObject(batch, 'batch') as Record<string, unknown>;
+    let T: number;
+    let m: number;
+    let x: Float64Array;
+    if ('tokens' in b) {
+      T = integerIn(b.T, 'batch.T', 0);
+      m = integerIn(b.m, 'batch.m', 0);
+      const tokens = indexSequence(b.tokens, 'batch.tokens', T * m, this.n_x);
+      x = oneHot(tokens, this.n_x, T, m);
+    } else if ('x' in b) {
+      const array = arrayOfRank(b.x, 'batch.x', ['n_x', 'm', 'T_x']);
+      if (array.shape[0] !== this.n_x) {
+        throw rangeError('ERR_RNN_SHAPE', `batch.x must have n_x = ${this.n_x} rows (n_x, m, T_x); got shape (${array.shape.join(', ')})`);
+      }
+      [, m, T] = array.shape;
+      x = toTimeMajor(activeBackend(), array.data, this.n_x, m, T, new Float64Array(array.data.length));
+    } else {
+      throw typeError('ERR_RNN_TYPE', 'batch must have either tokens (with T and m) or x');
+    }
+    if (needTargets && b.targets === undefined) {
+      throw typeError('ERR_RNN_MISSING_KEY', 'batch.targets is required for the loss (time-major [T][m] class indices, -1 for none)');
+    }
+    const targets = b.targets === undefined ? undefined : indexSequence(b.targets, 'batch.targets', T * m, this.n_y);
+    return { d: { n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, m, T }, x, targets };
+  }
+
+  protected zeroState(m: number): State {
+    return { a: new Float64Array(this.n_a * m), c: this.kind === 'lstm' ? new Float64Array(this.n_a * m) : undefined };
+  }
+
+  private startState(m: number): State {
+    const s = this.carried;
+    if (!this.stateful || !s) return this.zeroState(m);
+    if (s.a.length !== this.n_a * m) {
+      throw rangeError(
+        'ERR_RNN_STATE',
+        `the carried state is for batches of ${s.a.length / this.n_a} sequences, this batch has m = ${m}; call resetState() first`,
+      );
+    }
+    return s;
+  }
+
+  private keepState(final: State): void {
+    if (this.stateful) this.carried = final;
+  }
+}
+
+/** One-hot `[T][n][m]` inputs from time-major token indices (-1 gives a zero column). */
+function oneHot(tokens: ArrayLike<number>, n: number, T: number, m: number): Float64Array {
+  const x = new Float64Array(T * n * m);
+  for (let t = 0; t < T; t++) {
+    for (let j = 0; j < m; j++) {
+      const k = tokens[t * m + j];
+      if (k !== NO_TARGET) x[(t * n + k) * m + j] = 1;
+    }
+  }
+  return x;
+}
+
+/**
+ * Draws from column `j` of the one-step softmax `y` `(n_y, m)` sharpened by `temperature`:
+ * `p_k ∝ y_k^(1/τ)`, which is `softmax(z/τ)` of the logits z without needing them.
+ */
+function drawToken(y: Float64Array, j: number, m: number, n_y: number, temperature: number, random: Random): number {
+  const logp = new Float64Array(n_y);
+  let max = -Infinity;
+  for (let k = 0; k < n_y; k++) {
+    logp[k] = Math.log(y[k * m + j]) / temperature;
+    max = Math.max(max, logp[k]);
+  }
+  let sum = 0;
+  for (let k = 0; k < n_y; k++) sum += logp[k] = Math.exp(logp[k] - max);
+  let u = random.uniform() * sum;
+  for (let k = 0; k < n_y; k++) {
+    u -= logp[k];
+    if (u < 0) return k;
+  }
+  return n_y - 1; // rounding left u ≥ 0 after the last term
+}
+
+function booleanOption(value: unknown, name: string): boolean {
+  if (typeof value !== 'boolean') throw typeError('ERR_RNN_TYPE', `${name} must be a boolean; got ${describe(value)}`);
+  return value;
+}
+
+function checkVocabulary(value: unknown, n_x: number, n_y: number): string[] {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
+    throw typeError('ERR_RNN_TYPE', `vocabulary must be an array of strings; got ${describe(value)}`);
+  }
+  if (value.length !== n_x || n_x !== n_y) {
+    throw rangeError('ERR_RNN_SHAPE', `vocabulary must have n_x = n_y = ${n_x} entries (with n_y = ${n_y}); got ${value.length}`);
+  }
+  if (new Set(value).size !== value.length) throw rangeError('ERR_RNN_VALUE', 'vocabulary entries must be distinct');
+  return value.slice();
+}

@@ -1,0 +1,170 @@
+/**
+ * Saving and loading models: a versioned JSON document, and `.npy` files of each weight
+ * under the notebook's names for NumPy users.
+ *
+ * Numbers are written with JavaScript's shortest round-trip formatting, so a saved and
+ * reloaded model has bit-identical parameters and gives identical outputs.
+ */
+import { rangeError, typeError } from '../errors.js';
+import { describe, type NDArray } from '../ndarray.js';
+import { LSTMModel, RNNModel } from './models.js';
+import type { ParamSet } from './optimizers.js';
+import type { ModelKind, SequenceModel } from './sequence-model.js';
+
+export const MODEL_FORMAT = 'rnn-wasm-model';
+export const MODEL_VERSION = 1;
+
+export interface SavedParameter {
+  shape: number[];
+  data: number[];
+}
+
+export interface SavedModel {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  kind: ModelKind;
+  n_x: number;
+  n_a: number;
+  n_y: number;
+  vocabulary?: string[];
+  parameters: Record<string, SavedParameter>;
+}
+
+export function modelToJSON(model: SequenceModel): SavedModel {
+  const shapes = model.parameterShapes();
+  const parameters: Record<string, SavedParameter> = {};
+  for (const [name, shape] of Object.entries(shapes)) {
+    parameters[name] = { shape, data: Array.from(model.params[name]) };
+  }
+  return {
+    format: MODEL_FORMAT,
+    version: MODEL_VERSION,
+    kind: model.kind,
+    n_x: model.n_x,
+    n_a: model.n_a,
+    n_y: model.n_y,
+    ...(model.vocabulary ? { vocabulary: model.vocabulary.slice() } : {}),
+    parameters,
+  };
+}
+
+export function serializeModel(model: SequenceModel): string {
+  return JSON.stringify(modelToJSON(model));
+}
+
+function formatError(where: string, message: string) {
+  return typeError('ERR_RNN_MODEL_FORMAT', `${where}: ${message}`);
+}
+
+/**
+ * A model from its JSON text or parsed document. Anything malformed, of another version, of
+ * another kind than `expectedKind`, or with parameters that do not match its dimensions is
+ * rejected with ERR_RNN_MODEL_FORMAT; `where` names the source (e.g. the file) in messages.
+ */
+export function parseModel(source: unknown, expectedKind?: ModelKind, where = 'model'): RNNModel | LSTMModel {
+  let doc: unknown = source;
+  if (typeof source === 'string') {
+    try {
+      doc = JSON.parse(source);
+    } catch (error) {
+      throw formatError(where, `not valid JSON (${(error as Error).message})`);
+    }
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw formatError(where, `expected a JSON object; got ${describe(doc)}`);
+  }
+  const o = doc as Record<string, unknown>;
+  if (o.format !== MODEL_FORMAT) {
+    throw formatError(where, `not an rnn-wasm model (format must be "${MODEL_FORMAT}"; got ${describe(o.format)})`);
+  }
+  if (o.version !== MODEL_VERSION) {
+    throw formatError(where, `unsupported model version ${typeof o.version === 'number' ? o.version : describe(o.version)}; this build reads version ${MODEL_VERSION}`);
+  }
+  if (o.kind !== 'rnn' && o.kind !== 'lstm') {
+    throw formatError(where, `kind must be "rnn" or "lstm"; got ${describe(o.kind)}`);
+  }
+  if (expectedKind !== undefined && o.kind !== expectedKind) {
+    throw formatError(where, `is an ${o.kind} model, expected an ${expectedKind} model`);
+  }
+  for (const dim of ['n_x', 'n_a', 'n_y']) {
+    const v = o[dim];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1e6) {
+      throw formatError(where, `${dim} must be a positive integer; got ${describe(v)}`);
+    }
+  }
+  const dims = { n_x: o.n_x as number, n_a: o.n_a as number, n_y: o.n_y as number };
+  if (o.vocabulary !== undefined && !Array.isArray(o.vocabulary)) {
+    throw formatError(where, `vocabulary must be an array of strings; got ${describe(o.vocabulary)}`);
+  }
+  const options = { ...dims, vocabulary: o.vocabulary as string[] | undefined };
+  // A throwaway instance knows the expected shapes; its random weights are replaced below.
+  const Model = o.kind === 'rnn' ? RNNModel : LSTMModel;
+  let shapes: Record<string, number[]>;
+  try {
+    shapes = new Model(options).parameterShapes();
+  } catch (error) {
+    throw formatError(where, (error as Error).message);
+  }
+  const saved = o.parameters;
+  if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) {
+    throw formatError(where, `parameters must be an object; got ${describe(saved)}`);
+  }
+  const extra = Object.keys(saved).filter((k) => !(k in shapes));
+  if (extra.length) {
+    throw formatError(where, `unexpected parameter ${extra[0]} for an ${o.kind} model (expected ${Object.keys(shapes).join(', ')})`);
+  }
+  const params: ParamSet = {};
+  for (const [name, shape] of Object.entries(shapes)) {
+    params[name] = readParameter((saved as Record<string, unknown>)[name], shape, `${where}: parameter ${name}`);
+  }
+  return new Model(options, params);
+}
+
+function readParameter(value: unknown, shape: number[], where: string): Float64Array {
+  if (value === null || typeof value !== 'object') throw typeError('ERR_RNN_MODEL_FORMAT', `${where} is missing`);
+  const p = value as Record<string, unknown>;
+  const shapeText = `(${shape.join(', ')})`;
+  if (!Array.isArray(p.shape) || p.shape.length !== shape.length || p.shape.some((n, k) => n !== shape[k])) {
+    const got = Array.isArray(p.shape) ? `(${p.shape.join(', ')})` : describe(p.shape);
+    throw rangeError('ERR_RNN_MODEL_FORMAT', `${where} must have shape ${shapeText} for these dimensions; got ${got}`);
+  }
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (!Array.isArray(p.data) || p.data.length !== size) {
+    throw rangeError('ERR_RNN_MODEL_FORMAT', `${where} must have ${size} numbers in data; got ${describe(p.data)}`);
+  }
+  const out = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    const v = p.data[i];
+    // JSON writes NaN and ±Infinity as null: a model holding them is not a usable model.
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw rangeError('ERR_RNN_MODEL_FORMAT', `${where}: data[${i}] must be a finite number; got ${describe(v)}`);
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/**
+ * A C-ordered float64 array in NumPy's `.npy` format (version 1.0): magic, header length,
+ * a Python dict literal padded so the data starts on a 64-byte boundary, little-endian data.
+ */
+export function toNpy(array: NDArray): Uint8Array {
+  const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
+  const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': ${shape}, }`;
+  const unpadded = 10 + dict.length + 1;
+  const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
+  const bytes = new Uint8Array(10 + header.length + array.data.length * 8);
+  bytes.set([0x93, ...Buffer.from('NUMPY'), 1, 0], 0);
+  new DataView(bytes.buffer).setUint16(8, header.length, true);
+  bytes.set(Buffer.from(header, 'latin1'), 10);
+  const view = new DataView(bytes.buffer, 10 + header.length);
+  array.data.forEach((v, i) => view.setFloat64(i * 8, v, true));
+  return bytes;
+}
+
+/** `.npy` bytes of each weight under the notebook's names (`Wf.npy`, …, `by.npy`). */
+export function npyFiles(model: SequenceModel): Record<string, Uint8Array> {
+  return Object.fromEntries(
+    Object.entries(model.notebookParameters()).map(([name, array]) => [`${name}.npy`, toNpy(array)]),
+  );
+}
