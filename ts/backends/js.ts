@@ -4,6 +4,7 @@
  * favours being obviously right over being fast.
  */
 import { concatBlocks, NO_TARGET, type Backend, type LstmWeights, type RnnWeights } from '../backend.js';
+import { rangeError } from '../errors.js';
 import { transposeInto } from '../layout.js';
 
 /**
@@ -159,7 +160,7 @@ export const jsBackend: Backend = {
         const k = targets[t * m + j];
         if (k === NO_TARGET) continue;
         if (!(Number.isInteger(k) && k >= 0 && k < n_y)) {
-          throw new RangeError(`targets[${t * m + j}] = ${k} is neither ${NO_TARGET} nor a class index below ${n_y}`);
+          throw rangeError('ERR_RNN_VALUE', `targets[${t * m + j}] = ${k} is neither ${NO_TARGET} nor a class index below ${n_y}`);
         }
         for (let i = 0; i < n_y; i++) dz[i * m + j] = yt[i * m + j];
         dz[k * m + j] -= 1;

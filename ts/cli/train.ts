@@ -118,14 +118,24 @@ function reporter(total: number) {
     cliProgress.Presets.shades_classic,
   );
   const bar = multibar.create(total, 0, { loss: '-', speed: '-' });
+  // Training runs synchronously, so the library's redraw timer never fires while it does:
+  // redraw by hand, at most ten times a second, and at once after a logged line.
+  let drawn = 0;
+  const redraw = () => {
+    multibar.update();
+    drawn = performance.now();
+  };
   return {
     update(step: number, loss: number, speed: number) {
       bar.update(step, { loss: loss.toFixed(3), speed: Math.round(speed).toLocaleString('en-US') });
+      if (performance.now() - drawn > 100 || step === total) redraw();
     },
     log(line: string) {
       multibar.log(line + '\n');
+      redraw();
     },
     stop() {
+      redraw();
       multibar.stop();
     },
   };
