@@ -5,6 +5,10 @@
 //! slice is made, every non-empty buffer must lie inside linear memory, be
 //! 8-byte aligned and non-null, and no output may overlap any other buffer.
 //! Empty buffers are exempt: their pointer is never used.
+//!
+//! Linear memory is described as a [`Memory`] region. In wasm32 it starts at
+//! address 0; natively a test can stand a buffer of its own in for it (see
+//! `simulated`), so the very same checks and exports run over real bytes.
 
 /// Status codes returned by every kernel export.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,13 +73,24 @@ impl Buf {
     }
 }
 
-/// Checks every buffer against a linear memory of `memory_bytes` bytes.
+/// Where linear memory lies in the address space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory {
+    /// Address of linear memory's byte 0 (0 in wasm32), 8-byte aligned.
+    pub base: usize,
+    /// Its size in bytes.
+    pub bytes: u64,
+}
+
+/// Checks every buffer against linear memory `mem`.
 ///
-/// Range and alignment problems are reported before overlaps.
-pub fn check(bufs: &[Buf], memory_bytes: u64) -> Result<(), Status> {
+/// Offsets are taken from `mem.base`: offset 0 counts as null, as address 0
+/// does in wasm32. Range and alignment problems are reported before overlaps.
+pub fn check(bufs: &[Buf], mem: Memory) -> Result<(), Status> {
     for b in bufs.iter().filter(|b| b.len != 0) {
         let (start, end) = b.byte_range().ok_or(Status::Range)?;
-        if start == 0 || start % 8 != 0 || end > memory_bytes {
+        let base = mem.base as u64;
+        if start <= base || !(start - base).is_multiple_of(8) || end - base > mem.bytes {
             return Err(Status::Range);
         }
     }
@@ -150,7 +165,14 @@ mod tests {
         }
     }
 
-    const MEM: u64 = 65536;
+    const MEM: Memory = Memory {
+        base: 0,
+        bytes: 65536,
+    };
+
+    fn mem(bytes: u64) -> Memory {
+        Memory { base: 0, bytes }
+    }
 
     #[test]
     fn accepts_disjoint_in_range_buffers() {
@@ -172,18 +194,35 @@ mod tests {
         assert_eq!(check(&[inp(65536, 1)], MEM), Err(Status::Range));
         assert_eq!(check(&[inp(12, 1)], MEM), Err(Status::Range));
         assert_eq!(check(&[out(0, 1)], MEM), Err(Status::Range));
-        assert_eq!(check(&[inp(8, usize::MAX)], u64::MAX), Err(Status::Range));
         assert_eq!(
-            check(&[inp(usize::MAX - 7, 1)], u64::MAX),
+            check(&[inp(8, usize::MAX)], mem(u64::MAX)),
+            Err(Status::Range)
+        );
+        assert_eq!(
+            check(&[inp(usize::MAX - 7, 1)], mem(u64::MAX)),
             Err(Status::Range)
         );
     }
 
     #[test]
     fn full_4gib_memory_does_not_wrap() {
-        let four_gib = 65536u64 * 65536;
+        let four_gib = mem(65536u64 * 65536);
         assert_eq!(check(&[inp(0xFFFF_FFF8, 1)], four_gib), Ok(()));
         assert_eq!(check(&[inp(0xFFFF_FFF8, 2)], four_gib), Err(Status::Range));
+    }
+
+    #[test]
+    fn offsets_count_from_the_base() {
+        let m = Memory {
+            base: 4096,
+            bytes: 64,
+        };
+        assert_eq!(check(&[inp(4096 + 8, 7)], m), Ok(()));
+        assert_eq!(check(&[inp(4096, 1)], m), Err(Status::Range));
+        assert_eq!(check(&[inp(4088, 1)], m), Err(Status::Range));
+        assert_eq!(check(&[inp(8, 1)], m), Err(Status::Range));
+        assert_eq!(check(&[inp(4096 + 12, 1)], m), Err(Status::Range));
+        assert_eq!(check(&[inp(4096 + 8, 8)], m), Err(Status::Range));
     }
 
     #[test]

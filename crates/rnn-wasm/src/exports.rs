@@ -1,5 +1,9 @@
 //! The exported functions. Each one lists its buffers, checks them, turns
 //! them into slices and calls the matching `rnn-core` kernel; no math here.
+//!
+//! Sibling modules are named through `super::`, not `crate::`, so that the
+//! native fuzz harness (`crates/rnn-fuzz`) can compile these sources as a
+//! module of its own.
 
 #![allow(clippy::too_many_arguments)]
 
@@ -7,19 +11,23 @@ use std::alloc::{alloc, dealloc, Layout};
 
 use rnn_core::{DimError, Dims};
 
-use crate::buffers::{self, slice, slice_mut, Buf, Status};
+use super::buffers::{self, slice, slice_mut, Buf, Memory, Status};
 
-/// Size of linear memory in bytes.
+/// Linear memory: from address 0, `memory.size` pages of 64 KiB.
 #[cfg(target_arch = "wasm32")]
-fn memory_bytes() -> u64 {
-    core::arch::wasm32::memory_size::<0>() as u64 * 65536
+fn memory() -> Memory {
+    Memory {
+        base: 0,
+        bytes: core::arch::wasm32::memory_size::<0>() as u64 * 65536,
+    }
 }
 
-/// Outside wasm32 there is no linear memory to address: report it as empty
-/// so that every non-empty buffer is rejected.
+/// Outside wasm32 there is no linear memory to address, unless a test has
+/// stood a buffer in for it on this thread (see `simulated.rs`); by
+/// default it is empty, so every non-empty buffer is rejected.
 #[cfg(not(target_arch = "wasm32"))]
-fn memory_bytes() -> u64 {
-    0
+fn memory() -> Memory {
+    super::simulated::current()
 }
 
 fn status(result: Result<(), DimError>) -> i32 {
@@ -93,7 +101,7 @@ pub extern "C" fn rnn_softmax(
     out_len: usize,
 ) -> i32 {
     let bufs = [Buf::input(z, z_len), Buf::output(out, out_len)];
-    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+    if let Err(s) = buffers::check(&bufs, memory()) {
         return s as i32;
     }
     let [z, out] = bufs;
@@ -115,7 +123,7 @@ pub extern "C" fn rnn_transpose(
     dst_len: usize,
 ) -> i32 {
     let bufs = [Buf::input(src, src_len), Buf::output(dst, dst_len)];
-    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+    if let Err(s) = buffers::check(&bufs, memory()) {
         return s as i32;
     }
     let [src, dst] = bufs;
@@ -135,7 +143,7 @@ pub extern "C" fn rnn_sigmoid(
     out_len: usize,
 ) -> i32 {
     let bufs = [Buf::input(z, z_len), Buf::output(out, out_len)];
-    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+    if let Err(s) = buffers::check(&bufs, memory()) {
         return s as i32;
     }
     if z_len != n || out_len != n {
@@ -207,7 +215,7 @@ pub extern "C" fn rnn_forward(
         Buf::output(y, y_len),
         Buf::output(ws, ws_len),
     ];
-    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+    if let Err(s) = buffers::check(&bufs, memory()) {
         return s as i32;
     }
     let [x, a0, wax, waa, ba, wya, by, a, y, ws] = bufs;
@@ -296,7 +304,7 @@ pub extern "C" fn rnn_backward(
         Buf::output(dba, dba_len),
         Buf::output(ws, ws_len),
     ];
-    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+    if let Err(s) = buffers::check(&bufs, memory()) {
         return s as i32;
     }
     let [da, a_next, a_prev, x, wax, waa, dx, da0, dwax, dwaa, dba, ws] = bufs;
@@ -394,7 +402,7 @@ pub extern "C" fn lstm_forward(
         Buf::output(gates, gates_len),
         Buf::output(ws, ws_len),
     ];
-    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+    if let Err(s) = buffers::check(&bufs, memory()) {
         return s as i32;
     }
     let [x, a0, c0, w, b, wy, by, a, c, y, gates, ws] = bufs;
@@ -491,7 +499,7 @@ pub extern "C" fn lstm_backward(
         Buf::output(db, db_len),
         Buf::output(ws, ws_len),
     ];
-    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+    if let Err(s) = buffers::check(&bufs, memory()) {
         return s as i32;
     }
     let [da, dc_last, c_next, c_prev, a_prev, gates, x, w, dx, da0, dc0, dw, db, ws] = bufs;
@@ -669,8 +677,9 @@ fn scratch(len: usize, clear: bool) -> std::sync::MutexGuard<'static, Vec<f64>> 
 
 #[cfg(test)]
 mod tests {
-    //! Natively, linear memory counts as empty: calls with empty buffers run
-    //! the whole path, and any non-empty buffer is rejected with status 2.
+    //! Natively, linear memory counts as empty unless a test simulates one:
+    //! calls with empty buffers run the whole path, and any non-empty buffer
+    //! is rejected with status 2.
 
     use super::*;
     use core::ptr::{null, null_mut};

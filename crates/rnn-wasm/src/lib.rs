@@ -21,12 +21,15 @@
 //! `f, i, c̃, o`.
 //!
 //! The module imports nothing and exports its `memory`. On targets other
-//! than wasm32 the crate still builds (for tests and lints), but linear
-//! memory counts as empty there, so every non-empty buffer is rejected.
+//! than wasm32 the crate still builds (for tests, fuzzing and lints): linear
+//! memory counts as empty there, so every non-empty buffer is rejected,
+//! unless a caller lends a buffer to play it (`simulated::with_memory`).
 
 #![deny(missing_docs)]
 
 mod buffers;
 mod exports;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod simulated;
 
 pub use exports::*;

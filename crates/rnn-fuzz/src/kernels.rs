@@ -1,0 +1,448 @@
+//! Every kernel as a table row: its buffers in argument order, the lengths the calling
+//! convention requires of them (written out here from the documented shapes, not taken from
+//! the core, except the workspace minimum, which only the core's `*_workspace_len` defines),
+//! and two ways to call it: the `rnn-core` function over slices and the `rnn-wasm` export over
+//! `(address, length)` pairs.
+//!
+//! `softmax` reads its matrix as `n_y × m`, `transpose` its source as `n_x × m`, and
+//! `sigmoid` takes `m` values, so one [`Dims`] describes every call.
+
+use rnn_core::{DimError, Dims};
+
+/// How a kernel uses a buffer. Inputs come first, then outputs, then the workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Read only.
+    Input,
+    /// Written in full.
+    Output,
+    /// Scratch: at least the required length, written freely.
+    Workspace,
+}
+
+/// Core call: dimensions, the inputs, then the outputs and workspace.
+pub type CoreFn = fn(&Dims, &[&[f64]], &mut [&mut [f64]]) -> Result<(), DimError>;
+/// Export call: dimensions and one `(byte address, length in f64)` pair per buffer.
+pub type ExportFn = fn(&Dims, &[(usize, usize)]) -> i32;
+
+/// One kernel of the calling convention.
+pub struct Kernel {
+    /// The export's name.
+    pub name: &'static str,
+    /// Buffer names and roles, in argument order.
+    pub bufs: &'static [(&'static str, Role)],
+    /// Required length of each buffer (the minimum, for the workspace); `None` when it
+    /// overflows `usize`, so that no length can satisfy it.
+    pub lens: fn(&Dims) -> Vec<Option<usize>>,
+    /// The `rnn-core` function.
+    pub core: CoreFn,
+    /// The `rnn-wasm` export.
+    pub export: ExportFn,
+}
+
+impl Kernel {
+    /// How many buffers are inputs.
+    pub fn n_inputs(&self) -> usize {
+        self.bufs.iter().filter(|b| b.1 == Role::Input).count()
+    }
+}
+
+/// Product of sizes that may already have overflowed: `None` if any factor did; zero if any
+/// factor is zero; `None` if the product overflows.
+fn prod(factors: &[Option<usize>]) -> Option<usize> {
+    let known: Option<Vec<usize>> = factors.iter().copied().collect();
+    let known = known?;
+    if known.contains(&0) {
+        return Some(0);
+    }
+    known.iter().try_fold(1usize, |acc, &f| acc.checked_mul(f))
+}
+
+fn s(v: usize) -> Option<usize> {
+    Some(v)
+}
+
+use Role::{Input as I, Output as O, Workspace as W};
+
+const SOFTMAX: &[(&str, Role)] = &[("z", I), ("out", O)];
+const SIGMOID: &[(&str, Role)] = &[("z", I), ("out", O)];
+const TRANSPOSE: &[(&str, Role)] = &[("src", I), ("dst", O)];
+const RNN_FORWARD: &[(&str, Role)] = &[
+    ("x", I),
+    ("a0", I),
+    ("wax", I),
+    ("waa", I),
+    ("ba", I),
+    ("wya", I),
+    ("by", I),
+    ("a", O),
+    ("y", O),
+    ("ws", W),
+];
+const RNN_BACKWARD: &[(&str, Role)] = &[
+    ("da", I),
+    ("a_next", I),
+    ("a_prev", I),
+    ("x", I),
+    ("wax", I),
+    ("waa", I),
+    ("dx", O),
+    ("da0", O),
+    ("dwax", O),
+    ("dwaa", O),
+    ("dba", O),
+    ("ws", W),
+];
+const LSTM_FORWARD: &[(&str, Role)] = &[
+    ("x", I),
+    ("a0", I),
+    ("c0", I),
+    ("w", I),
+    ("b", I),
+    ("wy", I),
+    ("by", I),
+    ("a", O),
+    ("c", O),
+    ("y", O),
+    ("gates", O),
+    ("ws", W),
+];
+const LSTM_BACKWARD: &[(&str, Role)] = &[
+    ("da", I),
+    ("dc_last", I),
+    ("c_next", I),
+    ("c_prev", I),
+    ("a_prev", I),
+    ("gates", I),
+    ("x", I),
+    ("w", I),
+    ("dx", O),
+    ("da0", O),
+    ("dc0", O),
+    ("dw", O),
+    ("db", O),
+    ("ws", W),
+];
+
+/// The fused LSTM weight's rows `4·n_a` and columns `n_a + n_x`.
+fn fused(d: &Dims) -> (Option<usize>, Option<usize>) {
+    (d.n_a.checked_mul(4), d.n_a.checked_add(d.n_x))
+}
+
+fn rnn_forward_lens(d: &Dims) -> Vec<Option<usize>> {
+    let Dims {
+        n_x,
+        n_a,
+        n_y,
+        m,
+        t,
+    } = *d;
+    vec![
+        prod(&[s(t), s(n_x), s(m)]),
+        prod(&[s(n_a), s(m)]),
+        prod(&[s(n_a), s(n_x)]),
+        prod(&[s(n_a), s(n_a)]),
+        s(n_a),
+        prod(&[s(n_y), s(n_a)]),
+        s(n_y),
+        prod(&[s(t), s(n_a), s(m)]),
+        prod(&[s(t), s(n_y), s(m)]),
+        rnn_core::rnn_forward_workspace_len(d),
+    ]
+}
+
+fn rnn_backward_lens(d: &Dims) -> Vec<Option<usize>> {
+    let Dims { n_x, n_a, m, t, .. } = *d;
+    let seq_a = prod(&[s(t), s(n_a), s(m)]);
+    let seq_x = prod(&[s(t), s(n_x), s(m)]);
+    vec![
+        seq_a,
+        seq_a,
+        seq_a,
+        seq_x,
+        prod(&[s(n_a), s(n_x)]),
+        prod(&[s(n_a), s(n_a)]),
+        seq_x,
+        prod(&[s(n_a), s(m)]),
+        prod(&[s(n_a), s(n_x)]),
+        prod(&[s(n_a), s(n_a)]),
+        s(n_a),
+        rnn_core::rnn_backward_workspace_len(d),
+    ]
+}
+
+fn lstm_forward_lens(d: &Dims) -> Vec<Option<usize>> {
+    let Dims {
+        n_x,
+        n_a,
+        n_y,
+        m,
+        t,
+    } = *d;
+    let (g, k) = fused(d);
+    let seq_a = prod(&[s(t), s(n_a), s(m)]);
+    vec![
+        prod(&[s(t), s(n_x), s(m)]),
+        prod(&[s(n_a), s(m)]),
+        prod(&[s(n_a), s(m)]),
+        prod(&[g, k]),
+        g,
+        prod(&[s(n_y), s(n_a)]),
+        s(n_y),
+        seq_a,
+        seq_a,
+        prod(&[s(t), s(n_y), s(m)]),
+        prod(&[s(t), g, s(m)]),
+        rnn_core::lstm_forward_workspace_len(d),
+    ]
+}
+
+fn lstm_backward_lens(d: &Dims) -> Vec<Option<usize>> {
+    let Dims { n_x, n_a, m, t, .. } = *d;
+    let (g, k) = fused(d);
+    let seq_a = prod(&[s(t), s(n_a), s(m)]);
+    let seq_x = prod(&[s(t), s(n_x), s(m)]);
+    vec![
+        seq_a,
+        prod(&[s(n_a), s(m)]),
+        seq_a,
+        seq_a,
+        seq_a,
+        prod(&[s(t), g, s(m)]),
+        seq_x,
+        prod(&[g, k]),
+        seq_x,
+        prod(&[s(n_a), s(m)]),
+        prod(&[s(n_a), s(m)]),
+        prod(&[g, k]),
+        g,
+        rnn_core::lstm_backward_workspace_len(d),
+    ]
+}
+
+fn ip(b: (usize, usize)) -> *const f64 {
+    b.0 as *const f64
+}
+
+fn op(b: (usize, usize)) -> *mut f64 {
+    b.0 as *mut f64
+}
+
+/// Every kernel export, in the order of `rnn-wasm`'s exports.
+pub fn all() -> [Kernel; 7] {
+    [
+        Kernel {
+            name: "rnn_softmax",
+            bufs: SOFTMAX,
+            lens: |d| vec![prod(&[s(d.n_y), s(d.m)]), prod(&[s(d.n_y), s(d.m)])],
+            core: |d, i, o| rnn_core::softmax(i[0], d.n_y, d.m, o[0]),
+            export: |d, b| {
+                crate::rnn_wasm::rnn_softmax(d.n_y, d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1)
+            },
+        },
+        Kernel {
+            name: "rnn_transpose",
+            bufs: TRANSPOSE,
+            lens: |d| vec![prod(&[s(d.n_x), s(d.m)]), prod(&[s(d.n_x), s(d.m)])],
+            core: |d, i, o| rnn_core::transpose(i[0], d.n_x, d.m, o[0]),
+            export: |d, b| {
+                crate::rnn_wasm::rnn_transpose(d.n_x, d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1)
+            },
+        },
+        Kernel {
+            name: "rnn_sigmoid",
+            bufs: SIGMOID,
+            lens: |d| vec![s(d.m), s(d.m)],
+            // The core only needs equal lengths; `n` is the export's own check.
+            core: |d, i, o| {
+                if i[0].len() != d.m {
+                    return Err(DimError {
+                        arg: "z",
+                        expected: Some(d.m),
+                        actual: i[0].len(),
+                    });
+                }
+                rnn_core::sigmoid(i[0], o[0])
+            },
+            export: |d, b| crate::rnn_wasm::rnn_sigmoid(d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1),
+        },
+        Kernel {
+            name: "rnn_forward",
+            bufs: RNN_FORWARD,
+            lens: rnn_forward_lens,
+            core: |d, i, o| {
+                let [a, y, ws] = o else { unreachable!() };
+                rnn_core::rnn_forward(d, i[0], i[1], i[2], i[3], i[4], i[5], i[6], a, y, ws)
+            },
+            export: |d, b| {
+                crate::rnn_wasm::rnn_forward(
+                    d.n_x,
+                    d.n_a,
+                    d.n_y,
+                    d.m,
+                    d.t,
+                    ip(b[0]),
+                    b[0].1,
+                    ip(b[1]),
+                    b[1].1,
+                    ip(b[2]),
+                    b[2].1,
+                    ip(b[3]),
+                    b[3].1,
+                    ip(b[4]),
+                    b[4].1,
+                    ip(b[5]),
+                    b[5].1,
+                    ip(b[6]),
+                    b[6].1,
+                    op(b[7]),
+                    b[7].1,
+                    op(b[8]),
+                    b[8].1,
+                    op(b[9]),
+                    b[9].1,
+                )
+            },
+        },
+        Kernel {
+            name: "rnn_backward",
+            bufs: RNN_BACKWARD,
+            lens: rnn_backward_lens,
+            core: |d, i, o| {
+                let [dx, da0, dwax, dwaa, dba, ws] = o else {
+                    unreachable!()
+                };
+                rnn_core::rnn_backward(
+                    d, i[0], i[1], i[2], i[3], i[4], i[5], dx, da0, dwax, dwaa, dba, ws,
+                )
+            },
+            export: |d, b| {
+                crate::rnn_wasm::rnn_backward(
+                    d.n_x,
+                    d.n_a,
+                    d.m,
+                    d.t,
+                    ip(b[0]),
+                    b[0].1,
+                    ip(b[1]),
+                    b[1].1,
+                    ip(b[2]),
+                    b[2].1,
+                    ip(b[3]),
+                    b[3].1,
+                    ip(b[4]),
+                    b[4].1,
+                    ip(b[5]),
+                    b[5].1,
+                    op(b[6]),
+                    b[6].1,
+                    op(b[7]),
+                    b[7].1,
+                    op(b[8]),
+                    b[8].1,
+                    op(b[9]),
+                    b[9].1,
+                    op(b[10]),
+                    b[10].1,
+                    op(b[11]),
+                    b[11].1,
+                )
+            },
+        },
+        Kernel {
+            name: "lstm_forward",
+            bufs: LSTM_FORWARD,
+            lens: lstm_forward_lens,
+            core: |d, i, o| {
+                let [a, c, y, gates, ws] = o else {
+                    unreachable!()
+                };
+                rnn_core::lstm_forward(
+                    d, i[0], i[1], i[2], i[3], i[4], i[5], i[6], a, c, y, gates, ws,
+                )
+            },
+            export: |d, b| {
+                crate::rnn_wasm::lstm_forward(
+                    d.n_x,
+                    d.n_a,
+                    d.n_y,
+                    d.m,
+                    d.t,
+                    ip(b[0]),
+                    b[0].1,
+                    ip(b[1]),
+                    b[1].1,
+                    ip(b[2]),
+                    b[2].1,
+                    ip(b[3]),
+                    b[3].1,
+                    ip(b[4]),
+                    b[4].1,
+                    ip(b[5]),
+                    b[5].1,
+                    ip(b[6]),
+                    b[6].1,
+                    op(b[7]),
+                    b[7].1,
+                    op(b[8]),
+                    b[8].1,
+                    op(b[9]),
+                    b[9].1,
+                    op(b[10]),
+                    b[10].1,
+                    op(b[11]),
+                    b[11].1,
+                )
+            },
+        },
+        Kernel {
+            name: "lstm_backward",
+            bufs: LSTM_BACKWARD,
+            lens: lstm_backward_lens,
+            core: |d, i, o| {
+                let [dx, da0, dc0, dw, db, ws] = o else {
+                    unreachable!()
+                };
+                rnn_core::lstm_backward(
+                    d, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], dx, da0, dc0, dw, db, ws,
+                )
+            },
+            export: |d, b| {
+                crate::rnn_wasm::lstm_backward(
+                    d.n_x,
+                    d.n_a,
+                    d.m,
+                    d.t,
+                    ip(b[0]),
+                    b[0].1,
+                    ip(b[1]),
+                    b[1].1,
+                    ip(b[2]),
+                    b[2].1,
+                    ip(b[3]),
+                    b[3].1,
+                    ip(b[4]),
+                    b[4].1,
+                    ip(b[5]),
+                    b[5].1,
+                    ip(b[6]),
+                    b[6].1,
+                    ip(b[7]),
+                    b[7].1,
+                    op(b[8]),
+                    b[8].1,
+                    op(b[9]),
+                    b[9].1,
+                    op(b[10]),
+                    b[10].1,
+                    op(b[11]),
+                    b[11].1,
+                    op(b[12]),
+                    b[12].1,
+                    op(b[13]),
+                    b[13].1,
+                )
+            },
+        },
+    ]
+}

@@ -1,0 +1,248 @@
+//! `rnn-core` under random dimensions and values.
+//!
+//! - Valid calls (dimensions 0, 1, odd and prime; values with NaN, ±∞, ±0 and subnormals now
+//!   and then) match the naive per-step references to 1e-10 of each output's largest
+//!   magnitude, NaN for NaN, whatever the outputs held before, with a workspace of any length
+//!   at or over the minimum; guard words around every slice stay untouched.
+//! - Any dimensions (up to `usize::MAX`) with any slice lengths: the call is accepted exactly
+//!   when `rnn_fuzz::model` says so, never panics, and a rejected call writes nothing.
+
+mod harness;
+
+use proptest::prelude::*;
+use rnn_core::Dims;
+use rnn_fuzz::kernels::{self, Kernel, Role};
+use rnn_fuzz::model;
+use rnn_fuzz::reference::{self as r, Rng, Shape};
+
+use harness::{values, Counts};
+
+const GUARD: usize = 3;
+
+/// A word the kernels never compute, as a guard and as stale output contents.
+fn junk() -> f64 {
+    f64::from_bits(0x7FF4_0BAD_F00D_0001)
+}
+
+fn small_dim() -> impl Strategy<Value = usize> + Clone {
+    prop_oneof![
+        4 => 0usize..=6,
+        1 => Just(0usize),
+        1 => Just(1usize),
+        1 => prop::sample::select(vec![7usize, 11, 13, 17]),
+    ]
+}
+
+fn any_dim() -> impl Strategy<Value = usize> + Clone {
+    prop_oneof![
+        4 => 0usize..=6,
+        1 => prop::sample::select(vec![
+            usize::MAX,
+            usize::MAX / 2 + 1,
+            usize::MAX / 4 + 1,
+            1 << 32,
+            (1 << 32) - 1,
+            1 << 31,
+            1 << 20,
+        ]),
+        1 => any::<usize>(),
+    ]
+}
+
+fn dims(
+    dim: impl Strategy<Value = usize> + Clone,
+    t: impl Strategy<Value = usize>,
+) -> impl Strategy<Value = Dims> {
+    (dim.clone(), dim.clone(), dim.clone(), dim, t).prop_map(|(n_x, n_a, n_y, m, t)| Dims {
+        n_x,
+        n_a,
+        n_y,
+        m,
+        t,
+    })
+}
+
+/// A slice of `len` values inside guard words.
+struct Guarded(Vec<f64>);
+
+impl Guarded {
+    fn new(data: Vec<f64>) -> Self {
+        let mut v = vec![junk(); GUARD];
+        v.extend(data);
+        v.extend([junk(); GUARD]);
+        Self(v)
+    }
+    fn len(&self) -> usize {
+        self.0.len() - 2 * GUARD
+    }
+    fn inner(&self) -> &[f64] {
+        let n = self.len();
+        &self.0[GUARD..GUARD + n]
+    }
+    fn inner_mut(&mut self) -> &mut [f64] {
+        let n = self.len();
+        &mut self.0[GUARD..GUARD + n]
+    }
+    fn guards_intact(&self) -> bool {
+        let n = self.len();
+        self.0[..GUARD]
+            .iter()
+            .chain(&self.0[GUARD + n..])
+            .all(|v| v.to_bits() == junk().to_bits())
+    }
+}
+
+/// Calls `k.core` over guarded copies of `inputs` and outputs of `out_lens` elements that
+/// start as junk; returns the result, the outputs, and whether every guard held.
+fn call(
+    k: &Kernel,
+    d: &Dims,
+    inputs: &[Vec<f64>],
+    out_lens: &[usize],
+) -> (bool, Vec<Vec<f64>>, bool) {
+    let ins: Vec<Guarded> = inputs.iter().map(|v| Guarded::new(v.clone())).collect();
+    let mut outs: Vec<Guarded> = out_lens
+        .iter()
+        .map(|&n| Guarded::new(vec![junk(); n]))
+        .collect();
+    let in_refs: Vec<&[f64]> = ins.iter().map(Guarded::inner).collect();
+    let mut out_refs: Vec<&mut [f64]> = outs.iter_mut().map(Guarded::inner_mut).collect();
+    let ok = (k.core)(d, &in_refs, &mut out_refs).is_ok();
+    let guards = ins.iter().chain(&outs).all(Guarded::guards_intact);
+    let outs = outs.iter().map(|g| g.inner().to_vec()).collect();
+    (ok, outs, guards)
+}
+
+/// The naive reference's outputs for kernel `name`, in the kernel's output order (without
+/// the workspace).
+fn reference(name: &str, d: &Dims, i: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    let s = Shape {
+        n_x: d.n_x,
+        n_a: d.n_a,
+        n_y: d.n_y,
+        m: d.m,
+        t: d.t,
+    };
+    match name {
+        "rnn_softmax" => vec![r::softmax(&i[0], d.n_y, d.m)],
+        "rnn_sigmoid" => vec![r::map(&i[0], r::sigmoid)],
+        "rnn_transpose" => vec![r::transpose(&i[0], d.n_x, d.m)],
+        "rnn_forward" => {
+            let (a, y) = r::rnn_forward_ref(s, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5], &i[6]);
+            vec![a, y]
+        }
+        "rnn_backward" => {
+            let g = r::rnn_backward_ref(s, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5]);
+            vec![g.dx, g.da0, g.dwax, g.dwaa, g.dba]
+        }
+        "lstm_forward" => {
+            let o = r::lstm_forward_ref(s, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5], &i[6]);
+            vec![o.a, o.c, o.y, o.gates]
+        }
+        "lstm_backward" => {
+            let g = r::lstm_backward_ref(s, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5], &i[6], &i[7]);
+            vec![g.dx, g.da0, g.dc0, g.dw, g.db]
+        }
+        other => panic!("no reference for {other}"),
+    }
+}
+
+#[test]
+fn kernels_match_the_naive_reference() {
+    let all = kernels::all();
+    let counts = Counts::new(&["finite", "with specials"]);
+    let strategy = (
+        0..all.len(),
+        dims(small_dim(), 0usize..=7),
+        any::<u64>(),
+        0usize..=3,
+        prop::bool::weighted(0.25),
+    );
+    let result = harness::runner(file!()).run(&strategy, |(ki, d, seed, extra_ws, specials)| {
+        let k = &all[ki];
+        let lens: Vec<usize> = (k.lens)(&d).into_iter().map(Option::unwrap).collect();
+        let n_in = k.n_inputs();
+        let mut rng = Rng::new(seed);
+        let inputs: Vec<Vec<f64>> = lens[..n_in]
+            .iter()
+            .map(|&n| values(&mut rng, n, specials))
+            .collect();
+        let mut out_lens = lens[n_in..].to_vec();
+        if k.bufs.last().map(|b| b.1) == Some(Role::Workspace) {
+            *out_lens.last_mut().unwrap() += extra_ws;
+        }
+        let (ok, outs, guards) = call(k, &d, &inputs, &out_lens);
+        prop_assert!(ok, "{} rejected valid dims {:?}", k.name, d);
+        prop_assert!(guards, "{} wrote outside its slices for {:?}", k.name, d);
+        let want = reference(k.name, &d, &inputs);
+        for (((got, want), &(name, _)), _) in outs.iter().zip(&want).zip(&k.bufs[n_in..]).zip(0..) {
+            let result = std::panic::catch_unwind(|| r::assert_close(name, got, want, 1e-10));
+            prop_assert!(
+                result.is_ok(),
+                "{}: {} differs from the reference for {:?}",
+                k.name,
+                name,
+                d
+            );
+        }
+        counts.add(if specials { "with specials" } else { "finite" });
+        Ok(())
+    });
+    counts.finish("rnn-core against the naive reference", result);
+}
+
+#[test]
+fn any_dimensions_and_lengths_are_checked_before_any_write() {
+    let all = kernels::all();
+    let counts = Counts::new(&["accepted", "rejected"]);
+    let len_choice = (0u8..5, 0usize..64);
+    let strategy = (
+        0..all.len(),
+        dims(any_dim(), any_dim()),
+        prop::collection::vec(len_choice, 14),
+        any::<u64>(),
+        any::<bool>(),
+    );
+    let result = harness::runner(file!()).run(&strategy, |(ki, d, choices, seed, perturb)| {
+        let k = &all[ki];
+        // Each length: the required one where it is small enough to allocate, or (in half the
+        // cases) now and then one off it, or anything small.
+        let lens: Vec<usize> = (k.lens)(&d)
+            .into_iter()
+            .zip(&choices)
+            .map(
+                |(req, &(how, any))| match (req.filter(|&n| n <= 1 << 14), how) {
+                    (Some(n), _) if !perturb => n,
+                    (Some(n), 0 | 1) => n,
+                    (Some(n), 2) => n + 1,
+                    (Some(n), 3) => n.saturating_sub(1),
+                    _ => any,
+                },
+            )
+            .collect();
+        let n_in = k.n_inputs();
+        let mut rng = Rng::new(seed);
+        let inputs: Vec<Vec<f64>> = lens[..n_in]
+            .iter()
+            .map(|&n| values(&mut rng, n, true))
+            .collect();
+        let expected = model::lengths_ok(k, &d, &lens);
+        let (ok, outs, guards) = call(k, &d, &inputs, &lens[n_in..]);
+        prop_assert_eq!(ok, expected, "{}: dims {:?}, lengths {:?}", k.name, d, lens);
+        prop_assert!(guards, "{} wrote outside its slices", k.name);
+        if !ok {
+            let untouched = outs
+                .iter()
+                .flatten()
+                .all(|v| v.to_bits() == junk().to_bits());
+            prop_assert!(
+                untouched,
+                "{}: a rejected call wrote to its outputs",
+                k.name
+            );
+        }
+        counts.add(if ok { "accepted" } else { "rejected" });
+        Ok(())
+    });
+    counts.finish("rnn-core length and dimension checks", result);
+}
