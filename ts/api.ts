@@ -5,7 +5,17 @@
  * (caches hold zero-copy views of per-step blocks).
  */
 import { fromTimeMajor, stepView, toTimeMajor } from './layout.js';
-import { describe, formatShape, ndarray, toNDArray, zeros, type ArrayInput, type NDArray } from './ndarray.js';
+import {
+  beginCall,
+  describe,
+  endOfCallerReads,
+  formatShape,
+  ndarray,
+  toNDArray,
+  zeros,
+  type ArrayInput,
+  type NDArray,
+} from './ndarray.js';
 import { activeBackend } from './registry.js';
 import { rangeError, typeError } from './errors.js';
 import { MAX_ELEMENTS } from './ndarray.js';
@@ -95,12 +105,14 @@ const LSTM_CACHE_FIELDS = ['a_next', 'c_next', 'a_prev', 'c_prev', 'ft', 'it', '
 
 /** Softmax over axis 0 (numerically stable, as the notebook's). */
 export function softmax(z: ArrayInput): NDArray {
+  const call = beginCall();
   const Z = toNDArray(z, 'z');
   if (Z.shape.length === 0) {
     throw rangeError('ERR_RNN_SHAPE', 'z must have at least 1 dimension (softmax is over axis 0); got shape ()');
   }
   requireRows(Z, 'z', 'softmax is over axis 0');
   const rows = Z.shape[0];
+  endOfCallerReads(call);
   const out = new Float64Array(Z.data.length);
   activeBackend().softmax(Z.data, rows, Z.data.length / rows, out);
   return ndarray(out, Z.shape.slice());
@@ -108,7 +120,9 @@ export function softmax(z: ArrayInput): NDArray {
 
 /** Elementwise `1 / (1 + exp(-z))`. */
 export function sigmoid(z: ArrayInput): NDArray {
+  const call = beginCall();
   const Z = toNDArray(z, 'z');
+  endOfCallerReads(call);
   const out = new Float64Array(Z.data.length);
   activeBackend().sigmoid(Z.data, out);
   return ndarray(out, Z.shape.slice());
@@ -123,12 +137,13 @@ export function rnn_cell_forward(
   a_prev: ArrayInput,
   parameters: Parameters,
 ): [a_next: NDArray, yt_pred: NDArray, cache: RnnCache] {
+  const call = beginCall();
   const XT = arrayOfRank(xt, 'xt', ['n_x', 'm']);
   const [n_x, m] = XT.shape;
   const { dims, w } = rnnParameters(parameters, n_x, m);
   const A_prev = arrayOfShape(a_prev, 'a_prev', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
-  const out = allocate('rnn_cell_forward', { a: n_a * m, y: n_y * m });
+  const out = allocate(call, 'rnn_cell_forward', { a: n_a * m, y: n_y * m });
   activeBackend().rnnForward({ ...dims, T: 1 }, XT.data, A_prev.data, w, out);
   const a_next = ndarray(out.a, [n_a, m]);
   return [a_next, ndarray(out.y, [n_y, m]), [a_next, A_prev, XT, parameters]];
@@ -140,13 +155,15 @@ export function rnn_forward(
   a0: ArrayInput,
   parameters: Parameters,
 ): [a: NDArray, y_pred: NDArray, caches: RnnCaches] {
+  const call = beginCall();
   const X = arrayOfRank(x, 'x', ['n_x', 'm', 'T_x']);
   const [n_x, m, T] = X.shape;
+  requireStepLimit('rnn_forward', T);
   const { dims, w } = rnnParameters(parameters, n_x, m);
   const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
   const [sx, sa, sy] = [n_x * m, n_a * m, n_y * m];
-  const out = allocate('rnn_forward', { x: T * sx, a: T * sa, y: T * sy, aOut: T * sa, yOut: T * sy });
+  const out = allocate(call, 'rnn_forward', { x: T * sx, a: T * sa, y: T * sy, aOut: T * sa, yOut: T * sy });
   toTimeMajor(activeBackend(), X.data, n_x, m, T, out.x);
   activeBackend().rnnForward({ ...dims, T }, out.x, A0.data, w, out);
   const caches: RnnCache[] = [];
@@ -174,27 +191,32 @@ function rnnParameters(parameters: unknown, n_x: number, m: number) {
 
 /** Gradients of one step: `{dxt, da_prev, dWax, dWaa, dba}`. */
 export function rnn_cell_backward(da_next: ArrayInput, cache: RnnCache): RnnCellGradients {
+  const call = beginCall();
   const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
   const steps = stepCaches([cache], () => 'cache', RNN_CACHE_FIELDS, `to match da_next of shape ${formatShape(DA.shape)}`);
-  const g = rnnBackwardSteps(DA, steps);
+  const g = rnnBackwardSteps(call, DA, steps);
   return { dxt: g.dx, da_prev: g.da0, dWax: g.dWax, dWaa: g.dWaa, dba: g.dba };
 }
 
 /** Gradients of the whole sequence: `{dx, da0, dWax, dWaa, dba}`. */
 export function rnn_backward(da: ArrayInput, caches: RnnCaches): RnnGradients {
+  const call = beginCall();
   const DA = arrayOfRank(da, 'da', ['n_a', 'm', 'T_x']);
   const T = DA.shape[2];
   const { list, x } = sequenceCaches(caches, T, 'rnn_forward', DA.shape);
-  if (T === 0) return emptyGradients(x, DA, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
+  if (T === 0) {
+    endOfCallerReads(call);
+    return emptyGradients(x, DA, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
+  }
   const steps = stepCaches(list, (t) => `caches[0][${t}]`, RNN_CACHE_FIELDS, `to match da of shape ${formatShape(DA.shape)}`);
-  return rnnBackwardSteps(DA, steps);
+  return rnnBackwardSteps(call, DA, steps);
 }
 
 /**
  * The shared backward of cell (`da` of shape `(n_a, m)`, one step cache) and sequence (`da`
  * of shape `(n_a, m, T_x)`); `dx` comes back in the shape of `da` with n_x rows.
  */
-function rnnBackwardSteps(DA: NDArray, steps: StepCaches) {
+function rnnBackwardSteps(call: ReturnType<typeof beginCall>, DA: NDArray, steps: StepCaches) {
   const [n_a, m] = DA.shape;
   const T = steps.tuples.length;
   const n_x = arrayOfRank(steps.tuples[0][2], steps.name(0, 2), ['n_x', 'm']).shape[0];
@@ -205,7 +227,7 @@ function rnnBackwardSteps(DA: NDArray, steps: StepCaches) {
   const aPrev = steps.blocks([1], dims, ['n_a', 'm']);
   const x = steps.blocks([2], dims, ['n_x', 'm']);
   const [sx, sa] = [n_x * m, n_a * m];
-  const out = allocate('rnn_backward', { daTm: T * sa, dx: T * sx, dxOut: T * sx, da0: sa, dWax: n_a * n_x, dWaa: n_a * n_a, dba: n_a });
+  const out = allocate(call, 'rnn_backward', { daTm: T * sa, dx: T * sx, dxOut: T * sx, da0: sa, dWax: n_a * n_x, dWaa: n_a * n_a, dba: n_a });
   const da = sequenceToTimeMajor(DA, out.daTm);
   activeBackend().rnnBackward({ ...dims, n_y: 0, T }, da, aNext, aPrev, x, P.Wax.data, P.Waa.data, out);
   return {
@@ -241,13 +263,14 @@ export function lstm_cell_forward(
   c_prev: ArrayInput,
   parameters: Parameters,
 ): [a_next: NDArray, c_next: NDArray, yt_pred: NDArray, cache: LstmCache] {
+  const call = beginCall();
   const XT = arrayOfRank(xt, 'xt', ['n_x', 'm']);
   const [n_x, m] = XT.shape;
   const { dims, w } = lstmParameters(parameters, n_x, m);
   const A_prev = arrayOfShape(a_prev, 'a_prev', dims, ['n_a', 'm']);
   const C_prev = arrayOfShape(c_prev, 'c_prev', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
-  const out = allocate('lstm_cell_forward', { a: n_a * m, c: n_a * m, y: n_y * m, gates: 4 * n_a * m });
+  const out = allocate(call, 'lstm_cell_forward', { a: n_a * m, c: n_a * m, y: n_y * m, gates: 4 * n_a * m });
   activeBackend().lstmForward({ ...dims, T: 1 }, XT.data, A_prev.data, C_prev.data, w, out);
   const a_next = ndarray(out.a, [n_a, m]);
   const c_next = ndarray(out.c, [n_a, m]);
@@ -261,13 +284,15 @@ export function lstm_forward(
   a0: ArrayInput,
   parameters: Parameters,
 ): [a: NDArray, y: NDArray, c: NDArray, caches: LstmCaches] {
+  const call = beginCall();
   const X = arrayOfRank(x, 'x', ['n_x', 'm', 'T_x']);
   const [n_x, m, T] = X.shape;
+  requireStepLimit('lstm_forward', T);
   const { dims, w } = lstmParameters(parameters, n_x, m);
   const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
   const [sx, sa, sy] = [n_x * m, n_a * m, n_y * m];
-  const out = allocate('lstm_forward', {
+  const out = allocate(call, 'lstm_forward', {
     x: T * sx,
     c0: sa,
     a: T * sa,
@@ -315,30 +340,38 @@ function lstmParameters(parameters: unknown, n_x: number, m: number) {
 
 /** Gradients of one step: `{dxt, da_prev, dc_prev, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}`. */
 export function lstm_cell_backward(da_next: ArrayInput, dc_next: ArrayInput, cache: LstmCache): LstmCellGradients {
+  const call = beginCall();
   const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
   const [n_a, m] = DA.shape;
   const DC = arrayOfShape(dc_next, 'dc_next', { n_a, m }, ['n_a', 'm']);
   const steps = stepCaches([cache], () => 'cache', LSTM_CACHE_FIELDS, `to match da_next of shape ${formatShape(DA.shape)}`);
-  const { dx, da0, dc0, gates } = lstmBackwardSteps(DA, DC.data, steps);
+  const { dx, da0, dc0, gates } = lstmBackwardSteps(call, DA, DC.data, steps);
   return { dxt: dx, da_prev: da0, dc_prev: dc0, ...gates };
 }
 
 /** Gradients of the whole sequence (`dc` is zero after the last step): `{dx, da0, dWf, ...}`. */
 export function lstm_backward(da: ArrayInput, caches: LstmCaches): LstmGradients {
+  const call = beginCall();
   const DA = arrayOfRank(da, 'da', ['n_a', 'm', 'T_x']);
   const [n_a, m, T] = DA.shape;
   const { list, x } = sequenceCaches(caches, T, 'lstm_forward', DA.shape);
   if (T === 0) {
+    endOfCallerReads(call);
     const pairs = GATES.flatMap((g) => [[`dW${g}`, 'n_a+n_x'], [`db${g}`, '1']] as [string, string][]);
     return emptyGradients(x, DA, ...pairs) as unknown as LstmGradients;
   }
   const steps = stepCaches(list, (t) => `caches[0][${t}]`, LSTM_CACHE_FIELDS, `to match da of shape ${formatShape(DA.shape)}`);
-  const { dx, da0, gates } = lstmBackwardSteps(DA, new Float64Array(n_a * m), steps);
+  const { dx, da0, gates } = lstmBackwardSteps(call, DA, new Float64Array(n_a * m), steps);
   return { dx, da0, ...gates };
 }
 
 /** The shared backward of cell and sequence, as `rnnBackwardSteps`. */
-function lstmBackwardSteps(DA: NDArray, dcLast: Float64Array, steps: StepCaches) {
+function lstmBackwardSteps(
+  call: ReturnType<typeof beginCall>,
+  DA: NDArray,
+  dcLast: Float64Array,
+  steps: StepCaches,
+) {
   const [n_a, m] = DA.shape;
   const T = steps.tuples.length;
   const n_x = arrayOfRank(steps.tuples[0][8], steps.name(0, 8), ['n_x', 'm']).shape[0];
@@ -352,7 +385,7 @@ function lstmBackwardSteps(DA: NDArray, dcLast: Float64Array, steps: StepCaches)
   const gates = steps.blocks([4, 5, 6, 7], dims, ['n_a', 'm']);
   const x = steps.blocks([8], dims, ['n_x', 'm']);
   const [sx, sa, cols] = [n_x * m, n_a * m, n_a + n_x];
-  const out = allocate('lstm_backward', {
+  const out = allocate(call, 'lstm_backward', {
     daTm: T * sa,
     dx: T * sx,
     dxOut: T * sx,
@@ -382,9 +415,16 @@ function lstmBackwardSteps(DA: NDArray, dcLast: Float64Array, steps: StepCaches)
 /**
  * One allocation for all the named outputs of a call, handed out as views: allocating a
  * Float64Array costs about a microsecond, which matters for small sequences. Checked against
- * the backend's limit first, so an oversized call fails before any memory is taken.
+ * the backend's limit first, so an oversized call fails before any memory is taken. Every call
+ * allocates once all of the caller's objects have been read, so this is also where the arrays
+ * read in place are looked at again (`endOfCallerReads`).
  */
-function allocate<K extends string>(what: string, lengths: Record<K, number>): Record<K, Float64Array> {
+function allocate<K extends string>(
+  call: ReturnType<typeof beginCall>,
+  what: string,
+  lengths: Record<K, number>,
+): Record<K, Float64Array> {
+  endOfCallerReads(call);
   let total = 0;
   for (const key in lengths) total += lengths[key];
   const limit = Math.min(MAX_ELEMENTS * 8, activeBackend().maxCallBytes);
@@ -403,6 +443,23 @@ function allocate<K extends string>(what: string, lengths: Record<K, number>): R
     at += lengths[key];
   }
   return out;
+}
+
+/**
+ * The most time steps one forward pass takes. Its result holds one cache tuple per step, about
+ * 1.5 KB of JavaScript heap and 20 µs to build whatever the sizes, so a long sequence of empty
+ * data (m = 0 or n_x = 0 with T_x = 1e9, which passes every memory check) would otherwise
+ * exhaust the heap and crash the process. 2^20 steps take about 1.5 GB.
+ */
+export const MAX_TIME_STEPS = 2 ** 20;
+
+function requireStepLimit(what: string, T: number): void {
+  if (T > MAX_TIME_STEPS) {
+    throw rangeError(
+      'ERR_RNN_SIZE',
+      `${what} would build ${T} step caches (T_x = ${T}); at most ${MAX_TIME_STEPS} time steps per call are allowed`,
+    );
+  }
 }
 
 /** Validated per-step cache tuples and how to name their fields in errors. */

@@ -284,7 +284,9 @@ export function checkSize(shape: readonly number[], name: string): void {
  */
 function asFloat64(source: Source, name: string): Float64Array {
   if (source.kind === 'Float64Array') {
-    return new Float64Array(typedArrayBuffer.call(source.array), typedArrayByteOffset.call(source.array), source.length);
+    const view = new Float64Array(typedArrayBuffer.call(source.array), typedArrayByteOffset.call(source.array), source.length);
+    currentCall?.push({ name, view, length: source.length });
+    return view;
   }
   const out = new Float64Array(source.length);
   if (source.kind === 'Float32Array') {
@@ -358,4 +360,49 @@ function cOrderStrides(shape: readonly number[]): number[] {
     step *= shape[k];
   }
   return stride;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arrays read in place, looked at again before use
+
+/** A caller's Float64Array that the current call reads in place, and the length checked. */
+interface InPlace {
+  name: string;
+  view: Float64Array;
+  length: number;
+}
+
+/**
+ * The in-place arrays of the API call in progress (null outside one). A getter or Proxy of the
+ * caller's that runs while later arguments are read can still detach an array checked earlier
+ * (transfer its ArrayBuffer); `endOfCallerReads` looks again once no more of the caller's code
+ * can run, so that no backend ever reads memory that is gone.
+ */
+let currentCall: InPlace[] | null = null;
+
+/** Starts tracking a call's in-place arrays; returns what `endOfCallerReads` needs. */
+export function beginCall(): { views: InPlace[]; outer: InPlace[] | null } {
+  const call = { views: [] as InPlace[], outer: currentCall };
+  currentCall = call.views;
+  return call;
+}
+
+/**
+ * Throws a TypeError if an array of `call` was detached (or changed length) after it was
+ * checked; otherwise ends the tracking. Called after the last read of the caller's objects and
+ * before the first read of their data. (A call that throws earlier is simply replaced by the
+ * next `beginCall`; calls nested through a caller's getter restore the outer call's list.)
+ */
+export function endOfCallerReads(call: { views: InPlace[]; outer: InPlace[] | null }): void {
+  currentCall = call.outer;
+  for (const { name, view, length } of call.views) {
+    if (isDetached(view) || typedArrayLength.call(view) !== length) {
+      throw typeError(
+        'ERR_RNN_TYPE',
+        `${name}.data was detached while rnn-wasm read the call's other arguments ` +
+          '(a getter or Proxy transferred its ArrayBuffer); its contents are gone',
+      );
+    }
+  }
+  call.views.length = 0;
 }
