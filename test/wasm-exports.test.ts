@@ -1,0 +1,356 @@
+/**
+ * The real WebAssembly exports called directly with hostile arguments: pointers that are null,
+ * misaligned, past the end of memory or near 2^32, lengths that are huge or whose byte length
+ * wraps 32 bits, outputs overlapping other buffers, empty buffers with wild pointers, and
+ * dimensions that are wrong, huge or overflow u32 — none of which the TypeScript layer would
+ * ever send.
+ *
+ * Each case lays one kernel's buffers out validly in a canary-filled arena of a fresh instance,
+ * then applies up to four mutations. The status must equal what an independent model of the
+ * calling convention (rnn-wasm's crate docs) predicts; a rejected call must leave every arena
+ * byte as it was; an accepted call may change only its declared outputs and workspace, and its
+ * outputs must match the js backend's on the same inputs. Memory never grows. Outside the
+ * arena, the module's own stack changes during any call, so it is not compared; no mutation
+ * points an output outside the arena unless the model says the call is rejected.
+ *
+ * `RNN_WASM_HOSTILE_CALLS` sets the number of random cases (default 10,000).
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, test } from 'vitest';
+import { jsBackend } from '../ts/backends/js.js';
+import { makeRng, type Rng } from './helpers.js';
+
+const CASES = Number(process.env.RNN_WASM_HOSTILE_CALLS ?? 10_000);
+const ARENA_BYTES = 256 * 1024;
+const U32_MAX = 2 ** 32 - 1;
+
+type Exports = Record<string, (...args: number[]) => number> & { memory: WebAssembly.Memory };
+const wasm = new WebAssembly.Instance(
+  new WebAssembly.Module(readFileSync(new URL('../wasm/rnn_wasm.wasm', import.meta.url))),
+  {},
+).exports as unknown as Exports;
+
+interface D {
+  n_x: number;
+  n_a: number;
+  n_y: number;
+  m: number;
+  t: number;
+}
+type Role = 'in' | 'out' | 'ws';
+/** Required length; null when no length can satisfy it (a size overflows u32). */
+type Len = bigint | null;
+
+/** u32 product as wasm32's `usize`: 0 if any factor is 0, null on overflow or a null factor. */
+function prod(...factors: Len[]): Len {
+  if (factors.some((f) => f === null)) return null;
+  if (factors.some((f) => f === 0n)) return 0n;
+  const p = (factors as bigint[]).reduce((a, b) => a * b, 1n);
+  return p > BigInt(U32_MAX) ? null : p;
+}
+const n = (v: number): Len => BigInt(v);
+/** `*_workspace` exports return -1 when the size overflows. */
+const ws = (w: number): Len => (w < 0 ? null : BigInt(w));
+const g4 = (d: D) => prod(4n, n(d.n_a));
+const k = (d: D): Len => (d.n_a + d.n_x > U32_MAX ? null : n(d.n_a + d.n_x));
+
+interface Kernel {
+  name: string;
+  dims: (d: D) => number[];
+  bufs: [string, Role][];
+  lens: (d: D) => Len[];
+  /** The js backend's outputs (not the workspace) for these inputs. */
+  reference: (d: D, i: Float64Array[], out: Float64Array[]) => void;
+}
+
+const KERNELS: Kernel[] = [
+  {
+    name: 'rnn_softmax',
+    dims: (d) => [d.n_y, d.m],
+    bufs: [['z', 'in'], ['out', 'out']],
+    lens: (d) => [prod(n(d.n_y), n(d.m)), prod(n(d.n_y), n(d.m))],
+    reference: (d, i, o) => jsBackend.softmax(i[0], d.n_y, d.m, o[0]),
+  },
+  {
+    name: 'rnn_transpose',
+    dims: (d) => [d.n_x, d.m],
+    bufs: [['src', 'in'], ['dst', 'out']],
+    lens: (d) => [prod(n(d.n_x), n(d.m)), prod(n(d.n_x), n(d.m))],
+    reference: (d, i, o) => jsBackend.transpose(i[0], d.n_x, d.m, o[0]),
+  },
+  {
+    name: 'rnn_sigmoid',
+    dims: (d) => [d.m],
+    bufs: [['z', 'in'], ['out', 'out']],
+    lens: (d) => [n(d.m), n(d.m)],
+    reference: (_, i, o) => jsBackend.sigmoid(i[0], o[0]),
+  },
+  {
+    name: 'rnn_forward',
+    dims: (d) => [d.n_x, d.n_a, d.n_y, d.m, d.t],
+    bufs: [['x', 'in'], ['a0', 'in'], ['wax', 'in'], ['waa', 'in'], ['ba', 'in'], ['wya', 'in'], ['by', 'in'], ['a', 'out'], ['y', 'out'], ['ws', 'ws']],
+    lens: (d) => [
+      prod(n(d.t), n(d.n_x), n(d.m)), prod(n(d.n_a), n(d.m)), prod(n(d.n_a), n(d.n_x)), prod(n(d.n_a), n(d.n_a)), n(d.n_a),
+      prod(n(d.n_y), n(d.n_a)), n(d.n_y), prod(n(d.t), n(d.n_a), n(d.m)), prod(n(d.t), n(d.n_y), n(d.m)),
+      ws(wasm.rnn_forward_workspace(d.n_x, d.n_a, d.n_y, d.m, d.t)),
+    ],
+    reference: (d, i, o) =>
+      jsBackend.rnnForward({ ...d, T: d.t }, i[0], i[1], { Wax: i[2], Waa: i[3], ba: i[4], Wya: i[5], by: i[6] }, { a: o[0], y: o[1] }),
+  },
+  {
+    name: 'rnn_backward',
+    dims: (d) => [d.n_x, d.n_a, d.m, d.t],
+    bufs: [['da', 'in'], ['a_next', 'in'], ['a_prev', 'in'], ['x', 'in'], ['wax', 'in'], ['waa', 'in'], ['dx', 'out'], ['da0', 'out'], ['dwax', 'out'], ['dwaa', 'out'], ['dba', 'out'], ['ws', 'ws']],
+    lens: (d) => {
+      const [sa, sx] = [prod(n(d.t), n(d.n_a), n(d.m)), prod(n(d.t), n(d.n_x), n(d.m))];
+      return [sa, sa, sa, sx, prod(n(d.n_a), n(d.n_x)), prod(n(d.n_a), n(d.n_a)), sx, prod(n(d.n_a), n(d.m)),
+        prod(n(d.n_a), n(d.n_x)), prod(n(d.n_a), n(d.n_a)), n(d.n_a), ws(wasm.rnn_backward_workspace(d.n_x, d.n_a, d.m, d.t))];
+    },
+    reference: (d, i, o) =>
+      jsBackend.rnnBackward({ ...d, n_y: 0, T: d.t }, i[0], i[1], i[2], i[3], i[4], i[5], { dx: o[0], da0: o[1], dWax: o[2], dWaa: o[3], dba: o[4] }),
+  },
+  {
+    name: 'lstm_forward',
+    dims: (d) => [d.n_x, d.n_a, d.n_y, d.m, d.t],
+    bufs: [['x', 'in'], ['a0', 'in'], ['c0', 'in'], ['w', 'in'], ['b', 'in'], ['wy', 'in'], ['by', 'in'], ['a', 'out'], ['c', 'out'], ['y', 'out'], ['gates', 'out'], ['ws', 'ws']],
+    lens: (d) => {
+      const sa = prod(n(d.t), n(d.n_a), n(d.m));
+      return [prod(n(d.t), n(d.n_x), n(d.m)), prod(n(d.n_a), n(d.m)), prod(n(d.n_a), n(d.m)), prod(g4(d), k(d)), g4(d),
+        prod(n(d.n_y), n(d.n_a)), n(d.n_y), sa, sa, prod(n(d.t), n(d.n_y), n(d.m)), prod(n(d.t), g4(d), n(d.m)),
+        ws(wasm.lstm_forward_workspace(d.n_x, d.n_a, d.n_y, d.m, d.t))];
+    },
+    reference: (d, i, o) =>
+      jsBackend.lstmForward({ ...d, T: d.t }, i[0], i[1], i[2], { W: i[3], b: i[4], Wy: i[5], by: i[6] }, { a: o[0], c: o[1], y: o[2], gates: o[3] }),
+  },
+  {
+    name: 'lstm_backward',
+    dims: (d) => [d.n_x, d.n_a, d.m, d.t],
+    bufs: [['da', 'in'], ['dc_last', 'in'], ['c_next', 'in'], ['c_prev', 'in'], ['a_prev', 'in'], ['gates', 'in'], ['x', 'in'], ['w', 'in'],
+      ['dx', 'out'], ['da0', 'out'], ['dc0', 'out'], ['dw', 'out'], ['db', 'out'], ['ws', 'ws']],
+    lens: (d) => {
+      const [sa, sx, st] = [prod(n(d.t), n(d.n_a), n(d.m)), prod(n(d.t), n(d.n_x), n(d.m)), prod(n(d.n_a), n(d.m))];
+      return [sa, st, sa, sa, sa, prod(n(d.t), g4(d), n(d.m)), sx, prod(g4(d), k(d)), sx, st, st, prod(g4(d), k(d)), g4(d),
+        ws(wasm.lstm_backward_workspace(d.n_x, d.n_a, d.m, d.t))];
+    },
+    reference: (d, i, o) =>
+      jsBackend.lstmBackward({ ...d, n_y: 0, T: d.t }, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], { dx: o[0], da0: o[1], dc0: o[2], dW: o[3], db: o[4] }),
+  },
+];
+
+/**
+ * The status the calling convention prescribes: 2 if a non-empty buffer is null, misaligned or
+ * not inside memory; else 3 if a non-empty output overlaps another non-empty buffer; else 1 if
+ * a length does not match the dimensions (the workspace: is below its minimum); else 0.
+ */
+function expectedStatus(kernel: Kernel, d: D, bufs: [number, number][], memBytes: number): number {
+  const live = bufs.map(([, len]) => len !== 0);
+  const span = ([ptr, len]: [number, number]) => [ptr, ptr + 8 * len];
+  for (let i = 0; i < bufs.length; i++) {
+    const [start, end] = span(bufs[i]);
+    if (live[i] && (start === 0 || start % 8 !== 0 || end > memBytes)) return 2;
+  }
+  for (let i = 0; i < bufs.length; i++) {
+    if (!live[i] || kernel.bufs[i][1] === 'in') continue;
+    for (let j = 0; j < bufs.length; j++) {
+      if (j === i || !live[j]) continue;
+      const [[s1, e1], [s2, e2]] = [span(bufs[i]), span(bufs[j])];
+      if (s1 < e2 && s2 < e1) return 3;
+    }
+  }
+  const required = kernel.lens(d);
+  const ok = bufs.every(([, len], i) => {
+    const r = required[i];
+    if (r === null) return false;
+    return kernel.bufs[i][1] === 'ws' ? BigInt(len) >= r : BigInt(len) === r;
+  });
+  return ok ? 0 : 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The arena
+
+const base = wasm.rnn_alloc(ARENA_BYTES) >>> 0;
+const memBytes = () => wasm.memory.buffer.byteLength;
+const bytes = () => new Uint8Array(wasm.memory.buffer, base, ARENA_BYTES);
+/** An empty buffer may carry any pointer: it reads as empty. */
+const f64At = (ptr: number, len: number) => (len === 0 ? new Float64Array(0) : new Float64Array(wasm.memory.buffer, ptr, len));
+
+/** Finite words, varied by position, so that a stray or shifted write shows. */
+const CANARY = new Uint8Array(Float64Array.from({ length: ARENA_BYTES / 8 }, (_, i) => -1 + ((i * 7919) % 2003) / 1000).buffer);
+const fillCanary = () => bytes().set(CANARY);
+
+const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng.uniform() * xs.length)];
+const int = (rng: Rng, below: number) => Math.floor(rng.uniform() * below);
+
+function smallDim(rng: Rng): number {
+  const r = rng.uniform();
+  if (r < 0.6) return int(rng, 6);
+  if (r < 0.75) return 0;
+  if (r < 0.9) return 1;
+  return pick(rng, [7, 11, 13]);
+}
+
+const HUGE_DIMS = [0, 1, 2, 3, U32_MAX, 2 ** 31, 2 ** 30, 2 ** 30 + 1, 65536, 2 ** 29];
+const HUGE_LENS = [U32_MAX, 2 ** 29, 2 ** 29 + 1, 2 ** 31, 2 ** 30];
+
+/** Applies one random mutation to `bufs` or `d`; returns its description. */
+function mutate(rng: Rng, kernel: Kernel, bufs: [number, number][], d: D): string {
+  const i = int(rng, bufs.length);
+  const [name, role] = kernel.bufs[i];
+  const b = bufs[i];
+  switch (int(rng, 11)) {
+    case 0:
+      b[0] = 0;
+      return `${name}: null`;
+    case 1:
+      b[0] += 1 + int(rng, 7);
+      return `${name}: misaligned`;
+    case 2:
+      // Starts inside memory, ends past it (when not empty).
+      b[0] = memBytes() - 8 * int(rng, Math.max(b[1], 1));
+      return `${name}: runs past the end of memory`;
+    case 3:
+      b[0] = 2 ** 32 - 8 * (1 + int(rng, 4));
+      return `${name}: near 2^32`;
+    case 4:
+      // Byte length 8·len over 4 GiB: wraps to a small number in 32-bit arithmetic.
+      b[1] = pick(rng, HUGE_LENS);
+      return `${name}: length ${b[1]}`;
+    case 5:
+      b[1] += 1;
+      return `${name}: one too long`;
+    case 6:
+      b[1] = Math.max(0, b[1] - 1);
+      return `${name}: one too short`;
+    case 7: {
+      // (Into a buffer that is still in the arena: an output elsewhere could be accepted.)
+      const j = int(rng, bufs.length);
+      const inArena = bufs[j][0] >= base && bufs[j][0] < base + ARENA_BYTES;
+      b[0] = inArena ? bufs[j][0] + 8 * int(rng, 3) : 0;
+      return `${name}: into ${kernel.bufs[j][0]}`;
+    }
+    case 8:
+      b[0] = int(rng, 2 ** 32);
+      b[1] = 0;
+      return `${name}: empty, wild pointer`;
+    case 9:
+      // An input may read the module's own memory below the arena: harmless, and accepted.
+      if (role === 'in' && b[1] > 0 && base > 8 * b[1] + 8) b[0] = 8 * (1 + int(rng, base / 8 - b[1] - 1));
+      else b[0] = 0;
+      return `${name}: below the arena`;
+    default: {
+      const key = pick(rng, ['n_x', 'n_a', 'n_y', 'm', 't'] as const);
+      d[key] = pick(rng, HUGE_DIMS);
+      return `${key} = ${d[key]}`;
+    }
+  }
+}
+
+interface Tally {
+  calls: number;
+  /** Accepted with a dimension over 2^16 (all buffers empty): outputs not compared. */
+  hugeAccepted: number;
+  byStatus: Record<number, number>;
+}
+
+/** Runs one case; fails the test with a description on any violation. */
+function runCase(rng: Rng, tally: Tally): void {
+  const kernel = pick(rng, KERNELS);
+  const d: D = { n_x: smallDim(rng), n_a: smallDim(rng), n_y: smallDim(rng), m: smallDim(rng), t: int(rng, 6) };
+  const lens = kernel.lens(d).map((l) => Number(l));
+  fillCanary();
+  const bufs: [number, number][] = [];
+  let at = base + 8 * int(rng, 4);
+  for (let i = 0; i < lens.length; i++) {
+    bufs.push([at, lens[i]]);
+    if (kernel.bufs[i][1] === 'in') {
+      const data = f64At(at, lens[i]);
+      for (let e = 0; e < data.length; e++) data[e] = 4 * rng.uniform() - 2;
+    }
+    at += 8 * (lens[i] + int(rng, 3));
+  }
+  expect(at, 'the layout fits the arena').toBeLessThanOrEqual(base + ARENA_BYTES);
+
+  const changes = rng.uniform() < 0.2 ? [] : Array.from({ length: 1 + int(rng, 4) }, () => mutate(rng, kernel, bufs, d));
+  // The module sees every argument as a u32 (an i32 parameter): 2^32 arrives as 0.
+  for (const b of bufs) b.forEach((v, i) => (b[i] = v >>> 0));
+  const memBefore = memBytes();
+  const want = expectedStatus(kernel, d, bufs, memBefore);
+  const what = `${kernel.name} ${JSON.stringify(d)} after [${changes.join('; ')}] with buffers ${JSON.stringify(bufs.map(([p, l]) => [p - base, l]))} (arena offsets)`;
+  // Outputs must stay in the arena whenever the call is accepted (see the file comment).
+  if (want === 0) {
+    for (let i = 0; i < bufs.length; i++) {
+      const [p, l] = bufs[i];
+      if (kernel.bufs[i][1] !== 'in' && l > 0) expect(p >= base && p + 8 * l <= base + ARENA_BYTES, what).toBe(true);
+    }
+  }
+  const inputs = bufs.map(([p, l], i) => (kernel.bufs[i][1] === 'in' && want === 0 ? f64At(p, l).slice() : new Float64Array(0)));
+  const before = bytes().slice();
+
+  const got = wasm[kernel.name](...kernel.dims(d), ...bufs.flat());
+  tally.calls++;
+  tally.byStatus[got] = (tally.byStatus[got] ?? 0) + 1;
+  expect(got, `status of ${what}`).toBe(want);
+  expect(memBytes(), 'memory never grows during a call').toBe(memBefore);
+
+  const after = bytes();
+  if (got !== 0) {
+    expect(Buffer.compare(after, before), `rejected ${what} changed the arena`).toBe(0);
+    return;
+  }
+  // Compare the arena between the writable ranges (outputs and workspace), in order.
+  const writable = bufs
+    .filter(([, l], i) => kernel.bufs[i][1] !== 'in' && l > 0)
+    .map(([p, l]) => [p - base, p - base + 8 * l])
+    .sort((a, b) => a[0] - b[0]);
+  let from = 0;
+  for (const [start, end] of [...writable, [ARENA_BYTES, ARENA_BYTES]]) {
+    if (start > from && Buffer.compare(after.subarray(from, start), before.subarray(from, start)) !== 0) {
+      const byte = from + after.subarray(from, start).findIndex((v, i) => v !== before[from + i]);
+      expect.fail(`${what} wrote arena byte ${byte} outside its outputs`);
+    }
+    from = Math.max(from, end);
+  }
+  const outIdx = kernel.bufs.flatMap(([, role], i) => (role === 'out' ? [i] : []));
+  const expected = outIdx.map((i) => new Float64Array(bufs[i][1]));
+  // A dimension of 2^16 or more can only be accepted alongside empty buffers, yet the js
+  // reference may loop over it (T steps, or n_x rows of nothing): not compared, but counted.
+  if (Object.values(d).some((v) => v >= 2 ** 16)) {
+    tally.hugeAccepted++;
+    return;
+  }
+  kernel.reference(d, inputs.filter((_, i) => kernel.bufs[i][1] === 'in'), expected);
+  outIdx.forEach((i, o) => {
+    const actual = f64At(bufs[i][0], bufs[i][1]);
+    const scale = Math.max(1e-300, ...Array.from(expected[o], Math.abs));
+    for (let e = 0; e < actual.length; e++) {
+      const err = Math.abs(actual[e] - expected[o][e]);
+      if (!(err <= 1e-10 * scale)) expect.fail(`${what}: ${kernel.bufs[i][0]}[${e}] = ${actual[e]}, js gives ${expected[o][e]}`);
+    }
+  });
+}
+
+describe('wasm exports called directly with hostile arguments', () => {
+  test(`${CASES} random cases over a canary-filled arena: the predicted status, no stray byte, right outputs`, () => {
+    expect(base).toBeGreaterThan(0);
+    const rng = makeRng(0x5eed);
+    const tally: Tally = { calls: 0, hugeAccepted: 0, byStatus: {} };
+    for (let c = 0; c < CASES; c++) runCase(rng, tally);
+    const s = tally.byStatus;
+    console.log(
+      `wasm exports: ${tally.calls} direct calls with hostile arguments ` +
+        `(accepted ${s[0] ?? 0}, of which ${tally.hugeAccepted} with a dimension over 2^16 and only empty buffers; ` +
+        `rejected: status 1 ${s[1] ?? 0}, status 2 ${s[2] ?? 0}, status 3 ${s[3] ?? 0})`,
+    );
+    // Every outcome is exercised in quantity.
+    for (const status of [0, 1, 2, 3]) expect(s[status] ?? 0, `status ${status}`).toBeGreaterThan(CASES / 100);
+  });
+
+  test('the instance still computes correctly after all of them', () => {
+    const z = f64At(base, 4);
+    z.set([0, 1, -1, 2]);
+    expect(wasm.rnn_sigmoid(4, base, 4, base + 64, 4)).toBe(0);
+    const out = f64At(base + 64, 4);
+    [0, 1, -1, 2].forEach((v, i) => expect(out[i]).toBeCloseTo(1 / (1 + Math.exp(-v)), 15));
+  });
+});
