@@ -368,6 +368,11 @@ const ROWS: Row[] = [
   },
 
 
+  // --- a huge T_x over empty data passes every memory check, but would build T_x step caches
+  { what: 'T_x = 1e9 with m = 0 (rnn_forward)', call: (v) => rnn_forward({ data: new Float64Array(0), shape: [D.n_x, 0, 1e9] }, { data: new Float64Array(0), shape: [D.n_a, 0] }, v.rp), outcome: { error: RangeError, code: 'ERR_RNN_SIZE', contains: ['rnn_forward would build 1000000000 step caches', 'at most 1048576 time steps'] } },
+  { what: 'T_x = 2^20 + 1 with n_x = 0 (lstm_forward)', call: (v) => lstm_forward({ data: new Float64Array(0), shape: [0, D.m, 2 ** 20 + 1] }, v.a0, lstmParams(makeRng(1), { ...D, n_x: 0 })), outcome: { error: RangeError, code: 'ERR_RNN_SIZE', contains: ['lstm_forward would build 1048577 step caches'] } },
+  { what: 'T_x = 2^53 - 1 with m = 0 (lstm_forward)', call: (v) => lstm_forward({ data: new Float64Array(0), shape: [D.n_x, 0, Number.MAX_SAFE_INTEGER] }, { data: new Float64Array(0), shape: [D.n_a, 0] }, v.lp), outcome: { error: RangeError, code: 'ERR_RNN_SIZE', contains: ['T_x = 9007199254740991'] } },
+
   // --- detached mid-call: a getter that runs while a later argument is read transfers the
   // buffer of an array already checked. The call looks again before reading any data, so it
   // throws rather than read memory that is gone; an input that was copied on reading (not a
@@ -535,6 +540,7 @@ describe.each(BACKENDS)('adversarial inputs on the %s backend', (backend) => {
   });
 
   test('the table covers at least 40 distinct malformed-input kinds', () => {
+    if (backend === BACKENDS[0]) console.log(`adversarial table: ${ROWS.length} distinct malformed or adversarial inputs`);
     expect(ROWS.length).toBeGreaterThanOrEqual(40);
     expect(new Set(ROWS.map((r) => r.what)).size).toBe(ROWS.length);
   });

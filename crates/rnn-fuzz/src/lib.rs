@@ -25,9 +25,9 @@ pub mod rnn_wasm;
 #[path = "../../rnn-core/tests/common/mod.rs"]
 pub mod reference;
 
-/// Cases per property when `RNN_FUZZ_CASES` is not set: about a minute for the whole harness
-/// in CI on a 2-core machine.
-pub const DEFAULT_CASES: u32 = 3000;
+/// Cases per property when `RNN_FUZZ_CASES` is not set: about 20 s of testing for the whole
+/// harness on a 2-core machine, most of it the export property's memory comparisons.
+pub const DEFAULT_CASES: u32 = 20_000;
 
 /// Cases per property: `RNN_FUZZ_CASES`, or [`DEFAULT_CASES`].
 pub fn cases() -> u32 {
