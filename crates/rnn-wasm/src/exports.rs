@@ -585,7 +585,7 @@ pub extern "C" fn output_backward(
         Buf::output(da, da_len),
         Buf::output(ws, ws_len),
     ];
-    if let Err(s) = buffers::check(&bufs, memory_bytes()) {
+    if let Err(s) = buffers::check(&bufs, memory()) {
         return s as i32;
     }
     let [y, targets, a, wy, loss, dwy, dby, da, ws] = bufs;
