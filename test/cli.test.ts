@@ -54,6 +54,7 @@ describe('rnn-wasm train and sample on a tiny corpus', () => {
   it('trains, reports held-out and unigram loss and throughput, and writes the model and the plot', () => {
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/4 examples per step/);
     expect(first.stdout).toMatch(/unigram baseline: \d+\.\d+ nats\/char held-out/);
     expect(first.stdout).toMatch(/step 20: loss \d+\.\d+, held-out \d+\.\d+ \| /);
     expect(first.stdout).toMatch(/held-out loss \d+\.\d+ nats\/char vs unigram \d+\.\d+; 40 steps, .* chars\/s, backend wasm/);
@@ -74,6 +75,14 @@ describe('rnn-wasm train and sample on a tiny corpus', () => {
       expect(npy.shape, name).toEqual(array.shape);
       expect(npy.data, name).toEqual(array.data);
     }
+  });
+
+  it('trains in streams mode too, carrying the state across steps', () => {
+    const r = cli(...train, '--batching', 'streams', '--out', 'streams.json', '--seed', '3');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/4 streams of 6 chars per step/);
+    expect(loadModel(path('streams.json'), 'lstm').n_a).toBe(8);
   });
 
   it('is deterministic for a seed', () => {
@@ -103,6 +112,7 @@ describe('rnn-wasm rejects bad input with a clear message and a non-zero exit', 
     [['train', '--lr', 'fast'], 2, /--lr must be a number/],
     [['train', '--model', 'gru'], 2, /--model must be one of rnn, lstm; got "gru"/],
     [['train', '--backend', 'gpu'], 2, /--backend must be one of js, wasm, native/],
+    [['train', '--batching', 'words'], 2, /--batching must be one of examples, streams/],
     [['train', '--bogus'], 2, /train: Unknown option '--bogus'/],
     [['train', 'a.txt', 'b.txt'], 2, /at most one file/],
     [['sample'], 2, /exactly one model file/],

@@ -75,12 +75,12 @@ export function tokenizer(vocabulary: readonly string[]): (text: string) => numb
  * into chunks of `T` steps: chunk k of stream j continues where chunk k−1 ended, so a model
  * that carries its state across chunks sees each stream as one long text.
  */
-export function* epochBatches(
+export function* streamBatches(
   corpus: Corpus,
   m: number,
   T: number,
   random: Random,
-): Generator<{ tokens: number[]; targets: number[]; T: number; m: number }> {
+): Generator<{ tokens: number[]; targets: number[]; T: number; m: number; chars: number }> {
   const encode = tokenizer(corpus.vocabulary);
   const text = encode(END + shuffle(corpus.train, random).join(END) + END);
   const width = Math.max(1, Math.min(m, Math.floor((text.length - 1) / 2)));
@@ -96,15 +96,13 @@ export function* epochBatches(
         targets[t * width + j] = text[at + 1];
       }
     }
-    yield { tokens, targets, T: steps, m: width };
+    yield { tokens, targets, T: steps, m: width, chars: steps * width };
   }
 }
 
-/** The held-out examples as one batch, each from '\n' to its closing '\n', padded with -1. */
-export function heldOutBatch(corpus: Corpus): { tokens: number[]; targets: number[]; T: number; m: number } | undefined {
-  if (corpus.heldOut.length === 0) return undefined;
-  const encode = tokenizer(corpus.vocabulary);
-  const seqs = corpus.heldOut.map((e) => encode(END + e + END));
+/** Examples from '\n' to their closing '\n' as one batch, each a column, padded with -1. */
+function paddedBatch(examples: string[], encode: (text: string) => number[]) {
+  const seqs = examples.map((e) => encode(END + e + END));
   const m = seqs.length;
   const T = Math.max(...seqs.map((s) => s.length)) - 1;
   const tokens = new Array<number>(T * m).fill(-1);
@@ -115,7 +113,32 @@ export function heldOutBatch(corpus: Corpus): { tokens: number[]; targets: numbe
       targets[t * m + j] = s[t + 1];
     }
   });
-  return { tokens, targets, T, m };
+  return { tokens, targets, T, m, chars: seqs.reduce((n, s) => n + s.length - 1, 0) };
+}
+
+/**
+ * One pass over the training examples in a fresh seeded order, `m` whole examples per batch,
+ * each read from a zero state: exactly how the held-out loss is measured and how sampling
+ * starts. `chars` counts real characters (padding excluded).
+ */
+export function* exampleBatches(
+  corpus: Corpus,
+  m: number,
+  random: Random,
+): Generator<{ tokens: number[]; targets: number[]; T: number; m: number; chars: number }> {
+  const encode = tokenizer(corpus.vocabulary);
+  const order = shuffle(corpus.train, random);
+  for (let i = 0; i < order.length; i += m) yield paddedBatch(order.slice(i, i + m), encode);
+}
+
+/** The held-out examples as one batch (see `exampleBatches`). */
+export function heldOutBatch(corpus: Corpus) {
+  return corpus.heldOut.length === 0 ? undefined : paddedBatch(corpus.heldOut, tokenizer(corpus.vocabulary));
+}
+
+/** The longest example in characters. */
+export function longestExample(corpus: Corpus): number {
+  return Math.max(0, ...[...corpus.train, ...corpus.heldOut].map((e) => [...e].length));
 }
 
 /**

@@ -13,9 +13,22 @@ import { exportNpy, saveModel } from '../model/files.js';
 import { LSTMModel, RNNModel } from '../model/models.js';
 import { makeOptimizer } from '../model/optimizers.js';
 import { seededRandom } from '../model/random.js';
-import { defaultCorpusLines, epochBatches, heldOutBatch, makeCorpus, readCorpusFile, unigramLoss } from './corpus.js';
+import {
+  defaultCorpusLines,
+  exampleBatches,
+  heldOutBatch,
+  longestExample,
+  makeCorpus,
+  readCorpusFile,
+  streamBatches,
+  unigramLoss,
+  type Corpus,
+} from './corpus.js';
 import { lineChartSvg } from './plot.js';
 import { choiceOption, intOption, numberOption, parse, UsageError } from './usage.js';
+
+/** Longest example (in steps, its closing '\n' included) trained whole; longer ones need streams. */
+const MAX_EXAMPLE_STEPS = 128;
 
 export const TRAIN_HELP = `rnn-wasm train [file] [options]
 
@@ -28,8 +41,12 @@ Pokémon names of the npm package "pokemon").
   --lr X                  initial learning rate, decayed linearly to a tenth
                           over the run (default 0.01)
   --optimizer NAME        adam, momentum or sgd (default adam)
-  --batch N               parallel streams m (default 32)
-  --seq N                 characters per step and stream, T (default 24)
+  --batching MODE         examples: m whole examples per step, each from a zero
+                          state (the default when every example has at most
+                          ${MAX_EXAMPLE_STEPS - 1} characters); streams: the examples joined into
+                          m streams, T characters per step, state carried over
+  --batch N               examples or streams per step, m (default 32)
+  --seq N                 characters per step and stream, T (streams; default 24)
   --clip X                clip gradients to this global norm, 0 = off (default 5)
   --seed N                seed of the weights, data order and samples (default 1)
   --holdout X             share of examples held out for the held-out loss (default 0.1)
@@ -46,6 +63,7 @@ const OPTIONS = {
   steps: { type: 'string' },
   lr: { type: 'string' },
   optimizer: { type: 'string' },
+  batching: { type: 'string' },
   batch: { type: 'string' },
   seq: { type: 'string' },
   clip: { type: 'string' },
@@ -65,6 +83,8 @@ export interface TrainSettings {
   steps: number;
   lr: number;
   optimizer: 'adam' | 'momentum' | 'sgd';
+  /** Undefined: chosen from the longest example. */
+  batching: 'examples' | 'streams' | undefined;
   batch: number;
   seq: number;
   clip: number;
@@ -88,6 +108,7 @@ export function trainSettings(args: string[]): TrainSettings | 'help' {
     steps,
     lr: numberOption(v.lr, 'lr', 0.01, 0, 10),
     optimizer: choiceOption(v.optimizer, 'optimizer', 'adam', ['adam', 'momentum', 'sgd'] as const),
+    batching: v.batching === undefined ? undefined : choiceOption(v.batching, 'batching', 'examples', ['examples', 'streams'] as const),
     batch: intOption(v.batch, 'batch', 32, 1, 4096),
     seq: intOption(v.seq, 'seq', 24, 1, 4096),
     clip: numberOption(v.clip, 'clip', 5, 0, 1e6, true),
@@ -148,8 +169,10 @@ export function train(s: TrainSettings): void {
   const { lines, source } = s.file === undefined ? defaultCorpusLines() : { lines: readCorpusFile(s.file), source: s.file };
   const corpus = makeCorpus(lines, source, s.holdout, s.seed);
   const n = corpus.vocabulary.length;
+  const streams = (s.batching ?? (longestExample(corpus) + 1 <= MAX_EXAMPLE_STEPS ? 'examples' : 'streams')) === 'streams';
   const Model = s.kind === 'rnn' ? RNNModel : LSTMModel;
-  const model = new Model({ n_x: n, n_a: s.hidden, n_y: n, seed: s.seed, stateful: true, vocabulary: corpus.vocabulary });
+  // Streams continue from one step to the next, so their model carries its state.
+  const model = new Model({ n_x: n, n_a: s.hidden, n_y: n, seed: s.seed, stateful: streams, vocabulary: corpus.vocabulary });
   const optimizer = makeOptimizer(s.optimizer, s.lr);
   const heldOut = heldOutBatch(corpus);
   const unigram = unigramLoss(corpus);
@@ -157,7 +180,8 @@ export function train(s: TrainSettings): void {
 
   console.log(
     `rnn-wasm train: ${s.kind.toUpperCase()} n_a=${s.hidden} on ${corpus.train.length} examples from ${source} ` +
-      `(${corpus.heldOut.length} held out), vocabulary ${n}, backend ${getBackend()}`,
+      `(${corpus.heldOut.length} held out), vocabulary ${n}, ${streams ? `${s.batch} streams of ${s.seq} chars` : `${s.batch} examples`} ` +
+      `per step, backend ${getBackend()}`,
   );
   console.log(`unigram baseline: ${fmt(unigram.heldOut)} nats/char held-out (${fmt(unigram.train)} on the training text)`);
 
@@ -165,7 +189,8 @@ export function train(s: TrainSettings): void {
   const progress = reporter(s.steps);
   const curve: [number, number][] = [];
   const heldOutCurve: [number, number][] = [];
-  let batches = epochBatches(corpus, s.batch, s.seq, random);
+  const epoch = (c: Corpus) => (streams ? streamBatches(c, s.batch, s.seq, random) : exampleBatches(c, s.batch, random));
+  let batches = epoch(corpus);
   let smoothed: number | undefined;
   let chars = 0;
   const started = performance.now();
@@ -175,7 +200,7 @@ export function train(s: TrainSettings): void {
     if (next.done) {
       // A new pass in a new order: the old streams' state means nothing to the new ones.
       model.resetState();
-      batches = epochBatches(corpus, s.batch, s.seq, random);
+      batches = epoch(corpus);
       next = batches.next();
     }
     const batch = next.value!;
@@ -183,7 +208,7 @@ export function train(s: TrainSettings): void {
     optimizer.lr = s.lr * (1 - (0.9 * (step - 1)) / s.steps);
     const { loss } = model.trainStep(batch, optimizer, clip);
     if (!Number.isFinite(loss)) throw new Error(`the loss diverged at step ${step} (${loss}); try a lower --lr or --clip`);
-    chars += batch.T * batch.m;
+    chars += batch.chars;
     smoothed = smoothed === undefined ? loss : 0.95 * smoothed + 0.05 * loss;
     curve.push([step, loss]);
     progress.update(step, smoothed, chars / ((performance.now() - started) / 1000));
