@@ -3,7 +3,8 @@
  * a progress bar, samples and held-out loss as it learns, the saved model, and the loss curve
  * as an SVG file and a terminal chart.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import asciichart from 'asciichart';
 import cliProgress from 'cli-progress';
@@ -165,6 +166,10 @@ function reporter(total: number) {
 const fmt = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(3));
 
 export function train(s: TrainSettings): void {
+  // Checked first, so that a long run is not lost to a typo in the output path.
+  for (const dir of [dirname(s.out), ...(s.npy ? [dirname(s.npy)] : [])]) {
+    if (!existsSync(dir)) throw new UsageError(`the output directory ${dir} does not exist`);
+  }
   if (s.backend) setBackend(s.backend);
   const { lines, source } = s.file === undefined ? defaultCorpusLines() : { lines: readCorpusFile(s.file), source: s.file };
   const corpus = makeCorpus(lines, source, s.holdout, s.seed);
