@@ -38,6 +38,24 @@ pub struct Kernel {
     pub core: CoreFn,
     /// The `rnn-wasm` export.
     pub export: ExportFn,
+    /// A value for the input named first, where uniform test data will not do (`u` is uniform
+    /// in [0, 1)); `None` keeps the default.
+    pub value: fn(&str, f64, &Dims) -> Option<f64>,
+    /// Whether the inputs' values are acceptable, checked after their lengths.
+    pub values_ok: fn(&Dims, &[&[f64]]) -> bool,
+}
+
+fn any_value(_: &str, _: f64, _: &Dims) -> Option<f64> {
+    None
+}
+
+fn all_values_ok(_: &Dims, _: &[&[f64]]) -> bool {
+    true
+}
+
+/// A target of `output_backward`: -1 (none) or a class index below `n_y`.
+pub fn is_target(v: f64, n_y: usize) -> bool {
+    v == -1.0 || (v >= 0.0 && v < n_y as f64 && v.fract() == 0.0)
 }
 
 impl Kernel {
@@ -67,6 +85,17 @@ use Role::{Input as I, Output as O, Workspace as W};
 const SOFTMAX: &[(&str, Role)] = &[("z", I), ("out", O)];
 const SIGMOID: &[(&str, Role)] = &[("z", I), ("out", O)];
 const TRANSPOSE: &[(&str, Role)] = &[("src", I), ("dst", O)];
+const OUTPUT_BACKWARD: &[(&str, Role)] = &[
+    ("y", I),
+    ("targets", I),
+    ("a", I),
+    ("wy", I),
+    ("loss", O),
+    ("dwy", O),
+    ("dby", O),
+    ("da", O),
+    ("ws", W),
+];
 const RNN_FORWARD: &[(&str, Role)] = &[
     ("x", I),
     ("a0", I),
@@ -220,6 +249,22 @@ fn lstm_backward_lens(d: &Dims) -> Vec<Option<usize>> {
     ]
 }
 
+fn output_backward_lens(d: &Dims) -> Vec<Option<usize>> {
+    let Dims { n_a, n_y, m, t, .. } = *d;
+    let dims = Dims { n_x: 0, ..*d };
+    vec![
+        prod(&[s(t), s(n_y), s(m)]),
+        prod(&[s(t), s(m)]),
+        prod(&[s(t), s(n_a), s(m)]),
+        prod(&[s(n_y), s(n_a)]),
+        s(2),
+        prod(&[s(n_y), s(n_a)]),
+        s(n_y),
+        prod(&[s(t), s(n_a), s(m)]),
+        rnn_core::output_backward_workspace_len(&dims),
+    ]
+}
+
 fn ip(b: (usize, usize)) -> *const f64 {
     b.0 as *const f64
 }
@@ -229,7 +274,7 @@ fn op(b: (usize, usize)) -> *mut f64 {
 }
 
 /// Every kernel export, in the order of `rnn-wasm`'s exports.
-pub fn all() -> [Kernel; 7] {
+pub fn all() -> [Kernel; 8] {
     [
         Kernel {
             name: "rnn_softmax",
@@ -239,6 +284,8 @@ pub fn all() -> [Kernel; 7] {
             export: |d, b| {
                 crate::rnn_wasm::rnn_softmax(d.n_y, d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1)
             },
+            value: any_value,
+            values_ok: all_values_ok,
         },
         Kernel {
             name: "rnn_transpose",
@@ -248,6 +295,8 @@ pub fn all() -> [Kernel; 7] {
             export: |d, b| {
                 crate::rnn_wasm::rnn_transpose(d.n_x, d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1)
             },
+            value: any_value,
+            values_ok: all_values_ok,
         },
         Kernel {
             name: "rnn_sigmoid",
@@ -265,6 +314,8 @@ pub fn all() -> [Kernel; 7] {
                 rnn_core::sigmoid(i[0], o[0])
             },
             export: |d, b| crate::rnn_wasm::rnn_sigmoid(d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1),
+            value: any_value,
+            values_ok: all_values_ok,
         },
         Kernel {
             name: "rnn_forward",
@@ -303,6 +354,8 @@ pub fn all() -> [Kernel; 7] {
                     b[9].1,
                 )
             },
+            value: any_value,
+            values_ok: all_values_ok,
         },
         Kernel {
             name: "rnn_backward",
@@ -348,6 +401,57 @@ pub fn all() -> [Kernel; 7] {
                     b[11].1,
                 )
             },
+            value: any_value,
+            values_ok: all_values_ok,
+        },
+        Kernel {
+            name: "output_backward",
+            bufs: OUTPUT_BACKWARD,
+            lens: output_backward_lens,
+            core: |d, i, o| {
+                let [loss, dwy, dby, da, ws] = o else {
+                    unreachable!()
+                };
+                let d = Dims { n_x: 0, ..*d };
+                rnn_core::output_backward(&d, i[0], i[1], i[2], i[3], loss, dwy, dby, da, ws)
+            },
+            export: |d, b| {
+                crate::rnn_wasm::output_backward(
+                    d.n_a,
+                    d.n_y,
+                    d.m,
+                    d.t,
+                    ip(b[0]),
+                    b[0].1,
+                    ip(b[1]),
+                    b[1].1,
+                    ip(b[2]),
+                    b[2].1,
+                    ip(b[3]),
+                    b[3].1,
+                    op(b[4]),
+                    b[4].1,
+                    op(b[5]),
+                    b[5].1,
+                    op(b[6]),
+                    b[6].1,
+                    op(b[7]),
+                    b[7].1,
+                    op(b[8]),
+                    b[8].1,
+                )
+            },
+            // Probabilities for y (the loss takes their logarithm); class indices or -1 for
+            // the targets, and now and then something that is neither.
+            value: |name, u, d| match name {
+                "y" => Some(0.01 + u),
+                "targets" if u < 0.02 => {
+                    Some([d.n_y as f64, 0.5, f64::NAN, -2.0][(u * 200.0) as usize % 4])
+                }
+                "targets" => Some((((u - 0.02) / 0.98) * (d.n_y as f64 + 1.0)).floor() - 1.0),
+                _ => None,
+            },
+            values_ok: |d, i| i[1].iter().all(|&v| is_target(v, d.n_y)),
         },
         Kernel {
             name: "lstm_forward",
@@ -394,6 +498,8 @@ pub fn all() -> [Kernel; 7] {
                     b[11].1,
                 )
             },
+            value: any_value,
+            values_ok: all_values_ok,
         },
         Kernel {
             name: "lstm_backward",
@@ -443,6 +549,8 @@ pub fn all() -> [Kernel; 7] {
                     b[13].1,
                 )
             },
+            value: any_value,
+            values_ok: all_values_ok,
         },
     ]
 }

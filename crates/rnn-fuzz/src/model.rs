@@ -25,13 +25,15 @@ pub fn lengths_ok(k: &Kernel, d: &Dims, lens: &[usize]) -> bool {
 /// The status an export must return for `bufs` over a linear memory of `bytes` bytes whose
 /// byte 0 sits at address `base`: 2 for a non-empty buffer that is null, misaligned or not
 /// inside memory; else 3 for a non-empty output overlapping another non-empty buffer; else 1
-/// for lengths the dimensions reject; else 0.
+/// for lengths the dimensions reject or input values the kernel refuses; else 0. `read(i)`
+/// gives input `i`'s values (called only once every buffer has passed).
 pub fn export_status(
     k: &Kernel,
     d: &Dims,
     bufs: &[(usize, usize)],
     base: usize,
     bytes: u64,
+    read: impl Fn(usize) -> Vec<f64>,
 ) -> i32 {
     let span = |(addr, len): (usize, usize)| {
         let start = addr as i128 - base as i128;
@@ -53,7 +55,12 @@ pub fn export_status(
         }
     }
     let lens: Vec<usize> = bufs.iter().map(|b| b.1).collect();
-    if lengths_ok(k, d, &lens) {
+    if !lengths_ok(k, d, &lens) {
+        return 1;
+    }
+    let inputs: Vec<Vec<f64>> = (0..k.n_inputs()).map(read).collect();
+    let refs: Vec<&[f64]> = inputs.iter().map(Vec::as_slice).collect();
+    if (k.values_ok)(d, &refs) {
         0
     } else {
         1

@@ -15,7 +15,7 @@ use rnn_fuzz::kernels::{self, Kernel, Role};
 use rnn_fuzz::model;
 use rnn_fuzz::reference::{self as r, Rng, Shape};
 
-use harness::{values, Counts};
+use harness::{input_values, Counts};
 
 const GUARD: usize = 3;
 
@@ -143,6 +143,37 @@ fn reference(name: &str, d: &Dims, i: &[Vec<f64>]) -> Vec<Vec<f64>> {
             let g = r::lstm_backward_ref(s, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5], &i[6], &i[7]);
             vec![g.dx, g.da0, g.dc0, g.dw, g.db]
         }
+        "output_backward" => {
+            // dz_t = y_t − onehot(target) in columns with a target, 0 elsewhere.
+            let (n_a, n_y, m) = (d.n_a, d.n_y, d.m);
+            let (mut loss, mut dwy, mut dby) = (vec![0.0; 2], vec![0.0; n_y * n_a], vec![0.0; n_y]);
+            let mut da = Vec::new();
+            for step in 0..d.t {
+                let yt = r::block(&i[0], step, n_y * m);
+                let mut dz = vec![0.0; n_y * m];
+                for j in 0..m {
+                    let k = i[1][step * m + j];
+                    if k == -1.0 {
+                        continue;
+                    }
+                    let k = k as usize;
+                    for c in 0..n_y {
+                        dz[c * m + j] = yt[c * m + j];
+                    }
+                    dz[k * m + j] -= 1.0;
+                    loss[0] -= yt[k * m + j].ln();
+                    loss[1] += 1.0;
+                }
+                da.extend(r::matmul(&r::transpose(&i[3], n_y, n_a), &dz, n_a, n_y, m));
+                let at = r::block(&i[2], step, n_a * m);
+                dwy = r::add(
+                    &dwy,
+                    &r::matmul(&dz, &r::transpose(at, n_a, m), n_y, m, n_a),
+                );
+                dby = r::add(&dby, &r::row_sums(&dz, n_y, m));
+            }
+            vec![loss, dwy, dby, da]
+        }
         other => panic!("no reference for {other}"),
     }
 }
@@ -150,7 +181,7 @@ fn reference(name: &str, d: &Dims, i: &[Vec<f64>]) -> Vec<Vec<f64>> {
 #[test]
 fn kernels_match_the_naive_reference() {
     let all = kernels::all();
-    let counts = Counts::new(&["finite", "with specials"]);
+    let counts = Counts::new(&["finite", "with specials", "values refused"]);
     let strategy = (
         0..all.len(),
         dims(small_dim(), 0usize..=7),
@@ -165,13 +196,26 @@ fn kernels_match_the_naive_reference() {
         let mut rng = Rng::new(seed);
         let inputs: Vec<Vec<f64>> = lens[..n_in]
             .iter()
-            .map(|&n| values(&mut rng, n, specials))
+            .enumerate()
+            .map(|(b, &n)| input_values(k, b, &d, &mut rng, n, specials))
             .collect();
         let mut out_lens = lens[n_in..].to_vec();
         if k.bufs.last().map(|b| b.1) == Some(Role::Workspace) {
             *out_lens.last_mut().unwrap() += extra_ws;
         }
         let (ok, outs, guards) = call(k, &d, &inputs, &out_lens);
+        let input_refs: Vec<&[f64]> = inputs.iter().map(Vec::as_slice).collect();
+        if !(k.values_ok)(&d, &input_refs) {
+            // (Now and then a target that is not a class index: refused, nothing written.)
+            prop_assert!(!ok && guards, "{} accepted refused values", k.name);
+            let untouched = outs
+                .iter()
+                .flatten()
+                .all(|v| v.to_bits() == junk().to_bits());
+            prop_assert!(untouched, "{}: a refused call wrote to its outputs", k.name);
+            counts.add("values refused");
+            return Ok(());
+        }
         prop_assert!(ok, "{} rejected valid dims {:?}", k.name, d);
         prop_assert!(guards, "{} wrote outside its slices for {:?}", k.name, d);
         let want = reference(k.name, &d, &inputs);
@@ -224,9 +268,11 @@ fn any_dimensions_and_lengths_are_checked_before_any_write() {
         let mut rng = Rng::new(seed);
         let inputs: Vec<Vec<f64>> = lens[..n_in]
             .iter()
-            .map(|&n| values(&mut rng, n, true))
+            .enumerate()
+            .map(|(b, &n)| input_values(k, b, &d, &mut rng, n, true))
             .collect();
-        let expected = model::lengths_ok(k, &d, &lens);
+        let input_refs: Vec<&[f64]> = inputs.iter().map(Vec::as_slice).collect();
+        let expected = model::lengths_ok(k, &d, &lens) && (k.values_ok)(&d, &input_refs);
         let (ok, outs, guards) = call(k, &d, &inputs, &lens[n_in..]);
         prop_assert_eq!(ok, expected, "{}: dims {:?}, lengths {:?}", k.name, d, lens);
         prop_assert!(guards, "{} wrote outside its slices", k.name);

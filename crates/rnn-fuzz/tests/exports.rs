@@ -17,7 +17,7 @@ use rnn_fuzz::kernels::{self, Kernel, Role};
 use rnn_fuzz::model;
 use rnn_fuzz::reference::Rng;
 
-use harness::{same, values, Counts};
+use harness::{input_values, same, Counts};
 
 /// Simulated linear memory: 512 KiB.
 const MEM_WORDS: usize = 1 << 16;
@@ -140,7 +140,10 @@ fn run_case(
         word += usize::from(gaps[b % gaps.len()]);
         places.push((word, len));
         if k.bufs[b].1 == Role::Input && word + len <= MEM_WORDS {
-            for (w, v) in values(&mut rng, len, true).into_iter().enumerate() {
+            for (w, v) in input_values(k, b, &d0, &mut rng, len, true)
+                .into_iter()
+                .enumerate()
+            {
                 mem[word + w] = v.to_bits();
             }
         }
@@ -155,16 +158,28 @@ fn run_case(
         for m in mutations {
             mutate(m, &mut bufs, &mut d, base);
         }
-        let want = model::export_status(k, &d, &bufs, base, (MEM_WORDS * 8) as u64);
         let got = (k.export)(&d, &bufs);
-        // Where each buffer lies as word indices (meaningful only for an accepted call).
-        let words: Vec<(usize, usize)> = bufs
-            .iter()
-            .map(|&(addr, len)| (addr.wrapping_sub(base) / 8, len))
-            .collect();
-        (d, want, got, words)
+        (d, got, bufs, base)
     });
-    let (d, want, got, words) = result;
+    let (d, got, bufs, base) = result;
+    // The model reads input values from memory as it was before the call.
+    let read = |i: usize| {
+        let (addr, len) = bufs[i];
+        if len == 0 {
+            return Vec::new(); // any pointer
+        }
+        let at = (addr - base) / 8;
+        snapshot[at..at + len]
+            .iter()
+            .map(|&b| f64::from_bits(b))
+            .collect()
+    };
+    let want = model::export_status(k, &d, &bufs, base, (MEM_WORDS * 8) as u64, read);
+    // Where each buffer lies as word indices (meaningful only for an accepted call).
+    let words: Vec<(usize, usize)> = bufs
+        .iter()
+        .map(|&(addr, len)| (addr.wrapping_sub(base) / 8, len))
+        .collect();
     prop_assert_eq!(
         got,
         want,

@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::test_runner::{Config, FileFailurePersistence, TestError, TestRunner};
 
+use rnn_core::Dims;
+use rnn_fuzz::kernels::Kernel;
 use rnn_fuzz::reference::Rng;
 
 /// A runner for `cases()` cases whose failing inputs, once shrunk, are saved next to
@@ -85,6 +87,23 @@ pub fn values(rng: &mut Rng, len: usize, specials: bool) -> Vec<f64> {
             24 => 5e-324 * (1 + rng.below(1000)) as f64,
             _ => 2.0 * rng.uniform(),
         })
+        .collect()
+}
+
+/// Values for buffer `b` of kernel `k`: [`values`], except where the kernel needs its own
+/// (`Kernel::value`, e.g. class indices for targets).
+pub fn input_values(
+    k: &Kernel,
+    b: usize,
+    d: &Dims,
+    rng: &mut Rng,
+    len: usize,
+    specials: bool,
+) -> Vec<f64> {
+    let name = k.bufs[b].0;
+    values(rng, len, specials)
+        .into_iter()
+        .map(|v| (k.value)(name, (rng.uniform() + 1.0) / 2.0, d).unwrap_or(v))
         .collect()
 }
 
