@@ -1,6 +1,6 @@
 /**
- * Soak: a long run of mixed calls — every API function, forward and backward, random small
- * sizes (0, 1, odd) — on every backend, with WebAssembly memory, RSS and the JavaScript heap
+ * Soak: a long run of mixed calls — every notebook function and the models' forward and
+ * gradient passes, random small sizes (0, 1, odd) — on every backend, with WebAssembly memory, RSS and the JavaScript heap
  * sampled along the way. After a warm-up (the first 5% of calls, by which time every size in
  * the pool has been seen), wasm memory must not grow at all and RSS and heap must stay within
  * fixed bounds; and whenever a (problem, function) pair comes round again at a sample point,
@@ -22,6 +22,8 @@ import {
   setBackend,
   sigmoid,
   softmax,
+  LSTMModel,
+  RNNModel,
   type BackendName,
   type NDArray,
 } from '../ts/index.js';
@@ -58,6 +60,9 @@ function problems(count: number) {
       z: randn(rng, [d.n_y, 1 + d.m]),
       rp: rnnParams(rng, d),
       lp: lstmParams(rng, d),
+      targets: Float64Array.from({ length: d.T_x * d.m }, () => Math.floor(rng.uniform() * d.n_y)),
+      rnnModel: new RNNModel({ n_x: d.n_x, n_a: d.n_a, n_y: d.n_y, seed: 3 }),
+      lstmModel: new LSTMModel({ n_x: d.n_x, n_a: d.n_a, n_y: d.n_y, seed: 3 }),
     };
   });
 }
@@ -75,7 +80,17 @@ const FUNCTIONS: [string, (p: Problem) => [NDArray[], number]][] = [
   ['rnn_backward', (p) => [Object.values(rnn_backward(p.da, rnn_forward(p.x, p.a0, p.rp)[2])), 2]],
   ['lstm_cell_backward', (p) => [Object.values(lstm_cell_backward(p.daNext, p.a0, lstm_cell_forward(p.xt, p.a0, p.c0, p.lp)[3])), 2]],
   ['lstm_backward', (p) => [Object.values(lstm_backward(p.da, lstm_forward(p.x, p.a0, p.lp)[3])), 2]],
+  ['RNNModel.forward', (p) => [[p.rnnModel.forward({ x: p.x })], 1]],
+  ['LSTMModel.forward', (p) => [[p.lstmModel.forward({ x: p.x })], 1]],
+  ['RNNModel.gradients', (p) => [gradientArrays(p.rnnModel.gradients({ x: p.x, targets: p.targets })), 1]],
+  ['LSTMModel.gradients', (p) => [gradientArrays(p.lstmModel.gradients({ x: p.x, targets: p.targets })), 1]],
 ];
+
+/** A model's loss, count and gradients as arrays. */
+function gradientArrays(g: { loss: number; count: number; grads: Record<string, Float64Array> }): NDArray[] {
+  const flat = (data: Float64Array) => ({ data, shape: [data.length] });
+  return [flat(Float64Array.of(g.loss, g.count)), ...Object.values(g.grads).map(flat)];
+}
 
 interface Sample {
   calls: number;
