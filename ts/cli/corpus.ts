@@ -73,7 +73,8 @@ export function tokenizer(vocabulary: readonly string[]): (text: string) => numb
 /**
  * One pass over the training examples in a fresh seeded order, as `m` parallel streams cut
  * into chunks of `T` steps: chunk k of stream j continues where chunk k−1 ended, so a model
- * that carries its state across chunks sees each stream as one long text.
+ * that carries its state across chunks sees each stream as one long text. The last fewer than
+ * `m` characters, too few to lengthen every stream, are left for the next pass.
  */
 export function* streamBatches(
   corpus: Corpus,
@@ -131,9 +132,15 @@ export function* exampleBatches(
   for (let i = 0; i < order.length; i += m) yield paddedBatch(order.slice(i, i + m), encode);
 }
 
-/** The held-out examples as one batch (see `exampleBatches`). */
-export function heldOutBatch(corpus: Corpus) {
-  return corpus.heldOut.length === 0 ? undefined : paddedBatch(corpus.heldOut, tokenizer(corpus.vocabulary));
+/**
+ * The held-out examples as batches of at most `size` (see `exampleBatches`): one batch for all
+ * of a large file would need its whole one-hot input in memory at once.
+ */
+export function heldOutBatches(corpus: Corpus, size = 256) {
+  const encode = tokenizer(corpus.vocabulary);
+  const batches = [];
+  for (let i = 0; i < corpus.heldOut.length; i += size) batches.push(paddedBatch(corpus.heldOut.slice(i, i + size), encode));
+  return batches;
 }
 
 /** The longest example in characters. */

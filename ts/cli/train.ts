@@ -17,7 +17,7 @@ import { seededRandom } from '../model/random.js';
 import {
   defaultCorpusLines,
   exampleBatches,
-  heldOutBatch,
+  heldOutBatches,
   longestExample,
   makeCorpus,
   readCorpusFile,
@@ -179,7 +179,7 @@ export function train(s: TrainSettings): void {
   // Streams continue from one step to the next, so their model carries its state.
   const model = new Model({ n_x: n, n_a: s.hidden, n_y: n, seed: s.seed, stateful: streams, vocabulary: corpus.vocabulary });
   const optimizer = makeOptimizer(s.optimizer, s.lr);
-  const heldOut = heldOutBatch(corpus);
+  const heldOut = heldOutBatches(corpus);
   const unigram = unigramLoss(corpus);
   const clip = s.clip > 0 ? { norm: s.clip } : undefined;
 
@@ -199,7 +199,15 @@ export function train(s: TrainSettings): void {
   let smoothed: number | undefined;
   let chars = 0;
   const started = performance.now();
-  const evaluate = () => (heldOut ? model.evaluate(heldOut).loss : undefined);
+  // The mean over all held-out characters: batch means weighted by their counts.
+  const evaluate = () => {
+    let [sum, count] = [0, 0];
+    for (const batch of heldOut) {
+      const r = model.evaluate(batch);
+      [sum, count] = [sum + r.loss * r.count, count + r.count];
+    }
+    return count > 0 ? sum / count : undefined;
+  };
   for (let step = 1; step <= s.steps; step++) {
     let next = batches.next();
     if (next.done) {
