@@ -4,6 +4,7 @@
 mod common;
 
 use common::{assert_close, Rng};
+use rnn_core::gemm::{MR, NR};
 use rnn_core::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
 
 /// A matrix stored either row- or column-major with `pad` spare elements
@@ -461,11 +462,13 @@ fn packed_operands_assemble_from_blocks() {
 
 #[test]
 fn packed_shapes_and_blocks_are_checked() {
-    let mut buf = vec![0.0; 64];
+    // Panels are MR rows (NR columns) tall, whatever the build's tile.
+    let round = |n: usize, to: usize| n.div_ceil(to) * to;
+    let mut buf = vec![0.0; round(5, MR) * 4];
     assert!(PackedLhs::new(&mut buf, 5, 4).is_ok());
-    assert!(PackedLhs::new(&mut buf, 9, 6).is_err(), "needs 12 × 6 = 72");
-    assert_eq!(PackedLhs::len_for(5, 3), Some(24));
-    assert_eq!(PackedRhs::len_for(3, 5), Some(24));
+    assert!(PackedLhs::new(&mut buf, 5, 5).is_err(), "needs one more k step");
+    assert_eq!(PackedLhs::len_for(5, 3), Some(round(5, MR) * 3));
+    assert_eq!(PackedRhs::len_for(3, 5), Some(round(5, NR) * 3));
     assert_eq!(PackedLhs::len_for(usize::MAX, 2), None);
     let data = [0.0; 12];
     let mut lhs = PackedLhs::new(&mut buf, 3, 4).unwrap();
@@ -478,7 +481,7 @@ fn packed_shapes_and_blocks_are_checked() {
     assert!(lhs
         .pack(0, 1, MatRef::row_major(&data, 3, 4).unwrap())
         .is_err());
-    let mut buf2 = vec![0.0; 64];
+    let mut buf2 = vec![0.0; round(2, NR) * 5];
     let rhs = PackedRhs::new(&mut buf2, 5, 2).unwrap();
     let mut c = [0.0; 6];
     let bad_k = gemm_packed(

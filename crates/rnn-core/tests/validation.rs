@@ -4,6 +4,7 @@
 mod common;
 
 use common::Rng;
+use rnn_core::gemm::{MR, NR};
 use rnn_core::{
     lstm_backward, lstm_backward_workspace_len, lstm_forward, lstm_forward_workspace_len,
     rnn_backward, rnn_backward_workspace_len, rnn_forward, rnn_forward_workspace_len, DimError,
@@ -373,23 +374,25 @@ fn workspace_len_is_none_on_overflow() {
         t: 6,
     };
     // Packed operands round rows (left) or columns (right) up to whole
-    // panels of 4: [W | b] (n_a or 4·n_a) × 8, a step input 8 × 5 → 8 columns,
-    // [Wy | by] 2 × 5 → 4 rows, a hidden state with its ones row 5 × 5 → 8.
-    let output_layer = 4 * 5 + 5 * 8;
+    // panels of MR rows (NR columns): [W | b] (n_a or 4·n_a) × 8, a step
+    // input 8 × 5, [Wy | by] 2 × 5, a hidden state with its ones row 5 × 5.
+    let (lr, rc) = (|n: usize| n.div_ceil(MR) * MR, |n: usize| n.div_ceil(NR) * NR);
+    let output_layer = lr(2) * 5 + 5 * rc(5);
     assert_eq!(
         rnn_forward_workspace_len(&d),
-        Some(4 * 8 + 8 * 8 + output_layer)
+        Some(lr(4) * 8 + 8 * rc(5) + output_layer)
     );
     assert_eq!(
         lstm_forward_workspace_len(&d),
-        Some(16 * 8 + 8 * 8 + output_layer)
+        Some(lr(16) * 8 + 8 * rc(5) + output_layer)
     );
     // Backward: per-step gradients T·rows·m, Waᵀ and Wxᵀ packed (n_a and
-    // n_x → 4 rows, k = rows), one packed step (rows × 8), the gradient
+    // n_x rows, k = rows), one packed step (rows × 5), the gradient
     // accumulator rows × 8, and one run of all 6 steps (k = 30) packed on
     // both sides (rows × 30, 30 × 8).
-    let backward =
-        |rows: usize| 6 * rows * 5 + 2 * 4 * rows + rows * 8 + rows * 8 + rows * 30 + 30 * 8;
+    let backward = |rows: usize| {
+        6 * rows * 5 + (lr(4) + lr(3)) * rows + rows * rc(5) + rows * 8 + lr(rows) * 30 + 30 * rc(8)
+    };
     assert_eq!(rnn_backward_workspace_len(&d), Some(backward(4)));
     assert_eq!(lstm_backward_workspace_len(&d), Some(backward(16)));
 }

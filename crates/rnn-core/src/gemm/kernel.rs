@@ -13,6 +13,9 @@
 //! plain dot product would, so within one `k` block the result is the same,
 //! bit for bit, as the reference loop's.
 
+// Native builds use `native.rs` for the tile; `Update` is shared.
+#![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+
 use super::MatMut;
 use crate::simd::F64x2;
 
@@ -50,6 +53,21 @@ pub(crate) struct Update {
 }
 
 impl Update {
+    /// `α·v + β·c` for one value, with `β = 0` ignoring `c` and `α = 1` not
+    /// scaling.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    #[inline(always)]
+    pub(crate) fn combine(self, v: f64, c: f64) -> f64 {
+        let v = if self.alpha == 1.0 { v } else { self.alpha * v };
+        if self.beta == 0.0 {
+            v
+        } else if self.beta == 1.0 {
+            c + v
+        } else {
+            self.beta * c + v
+        }
+    }
+
     /// `α·v + β·c`, with `β = 0` not reading `c` and `α = 1` not scaling.
     #[inline(always)]
     fn apply(self, v: F64x2, c: impl FnOnce() -> F64x2) -> F64x2 {

@@ -24,16 +24,33 @@
 //! | `view.rs` | [`MatRef`], [`MatMut`] |
 //! | `reference.rs` | [`gemm`], the scalar loops |
 //! | `pack.rs` | the packed layouts and packing |
-//! | `kernel.rs` | the `MR × NR` micro-kernel and tile store |
+//! | `kernel.rs` | the SIMD128 `MR × NR` micro-kernel and tile store (wasm) |
+//! | `native.rs` | the native micro-kernel, dispatched on CPU features |
+//! | `threads.rs` | the thread setting of native builds |
 //! | `packed.rs` | [`gemm_packed`], the blocked loop nest |
 
 mod kernel;
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
 mod pack;
+#[cfg(not(target_arch = "wasm32"))]
+mod threads;
 mod packed;
 mod reference;
 mod view;
 
-pub use kernel::{MR, NR};
+// The tile kernel: SIMD128 4 × 4 in the wasm build, 12 × 16 with run-time
+// AVX-512 / AVX2 dispatch in native builds.
+#[cfg(target_arch = "wasm32")]
+use kernel as micro;
+#[cfg(not(target_arch = "wasm32"))]
+use native as micro;
+
+pub use micro::{MR, NR};
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::isa_name;
+#[cfg(not(target_arch = "wasm32"))]
+pub use threads::{set_threads, threads};
 pub use pack::{PackedLhs, PackedRhs};
 pub use packed::gemm_packed;
 pub use reference::gemm;

@@ -13,7 +13,7 @@
 //! `[a_prev; x_t; 1]` for a step's input, or a run of time steps for the
 //! weight gradients, whose `k` is `T·m`.
 
-use super::kernel::{MR, NR};
+use super::{MR, NR};
 use super::MatRef;
 use crate::DimError;
 

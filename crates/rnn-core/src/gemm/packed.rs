@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Later k blocks add to what the earlier ones stored (their `β` is 1).
+//! Native builds may run the row blocks on several threads.
 
-use super::kernel::{self, Update, MR, NR};
+use super::kernel::Update;
+use super::micro::{self, MR, NR};
 use super::pack::{PackedLhs, PackedRhs};
 use super::MatMut;
 use crate::DimError;
@@ -19,7 +21,12 @@ use crate::DimError;
 /// Splitting k costs one more pass over `C` per block; measured, the
 /// recurrent GEMMs (k up to `n_a + n_x + 1` = 769 at the L workload) run
 /// faster unsplit than in 256-long blocks.
+#[cfg(target_arch = "wasm32")]
 const KC: usize = 1024;
+
+/// Native right panels are 16 wide: 256 steps keep one at 32 KiB, L1's size.
+#[cfg(not(target_arch = "wasm32"))]
+const KC: usize = 256;
 
 /// Target bytes of the left-operand block reused across all right panels.
 const MC_BYTES: usize = 256 * 1024;
@@ -30,13 +37,15 @@ const MC_BYTES: usize = 256 * 1024;
 /// `β = 0` overwrites `C` without reading it; no product is skipped because a
 /// factor is zero. Within a k block each element is summed in order, as in
 /// [`super::gemm`]; `k` longer than `KC` is split into equal blocks whose
-/// partial sums are added in order.
+/// partial sums are added in order. Native builds may split the rows of `C`
+/// among threads (see `threads.rs`); each element is computed the same way
+/// whatever the thread count.
 pub fn gemm_packed(
     alpha: f64,
     a: &PackedLhs<'_>,
     b: &PackedRhs<'_>,
     beta: f64,
-    mut c: MatMut<'_>,
+    c: MatMut<'_>,
 ) -> Result<(), DimError> {
     if a.rows() != c.rows {
         return Err(DimError {
@@ -62,11 +71,72 @@ pub fn gemm_packed(
     if c.rows == 0 || c.cols == 0 {
         return Ok(());
     }
+    let panels = a.panels();
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let fmas = c.rows.saturating_mul(c.cols).saturating_mul(a.k());
+        let threads = super::threads::for_work(fmas, panels);
+        if threads > 1 {
+            split_among(threads, alpha, a, b, beta, c);
+            return Ok(());
+        }
+    }
+    sweep(alpha, a, b, beta, c, 0, panels);
+    Ok(())
+}
+
+/// Runs [`sweep`] on `threads` threads, each over a contiguous run of row
+/// panels and the rows of `C` they cover (one thread when `C`'s rows are not
+/// apart in memory).
+#[cfg(not(target_arch = "wasm32"))]
+fn split_among(
+    threads: usize,
+    alpha: f64,
+    a: &PackedLhs<'_>,
+    b: &PackedRhs<'_>,
+    beta: f64,
+    c: MatMut<'_>,
+) {
+    let panels = a.panels();
+    let per = panels.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let mut rest = c;
+        let mut p0 = 0;
+        while p0 + per < panels {
+            match rest.split_rows(per * MR) {
+                Ok((part, tail)) => {
+                    scope.spawn(move || sweep(alpha, a, b, beta, part, p0, p0 + per));
+                    rest = tail;
+                    p0 += per;
+                }
+                Err(whole) => {
+                    rest = whole;
+                    break;
+                }
+            }
+        }
+        // The last run (or everything, if the rows could not be split) on
+        // this thread.
+        sweep(alpha, a, b, beta, rest, p0, panels);
+    });
+}
+
+/// `C ← α·A·B + β·C` for row panels `p0..p1` of `A`; row 0 of `c` is the
+/// first row of panel `p0`.
+fn sweep(
+    alpha: f64,
+    a: &PackedLhs<'_>,
+    b: &PackedRhs<'_>,
+    beta: f64,
+    mut c: MatMut<'_>,
+    p0: usize,
+    p1: usize,
+) {
     let k = a.k();
     let k_blocks = k.div_ceil(KC).max(1);
     let kc = k.div_ceil(k_blocks).max(1);
     let panels_per_block = (MC_BYTES / (8 * MR * kc)).max(1);
-    let (a_panels, b_panels) = (a.panels(), b.panels());
+    let b_panels = b.panels();
     let mut k0 = 0;
     loop {
         let len = kc.min(k - k0);
@@ -74,12 +144,12 @@ pub fn gemm_packed(
             alpha,
             beta: if k0 == 0 { beta } else { 1.0 },
         };
-        for ib in (0..a_panels).step_by(panels_per_block) {
+        for ib in (p0..p1).step_by(panels_per_block) {
             for jp in 0..b_panels {
                 let bp = &b.panel(jp)[k0 * NR..];
-                for ip in ib..a_panels.min(ib + panels_per_block) {
-                    let acc = kernel::tile(len, &a.panel(ip)[k0 * MR..], bp);
-                    kernel::store(&acc, up, &mut c, ip * MR, jp * NR);
+                for ip in ib..p1.min(ib + panels_per_block) {
+                    let acc = micro::tile(len, &a.panel(ip)[k0 * MR..], bp);
+                    micro::store(&acc, up, &mut c, (ip - p0) * MR, jp * NR);
                 }
             }
         }
@@ -88,5 +158,4 @@ pub fn gemm_packed(
             break;
         }
     }
-    Ok(())
 }

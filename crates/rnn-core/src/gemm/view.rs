@@ -166,6 +166,35 @@ impl<'a> MatMut<'a> {
         &mut self.data[i * self.rs + j * self.cs]
     }
 
+    /// Splits off rows `at..` as a second view, for threads that write
+    /// disjoint rows; `None` unless rows are contiguous and apart (`cs == 1`,
+    /// `rs ≥ cols`) and `0 < at < rows`.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn split_rows(self, at: usize) -> Result<(Self, Self), Self> {
+        if self.cs != 1 || self.rs < self.cols || at == 0 || at >= self.rows {
+            return Err(self);
+        }
+        // Row `at` exists, so its start lies inside `data`.
+        let (top, bottom) = self.data.split_at_mut(at * self.rs);
+        let (rows, cols, rs) = (self.rows, self.cols, self.rs);
+        Ok((
+            Self {
+                data: top,
+                rows: at,
+                cols,
+                rs,
+                cs: 1,
+            },
+            Self {
+                data: bottom,
+                rows: rows - at,
+                cols,
+                rs,
+                cs: 1,
+            },
+        ))
+    }
+
     /// Row `i` as a contiguous slice; only for views with `cs == 1`.
     pub(crate) fn row_mut(&mut self, i: usize) -> &mut [f64] {
         let start = i * self.rs;

@@ -1,0 +1,43 @@
+//! How many threads a native GEMM may use: set by [`set_threads`], else all
+//! the cores the process may run on.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+/// Cores the process may run on.
+static CORES: OnceLock<usize> = OnceLock::new();
+
+/// The setting; 0 until set.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Lets native GEMMs use up to `n` threads (0 restores the default: all
+/// cores).
+pub fn set_threads(n: usize) {
+    THREADS.store(n, Ordering::Relaxed);
+}
+
+/// Threads a native GEMM may use (at least 1).
+pub fn threads() -> usize {
+    match THREADS.load(Ordering::Relaxed) {
+        // Asked once: on Linux the answer reads cgroup files, far too slow
+        // to do per GEMM.
+        0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        n => n,
+    }
+}
+
+/// Below this many multiply-adds a GEMM stays on one thread: starting a
+/// thread costs tens of microseconds, the time of about a million of them.
+const MIN_FMAS_PER_THREAD: usize = 1 << 20;
+
+/// Threads worth using for `fmas` multiply-adds cut into `parts` pieces.
+pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
+    let worth = fmas / MIN_FMAS_PER_THREAD;
+    if worth < 2 {
+        return 1;
+    }
+    threads()
+        .min(worth)
+        .min(parts)
+        .max(1)
+}

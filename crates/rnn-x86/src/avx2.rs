@@ -1,0 +1,67 @@
+//! The 12 × 16 tile in 256-bit registers, as four 6 × 8 quarters: each
+//! quarter keeps 12 ymm accumulators, 2 right-panel vectors and 1 broadcast
+//! in the 16 registers AVX2 has, and sweeps its `k` steps before the next
+//! quarter starts (the panels stay in L1 between quarters).
+
+use core::arch::x86_64::{
+    __m256d, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd,
+    _mm256_storeu_pd,
+};
+
+use crate::{MR, NR};
+
+const QR: usize = MR / 2;
+const QC: usize = NR / 2;
+
+/// # Safety
+///
+/// The CPU supports AVX2 and FMA; `a` points to `k·MR` readable values and
+/// `b` to `k·NR`.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn tile(k: usize, a: *const f64, b: *const f64, out: &mut [f64; MR * NR]) {
+    for r0 in [0, QR] {
+        for c0 in [0, QC] {
+            // SAFETY: the quarter's offsets stay inside a step's MR (NR)
+            // values, and the caller's contract covers the k steps.
+            unsafe { quarter(k, a.add(r0), b.add(c0), out, r0, c0) };
+        }
+    }
+}
+
+/// # Safety
+///
+/// As [`tile`], with `a` and `b` offset by `r0 < MR` and `c0 ≤ NR − 8`.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn quarter(
+    k: usize,
+    a: *const f64,
+    b: *const f64,
+    out: &mut [f64; MR * NR],
+    r0: usize,
+    c0: usize,
+) {
+    let mut acc: [[__m256d; 2]; QR] = [[_mm256_setzero_pd(); 2]; QR];
+    for p in 0..k {
+        // SAFETY: p < k and c0 + 8 ≤ NR: inside step p of the right panel.
+        let (b0, b1) = unsafe {
+            let bp = b.add(p * NR);
+            (_mm256_loadu_pd(bp), _mm256_loadu_pd(bp.add(4)))
+        };
+        // SAFETY: r0 + QR ≤ MR: inside step p of the left panel.
+        let ap = unsafe { a.add(p * MR) };
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: r < QR, see above.
+            let av = _mm256_set1_pd(unsafe { *ap.add(r) });
+            row[0] = _mm256_fmadd_pd(av, b0, row[0]);
+            row[1] = _mm256_fmadd_pd(av, b1, row[1]);
+        }
+    }
+    for (r, row) in acc.iter().enumerate() {
+        let dst = &mut out[(r0 + r) * NR + c0..(r0 + r) * NR + c0 + QC];
+        // SAFETY: `dst` is QC = 8 values, two 4-lane stores.
+        unsafe {
+            _mm256_storeu_pd(dst.as_mut_ptr(), row[0]);
+            _mm256_storeu_pd(dst.as_mut_ptr().add(4), row[1]);
+        }
+    }
+}

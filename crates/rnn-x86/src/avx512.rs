@@ -1,0 +1,43 @@
+//! The 12 × 16 tile in 512-bit registers: per step, two loads of the right
+//! panel and twelve broadcasts of the left one feed 24 fused multiply-adds
+//! into 24 accumulators (of 32 zmm registers), enough independent chains to
+//! cover the FMA latency on two ports.
+
+use core::arch::x86_64::{
+    __m512d, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
+    _mm512_storeu_pd,
+};
+
+use crate::{MR, NR};
+
+/// # Safety
+///
+/// The CPU supports AVX-512F; `a` points to `k·MR` readable values and `b`
+/// to `k·NR`.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn tile(k: usize, a: *const f64, b: *const f64, out: &mut [f64; MR * NR]) {
+    let mut acc: [[__m512d; 2]; MR] = [[_mm512_setzero_pd(); 2]; MR];
+    for p in 0..k {
+        // SAFETY: p < k, so both reads lie inside the panels the caller
+        // vouched for.
+        let (b0, b1) = unsafe {
+            let bp = b.add(p * NR);
+            (_mm512_loadu_pd(bp), _mm512_loadu_pd(bp.add(8)))
+        };
+        // SAFETY: as above; `a` holds MR values per step.
+        let ap = unsafe { a.add(p * MR) };
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: r < MR, inside step p of the left panel.
+            let av = _mm512_set1_pd(unsafe { *ap.add(r) });
+            row[0] = _mm512_fmadd_pd(av, b0, row[0]);
+            row[1] = _mm512_fmadd_pd(av, b1, row[1]);
+        }
+    }
+    for (row, dst) in acc.iter().zip(out.chunks_exact_mut(NR)) {
+        // SAFETY: `dst` is NR = 16 values, two 8-lane stores.
+        unsafe {
+            _mm512_storeu_pd(dst.as_mut_ptr(), row[0]);
+            _mm512_storeu_pd(dst.as_mut_ptr().add(8), row[1]);
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The native GEMM micro-kernels of `rnn-core` for x86-64, chosen at run time
+//! from what the CPU offers, so one binary runs on any x86-64 machine:
+//!
+//! | [`Isa`] | kernel |
+//! |---|---|
+//! | `Avx512` | one `MR × NR` = 12 × 16 tile in 24 zmm accumulators |
+//! | `Avx2Fma` | the tile as four 6 × 8 quarters, 12 ymm accumulators each |
+//! | `Scalar` | none here: the caller's portable loop |
+//!
+//! The packed layouts are `rnn-core`'s: a left panel holds `MR` values per
+//! step `p` (`a[p·MR + r]`), a right panel `NR` (`b[p·NR + j]`). The tile is
+//! returned row-major, `MR·NR` values.
+//!
+//! This crate holds the `unsafe` that intrinsics need, so that `rnn-core`
+//! itself stays free of it. Every public function is safe: it checks the
+//! slice lengths and the CPU feature before entering the `unsafe` kernel.
+
+#![cfg(target_arch = "x86_64")]
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+mod avx2;
+mod avx512;
+
+/// Rows of a tile.
+pub const MR: usize = 12;
+/// Columns of a tile.
+pub const NR: usize = 16;
+
+/// The instruction sets the kernels come in, best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Isa {
+    /// No kernel here; the caller computes the tile itself.
+    Scalar = 1,
+    /// 256-bit vectors with fused multiply-add.
+    Avx2Fma = 2,
+    /// 512-bit vectors (AVX-512 Foundation, which includes FMA).
+    Avx512 = 3,
+}
+
+impl Isa {
+    /// Short name for reports: `avx512`, `avx2+fma` or `scalar`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Isa::Avx512 => "avx512",
+            Isa::Avx2Fma => "avx2+fma",
+            Isa::Scalar => "scalar",
+        }
+    }
+
+    /// Whether this CPU can run the kernel.
+    pub fn supported(self) -> bool {
+        match self {
+            Isa::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Isa::Avx2Fma => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            Isa::Scalar => true,
+        }
+    }
+
+    fn from_u8(v: u8) -> Option<Self> {
+        match v {
+            1 => Some(Isa::Scalar),
+            2 => Some(Isa::Avx2Fma),
+            3 => Some(Isa::Avx512),
+            _ => None,
+        }
+    }
+}
+
+/// The chosen kernel (0: not chosen yet).
+static CHOSEN: AtomicU8 = AtomicU8::new(0);
+
+/// The best kernel this CPU runs (detected once), or the one set by
+/// [`limit`].
+pub fn isa() -> Isa {
+    if let Some(isa) = Isa::from_u8(CHOSEN.load(Ordering::Relaxed)) {
+        return isa;
+    }
+    let best = [Isa::Avx512, Isa::Avx2Fma]
+        .into_iter()
+        .find(|i| i.supported())
+        .unwrap_or(Isa::Scalar);
+    CHOSEN.store(best as u8, Ordering::Relaxed);
+    best
+}
+
+/// Uses at most `max` from now on (for tests and comparisons of the
+/// kernels); the best supported kernel not above `max` is chosen.
+pub fn limit(max: Isa) -> Isa {
+    let best = [Isa::Avx512, Isa::Avx2Fma]
+        .into_iter()
+        .find(|&i| i <= max && i.supported())
+        .unwrap_or(Isa::Scalar);
+    CHOSEN.store(best as u8, Ordering::Relaxed);
+    best
+}
+
+/// `tile[r·NR + j] = Σ_{p<k} a[p·MR + r] · b[p·NR + j]` with `isa`'s kernel.
+/// Returns `false`, leaving `tile` untouched, when `isa` is `Scalar` or not
+/// supported by this CPU, or when a panel is shorter than `k` steps.
+#[inline]
+pub fn tile(isa: Isa, k: usize, a: &[f64], b: &[f64], tile: &mut [f64; MR * NR]) -> bool {
+    let long_enough = k
+        .checked_mul(MR)
+        .is_some_and(|n| n <= a.len())
+        && k.checked_mul(NR).is_some_and(|n| n <= b.len());
+    // `isa` is any value a caller chose, so the CPU is asked (a cached
+    // load inside std) before an instruction of it runs.
+    if !long_enough || !isa.supported() {
+        return false;
+    }
+    match isa {
+        // SAFETY: the CPU supports AVX-512F (checked above) and the panels
+        // hold at least `k` steps (checked above).
+        Isa::Avx512 => unsafe { avx512::tile(k, a.as_ptr(), b.as_ptr(), tile) },
+        // SAFETY: as above, for AVX2 and FMA.
+        Isa::Avx2Fma => unsafe { avx2::tile(k, a.as_ptr(), b.as_ptr(), tile) },
+        Isa::Scalar => return false,
+    }
+    true
+}
