@@ -3,7 +3,9 @@
  * backendErrors, the package entry points from plain Node, and wasm trap recovery.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import {
@@ -25,7 +27,19 @@ import {
 } from '../ts/index.js';
 import { activeBackend } from '../ts/registry.js';
 import { loadWasmBackend, type WasmBackend } from '../ts/backends/wasm.js';
-import { BACKENDS, lstmParams, makeRng, randn, relErr, rnnParams, sameValues, type Dims } from './helpers.js';
+import {
+  BACKENDS,
+  DEFAULT_BACKEND,
+  NATIVE_AVAILABLE,
+  NATIVE_REQUIRED,
+  lstmParams,
+  makeRng,
+  randn,
+  relErr,
+  rnnParams,
+  sameValues,
+  type Dims,
+} from './helpers.js';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST_INDEX = fileURLToPath(new URL('../dist/index.js', import.meta.url));
@@ -73,9 +87,10 @@ function runNode(code: string, backendEnv: string | undefined) {
 }
 
 // Runs first in this file, before anything switches the backend.
-test('the backend chosen at load is wasm (or RNN_WASM_BACKEND when it names a loadable one)', () => {
+test('the backend chosen at load is native when built, else wasm (or RNN_WASM_BACKEND when it names a loadable one)', () => {
   const requested = process.env.RNN_WASM_BACKEND;
-  const expected: BackendName = requested === 'js' || requested === 'wasm' ? requested : 'wasm';
+  const loadable = requested === 'js' || requested === 'wasm' || (requested === 'native' && NATIVE_AVAILABLE);
+  const expected: BackendName = loadable ? (requested as BackendName) : DEFAULT_BACKEND;
   expect(getBackend()).toBe(expected);
 });
 
@@ -98,7 +113,27 @@ describe('setBackend / getBackend / backendErrors', () => {
     expectIdentical(compute(), wasm);
   });
 
-  test.each(['js', 'wasm'] as const)("setBackend('native') throws ERR_RNN_BACKEND_UNAVAILABLE and keeps %s", (current) => {
+  test.runIf(NATIVE_REQUIRED)('the native addon is required here, and it loads', () => {
+    expect(backendErrors().native).toBeUndefined();
+    setBackend('native');
+    expect(getBackend()).toBe('native');
+  });
+
+  test.runIf(NATIVE_AVAILABLE)('switches to native, which agrees with js and wasm to 1e-12', () => {
+    setBackend('wasm');
+    const wasm = compute();
+    setBackend('native');
+    expect(getBackend()).toBe('native');
+    const native = compute();
+    for (const key of Object.keys(wasm)) {
+      expect(native[key].shape, key).toEqual(wasm[key].shape);
+      expect(relErr(native[key].data, wasm[key].data), key).toBeLessThanOrEqual(1e-12);
+    }
+    expectIdentical(compute(), native);
+    expect(backendErrors()).toEqual({});
+  });
+
+  test.skipIf(NATIVE_AVAILABLE).each(['js', 'wasm'] as const)("setBackend('native') throws ERR_RNN_BACKEND_UNAVAILABLE and keeps %s", (current) => {
     setBackend(current);
     const before = compute();
     const err = thrownBy(() => setBackend('native'));
@@ -109,7 +144,7 @@ describe('setBackend / getBackend / backendErrors', () => {
     expectIdentical(compute(), before);
   });
 
-  test('backendErrors() explains why native is unavailable, and lists nothing else', () => {
+  test.skipIf(NATIVE_AVAILABLE)('backendErrors() explains why native is unavailable, and lists nothing else', () => {
     const errors = backendErrors();
     expect(Object.keys(errors)).toEqual(['native']);
     expect(typeof errors.native).toBe('string');
@@ -218,8 +253,8 @@ describe('the built package from plain Node', () => {
   test.each([
     ['js', 'js', 'js'],
     ['wasm', 'wasm', 'wasm'],
-    ['unset', 'wasm', undefined],
-    ['empty', 'wasm', ''],
+    ['unset', DEFAULT_BACKEND, undefined],
+    ['empty', DEFAULT_BACKEND, ''],
   ] as const)('RNN_WASM_BACKEND %s: %s at load', (_, expected, env) => {
     const r = runNode(probe, env);
     expect(r.status, r.stderr).toBe(0);
@@ -229,7 +264,7 @@ describe('the built package from plain Node', () => {
     for (let i = 0; i < 4; i++) expect(Math.abs(out.data[i] - expectedSigmoid[i])).toBeLessThanOrEqual(1e-15);
   });
 
-  test('RNN_WASM_BACKEND=native (not built) warns and falls back to the default', () => {
+  test.skipIf(NATIVE_AVAILABLE)('RNN_WASM_BACKEND=native (not built) warns and falls back to the default', () => {
     const r = runNode(probe, 'native');
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).backend).toBe('wasm');
@@ -239,7 +274,7 @@ describe('the built package from plain Node', () => {
   test('RNN_WASM_BACKEND with an unknown name warns and falls back to the default', () => {
     const r = runNode(probe, 'gpu');
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).backend).toBe('wasm');
+    expect(JSON.parse(r.stdout).backend).toBe(DEFAULT_BACKEND);
     expect(r.stderr).toContain('RNN_WASM_BACKEND="gpu" is not one of native, wasm, js');
   });
 
@@ -247,11 +282,12 @@ describe('the built package from plain Node', () => {
     const r = runNode(probeOf('rnn-wasm'), undefined);
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { backend: string; exports: string[] };
-    expect(out.backend).toBe('wasm');
+    expect(out.backend).toBe(DEFAULT_BACKEND);
     expect(out.exports).toEqual(
       [
         'backendErrors',
         'getBackend',
+        'getThreads',
         'lstm_backward',
         'lstm_cell_backward',
         'lstm_cell_forward',
@@ -261,6 +297,7 @@ describe('the built package from plain Node', () => {
         'rnn_cell_forward',
         'rnn_forward',
         'setBackend',
+        'setThreads',
         'sigmoid',
         'softmax',
         // The model API and training.
@@ -286,6 +323,46 @@ describe('the built package from plain Node', () => {
         'toNpy',
       ].sort(),
     );
+  });
+});
+
+describe('a package without a working native addon', () => {
+  /** dist/, wasm/ and package.json copied to a fresh folder, with `native` as given. */
+  function packageCopy(native: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'rnn-pkg-'));
+    for (const part of ['dist', 'wasm', 'package.json']) cpSync(join(REPO_ROOT, part), join(dir, part), { recursive: true });
+    if (Object.keys(native).length > 0) mkdirSync(join(dir, 'native'));
+    for (const [file, text] of Object.entries(native)) writeFileSync(join(dir, 'native', file), text);
+    return dir;
+  }
+  const probe = `
+    const m = await import('./dist/index.js');
+    console.log(JSON.stringify({ backend: m.getBackend(), errors: m.backendErrors(), s: Array.from(m.sigmoid([0]).data) }));
+  `;
+  function run(dir: string) {
+    const env = { ...process.env };
+    delete env.RNN_WASM_BACKEND;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { cwd: dir, env, encoding: 'utf8', timeout: 30_000 });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { backend: string; errors: Record<string, string>; s: number[] };
+  }
+
+  test('never built: runs on wasm, and backendErrors() says how to build the addon', () => {
+    const out = run(packageCopy({}));
+    expect(out.backend).toBe('wasm');
+    expect(out.s).toEqual([0.5]);
+    expect(Object.keys(out.errors)).toEqual(['native']);
+    expect(out.errors.native).toContain('npm run build:native');
+  });
+
+  test('an addon file that does not load: runs on wasm, and backendErrors() names the file and the reason', () => {
+    const file = `rnn_napi.${process.platform}-${process.arch}.node`;
+    const out = run(packageCopy({ [file]: 'not a shared library' }));
+    expect(out.backend).toBe('wasm');
+    expect(out.s).toEqual([0.5]);
+    expect(out.errors.native).toContain('did not load');
+    expect(out.errors.native).toContain(file);
   });
 });
 

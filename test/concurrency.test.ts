@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { BackendName, NDArray } from '../ts/index.js';
-import { lstmParams, makeRng, randn, rnnParams, type Dims } from './helpers.js';
+import { BACKENDS, DEFAULT_BACKEND, lstmParams, makeRng, randn, rnnParams, type Dims } from './helpers.js';
 
 type Api = typeof import('../ts/index.js');
 type Inputs = { x: NDArray; a0: NDArray; da: NDArray; lstmParams: Record<string, NDArray>; rnnParams: Record<string, NDArray> };
@@ -97,15 +97,15 @@ describe('worker threads', () => {
     const barrier = new SharedArrayBuffer(4);
     const reports = inputs.map((i) => startWorker(i, { rounds: ROUNDS, env: envWith(), barrier, parties: WORKERS }));
 
-    // The serial reference, computed while the workers run.
-    rnn.setBackend('wasm');
+    // The serial reference, computed while the workers run, on the default backend they load.
+    rnn.setBackend(DEFAULT_BACKEND);
     const expected = inputs.map((i) => callSet(rnn, i));
 
     const got = await Promise.all(reports);
     // The calls really ran at the same time: every worker started before any had finished.
     expect(Math.max(...got.map((r) => r.started))).toBeLessThan(Math.min(...got.map((r) => r.finished)));
     got.forEach((report, w) => {
-      expect(report.backend).toBe('wasm');
+      expect(report.backend).toBe(DEFAULT_BACKEND);
       expect(report.results).toHaveLength(ROUNDS);
       report.results.forEach((result, r) => expectBitIdentical(result, expected[w], `worker ${w}, round ${r}:`));
     });
@@ -113,7 +113,7 @@ describe('worker threads', () => {
     expect(Buffer.from(expected[0].lstm.a.data.buffer).equals(Buffer.from(expected[1].lstm.a.data.buffer))).toBe(false);
   });
 
-  test.each(['js', 'wasm'] as const)('a worker started with RNN_WASM_BACKEND=%s loads that backend and matches the main thread', async (backend) => {
+  test.each(BACKENDS)('a worker started with RNN_WASM_BACKEND=%s loads that backend and matches the main thread', async (backend) => {
     const small: Dims = { n_x: 3, n_a: 5, n_y: 2, m: 4, T_x: 6 };
     const inputs = inputsFor(77, small);
     const report = await startWorker(inputs, { rounds: 1, env: envWith(backend) });

@@ -3,10 +3,26 @@
  * comparisons, and the fixture loader.
  */
 import { readFileSync } from 'node:fs';
-import type { BackendName, NDArray } from '../ts/index.js';
+import { backendErrors, type BackendName, type NDArray } from '../ts/index.js';
 
-/** Every suite runs once per backend. A backend that fails to load makes its tests fail. */
-export const BACKENDS: readonly BackendName[] = ['js', 'wasm'];
+/**
+ * Whether the native addon must be present (CI sets RNN_WASM_REQUIRE_NATIVE=1): then a missing
+ * or broken addon fails the native tests instead of leaving them out.
+ */
+export const NATIVE_REQUIRED = process.env.RNN_WASM_REQUIRE_NATIVE === '1';
+
+/** Whether the native addon was built and loads here. */
+export const NATIVE_AVAILABLE = backendErrors().native === undefined;
+
+/** The backend chosen at load when RNN_WASM_BACKEND is unset. */
+export const DEFAULT_BACKEND: BackendName = NATIVE_AVAILABLE ? 'native' : 'wasm';
+
+/**
+ * Every suite runs once per backend. A backend that fails to load makes its tests fail; native
+ * is left out only where it was not built and is not required.
+ */
+export const BACKENDS: readonly BackendName[] =
+  NATIVE_AVAILABLE || NATIVE_REQUIRED ? ['js', 'wasm', 'native'] : ['js', 'wasm'];
 
 // ---------------------------------------------------------------------------------------------
 // Seeded PRNG

@@ -3,7 +3,7 @@
  * n_x = 64, n_a = 128, m = 32, T_x = 50. WebAssembly memory must not grow after the first
  * call pair (the scratch arena is reused), and process RSS must not creep after warm-up.
  *
- * Call counts: MEMORY_CALLS_WASM / MEMORY_CALLS_JS override the defaults below, which keep
+ * Call counts: MEMORY_CALLS_WASM / MEMORY_CALLS_JS / MEMORY_CALLS_NATIVE override the defaults below, which keep
  * this file to a few minutes: a call pair at this size takes about half a second on wasm and
  * several seconds on the js reference.
  */
@@ -11,7 +11,7 @@ import { describe, expect, test } from 'vitest';
 import { lstm_backward, lstm_forward, setBackend, type BackendName, type NDArray } from '../ts/index.js';
 import { activeBackend } from '../ts/registry.js';
 import type { WasmBackend } from '../ts/backends/wasm.js';
-import { lstmParams, makeRng, randn, sameValues, type Dims } from './helpers.js';
+import { BACKENDS, lstmParams, makeRng, randn, sameValues, type Dims } from './helpers.js';
 
 const D: Dims = { n_x: 64, n_a: 128, n_y: 10, m: 32, T_x: 50 };
 const MiB = 1024 * 1024;
@@ -24,11 +24,16 @@ function count(env: string | undefined, fallback: number): number {
 
 const WASM_CALLS = count(process.env.MEMORY_CALLS_WASM, 250);
 const JS_CALLS = count(process.env.MEMORY_CALLS_JS, 4);
+// Native pairs take a few tens of milliseconds at this size, so the full count fits CI's budget.
+const NATIVE_CALLS = count(process.env.MEMORY_CALLS_NATIVE, 2000);
 
 /** RSS is measured from the end of `warmup` call pairs, once allocator pools have settled. */
 const PLAN: { backend: BackendName; calls: number; warmup: number; timeoutMs: number }[] = [
   { backend: 'wasm', calls: WASM_CALLS, warmup: Math.min(WASM_CALLS, Math.max(10, Math.ceil(WASM_CALLS / 20))), timeoutMs: 30 * 60_000 },
   { backend: 'js', calls: JS_CALLS, warmup: Math.min(JS_CALLS, 2), timeoutMs: 10 * 60_000 },
+  ...(BACKENDS.includes('native')
+    ? [{ backend: 'native' as const, calls: NATIVE_CALLS, warmup: Math.min(NATIVE_CALLS, Math.max(10, Math.ceil(NATIVE_CALLS / 20))), timeoutMs: 30 * 60_000 }]
+    : []),
 ];
 
 const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,5 +1,6 @@
 /**
- * Property tests: for random shapes and values, every API function on the wasm backend returns
+ * Property tests: for random shapes and values, every API function on the wasm backend (and the
+ * native one, where it is built) returns
  * what the js reference returns — the same keys, tuple entries and shapes, and every array
  * (outputs, gradients, cache entries) within 1e-10 relative to its largest magnitude.
  *
@@ -32,9 +33,10 @@ import {
   setBackend,
   sigmoid,
   softmax,
+  type BackendName,
   type NDArray,
 } from '../ts/index.js';
-import { lstmParams, makeRng, randn, relErr, rnnParams, type Dims, type Rng } from './helpers.js';
+import { BACKENDS, lstmParams, makeRng, randn, relErr, rnnParams, type Dims, type Rng } from './helpers.js';
 
 const TOLERANCE = 1e-10;
 const WORK_BUDGET = 2e5;
@@ -143,11 +145,15 @@ function inputs(d: Dims, v: Values) {
   };
 }
 
-/** Runs `f` on the js reference and on wasm. */
+/** The backend under test in the current block (wasm, then native where it is built). */
+let fast: BackendName = 'wasm';
+const FAST_BACKENDS = BACKENDS.filter((b) => b !== 'js');
+
+/** Runs `f` on the js reference and on the backend under test (`wasm` names its result). */
 function onBoth<T>(f: () => T): { js: T; wasm: T } {
   setBackend('js');
   const js = f();
-  setBackend('wasm');
+  setBackend(fast);
   return { js, wasm: f() };
 }
 
@@ -278,9 +284,10 @@ const PLAN: [keyof typeof CHECKS, number][] = [
   ['lstm_backward', 200],
 ];
 
-describe('wasm matches the js reference on random shapes and values', () => {
+describe.each(FAST_BACKENDS)('%s matches the js reference on random shapes and values', (backend) => {
   beforeAll(() => {
-    setBackend('wasm');
+    fast = backend;
+    setBackend(backend);
   });
 
   test.each([
@@ -332,7 +339,11 @@ const REGRESSIONS: [name: keyof typeof CHECKS, d: Dims, v: Values][] = [
   ['rnn_backward', { n_x: 2, n_a: 3, n_y: 1, m: 5, T_x: 0 }, { seed: 8, scale: 1, gain: 1 }],
 ];
 
-describe('regression cases', () => {
+describe.each(FAST_BACKENDS)('regression cases on %s', (backend) => {
+  beforeAll(() => {
+    fast = backend;
+  });
+
   test.each(REGRESSIONS)('%s at %o, values %o', (name, d, v) => {
     expect(work(d)).toBeLessThanOrEqual(WORK_BUDGET);
     CHECKS[name]({ d, v });

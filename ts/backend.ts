@@ -44,6 +44,8 @@ export interface LstmWeights {
 
 export interface Backend {
   readonly name: BackendName;
+  /** Threads one call may use (backends without threads leave it out: one). */
+  threads?(): number;
   /** The most memory one call may take for its outputs; larger calls get ERR_RNN_SIZE. */
   readonly maxCallBytes: number;
   /** Softmax over axis 0 of a `(rows × cols)` matrix. */

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'ERR_RNN_VALUE' // a value outside its allowed range (a token index, a learning rate, a temperature)
   | 'ERR_RNN_MODEL_FORMAT' // a saved model that is malformed, of another version or of the wrong kind
   | 'ERR_RNN_STATE' // a carried state that does not fit the call (another batch size)
+  | 'ERR_RNN_THREADS' // a thread count that is not an integer from 1 to 1024
   | 'ERR_RNN_BACKEND' // unknown backend name
   | 'ERR_RNN_BACKEND_UNAVAILABLE' // a known backend that is not built or failed to load
   | 'ERR_RNN_WASM_TRAP' // the WebAssembly instance trapped; it has been re-instantiated
@@ -32,7 +33,7 @@ export function typeError(
 }
 
 export function rangeError(
-  code: 'ERR_RNN_SHAPE' | 'ERR_RNN_SIZE' | 'ERR_RNN_VALUE' | 'ERR_RNN_MODEL_FORMAT' | 'ERR_RNN_STATE',
+  code: 'ERR_RNN_SHAPE' | 'ERR_RNN_SIZE' | 'ERR_RNN_VALUE' | 'ERR_RNN_MODEL_FORMAT' | 'ERR_RNN_STATE' | 'ERR_RNN_THREADS',
   message: string,
 ) {
   return withCode(new RangeError(message), code);

@@ -26,7 +26,6 @@ export type {
   LstmGradients,
   LstmGateGradients,
 } from './api.js';
-export { getBackend, setBackend, backendErrors } from './registry.js';
 export { RNNModel, LSTMModel } from './model/models.js';
 export type {
   ModelKind,
@@ -44,6 +43,8 @@ export { modelToJSON, serializeModel, parseModel, toNpy, npyFiles, MODEL_FORMAT,
 export type { SavedModel, SavedParameter } from './model/serialize.js';
 export { saveModel, loadModel, exportNpy } from './model/files.js';
 export { NO_TARGET } from './backend.js';
+export { getBackend, setBackend, backendErrors, getThreads } from './registry.js';
+export { setThreads } from './threads.js';
 export type { BackendName } from './backend.js';
 export type { NDArray, NDArrayLike, NestedArray, ArrayInput } from './ndarray.js';
 export type { ErrorCode, RnnError } from './errors.js';

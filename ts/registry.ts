@@ -4,6 +4,7 @@
  */
 import type { Backend, BackendName } from './backend.js';
 import { jsBackend } from './backends/js.js';
+import { loadNativeBackend } from './backends/native.js';
 import { loadWasmBackend } from './backends/wasm.js';
 import { runtimeError, typeError } from './errors.js';
 import { describe } from './ndarray.js';
@@ -11,9 +12,7 @@ import { describe } from './ndarray.js';
 const NAMES: readonly BackendName[] = ['native', 'wasm', 'js'];
 
 const loaders: Record<BackendName, () => Backend> = {
-  native: () => {
-    throw new Error('the native addon is not part of this build');
-  },
+  native: loadNativeBackend,
   wasm: loadWasmBackend,
   js: () => jsBackend,
 };
@@ -91,4 +90,9 @@ export function backendErrors(): Partial<Record<BackendName, string>> {
 /** The active backend, for the API layer. */
 export function activeBackend(): Backend {
   return current;
+}
+
+/** Threads a call on the active backend may use: the native setting, else 1. */
+export function getThreads(): number {
+  return current.threads?.() ?? 1;
 }
