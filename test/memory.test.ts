@@ -25,7 +25,7 @@ function count(env: string | undefined, fallback: number): number {
 const WASM_CALLS = count(process.env.MEMORY_CALLS_WASM, 250);
 const JS_CALLS = count(process.env.MEMORY_CALLS_JS, 4);
 // Native pairs take a few tens of milliseconds at this size, so the full count fits CI's budget.
-const NATIVE_CALLS = count(process.env.MEMORY_CALLS_NATIVE, 2000);
+const NATIVE_CALLS = count(process.env.MEMORY_CALLS_NATIVE, 1000);
 
 /** RSS is measured from the end of `warmup` call pairs, once allocator pools have settled. */
 const PLAN: { backend: BackendName; calls: number; warmup: number; timeoutMs: number }[] = [
