@@ -43,8 +43,8 @@ const log = (msg) => process.stderr.write(`${msg}\n`);
 const ALIASES = {
   wasm: ['rnn-wasm:wasm'],
   js: ['rnn-wasm:js'],
-  native: ['rnn-wasm:native'],
-  'rnn-wasm': ['rnn-wasm:wasm', 'rnn-wasm:js', 'rnn-wasm:native'],
+  native: ['rnn-wasm:native', 'rnn-wasm:native-2t'],
+  'rnn-wasm': ['rnn-wasm:wasm', 'rnn-wasm:js', 'rnn-wasm:native', 'rnn-wasm:native-2t'],
   numpy: ['numpy'],
   torch: ['torch'],
   pytorch: ['torch'],

@@ -54,24 +54,33 @@ export function rnnWasmSystems(api, notes, wanted) {
       notes.push(`rnn-wasm \`${name}\` backend skipped: unavailable (${why}).`);
       continue;
     }
-    systems.push(backendSystem(api, name));
+    // Native runs twice: one thread, as every other column, and two (its default here).
+    if (name === 'native') {
+      systems.push(backendSystem(api, name, 1));
+      if (wanted('rnn-wasm:native-2t')) systems.push(backendSystem(api, name, 2));
+    } else {
+      systems.push(backendSystem(api, name));
+    }
   }
   api.setBackend(initial);
   return systems;
 }
 
-function backendSystem(api, name) {
+function backendSystem(api, name, threads = 1) {
+  const twoThreads = threads > 1;
   return {
-    id: `rnn-wasm:${name}`,
-    label: `rnn-wasm ${name}`,
+    id: twoThreads ? `rnn-wasm:${name}-${threads}t` : `rnn-wasm:${name}`,
+    label: twoThreads ? `rnn-wasm ${name} ${threads}t` : `rnn-wasm ${name}`,
     dtype: 'f64',
-    threads: 1,
+    threads,
     supports(w) {
       if (name === 'js' && w.name === 'L') return 'js reference skipped at L (about a minute per call)';
       return null;
     },
     prepare(w, cell, op, inp, ref) {
       api.setBackend(name);
+      // Only the native kernels use threads; the setting is global, so each run sets its own.
+      if (name === 'native') api.setThreads(threads);
       return {
         fn: closures(api, cell, inp)[op],
         validate(result) {
