@@ -150,14 +150,8 @@ export abstract class SequenceModel {
     const { d, x, targets } = this.prepare(batch, true);
     const run = this.run(backend, d, x, this.startState(d.m));
     this.keepState(run.final);
+    const out = this.outputLayerBackward(backend, d, run, targets!);
     const [wName, bName] = this.outputNames;
-    const out = {
-      loss: new Float64Array(2),
-      dWy: new Float64Array(this.n_y * this.n_a),
-      dby: new Float64Array(this.n_y),
-      da: new Float64Array(d.T * this.n_a * d.m),
-    };
-    backend.outputBackward(d, run.y, targets!, run.a, this.params[wName], out);
     const grads = { ...run.backward(out.da), [wName]: out.dWy, [bName]: out.dby };
     const count = out.loss[1];
     // Every kernel is linear in its incoming gradient, so scaling the sums at the end gives
@@ -171,15 +165,20 @@ export abstract class SequenceModel {
     const backend = activeBackend();
     const { d, x, targets } = this.prepare(batch, true);
     const run = this.run(backend, d, x, this.zeroState(d.m));
+    const { loss } = this.outputLayerBackward(backend, d, run, targets!);
+    return { loss: loss[1] > 0 ? loss[0] / loss[1] : 0, count: loss[1] };
+  }
+
+  /** The summed loss, its count and the output layer's gradients: one `outputBackward` call. */
+  private outputLayerBackward(backend: Backend, d: Dims, run: ForwardRun, targets: Float64Array) {
     const out = {
       loss: new Float64Array(2),
       dWy: new Float64Array(this.n_y * this.n_a),
       dby: new Float64Array(this.n_y),
       da: new Float64Array(d.T * this.n_a * d.m),
     };
-    backend.outputBackward(d, run.y, targets!, run.a, this.params[this.outputNames[0]], out);
-    const count = out.loss[1];
-    return { loss: count > 0 ? out.loss[0] / count : 0, count };
+    backend.outputBackward(d, run.y, targets, run.a, this.params[this.outputNames[0]], out);
+    return out;
   }
 
   /**
