@@ -90,6 +90,24 @@ pub extern "C" fn rnn_debug_trap() {
     std::process::abort();
 }
 
+/// Checks one input and one output buffer, then runs `kernel` on them as
+/// slices: the shape of every single-array export.
+fn in_out(
+    input: Buf,
+    output: Buf,
+    kernel: impl FnOnce(&[f64], &mut [f64]) -> Result<(), DimError>,
+) -> i32 {
+    let bufs = [input, output];
+    if let Err(s) = buffers::check(&bufs, memory()) {
+        return s as i32;
+    }
+    let [input, output] = bufs;
+    // SAFETY: both buffers passed `check` against the current memory size
+    // just above, and the output overlaps no other buffer.
+    let (input, output) = unsafe { (slice(input), slice_mut(output)) };
+    status(kernel(input, output))
+}
+
 /// Softmax over axis 0 of the `rows × cols` matrix `z`, into `out`.
 #[no_mangle]
 pub extern "C" fn rnn_softmax(
@@ -100,15 +118,9 @@ pub extern "C" fn rnn_softmax(
     out: *mut f64,
     out_len: usize,
 ) -> i32 {
-    let bufs = [Buf::input(z, z_len), Buf::output(out, out_len)];
-    if let Err(s) = buffers::check(&bufs, memory()) {
-        return s as i32;
-    }
-    let [z, out] = bufs;
-    // SAFETY: both buffers passed `check` against the current memory size
-    // just above, and the output overlaps no other buffer.
-    let (z, out) = unsafe { (slice(z), slice_mut(out)) };
-    status(rnn_core::softmax(z, rows, cols, out))
+    in_out(Buf::input(z, z_len), Buf::output(out, out_len), |z, out| {
+        rnn_core::softmax(z, rows, cols, out)
+    })
 }
 
 /// The `cols × rows` transpose of the `rows × cols` matrix `src`, into
@@ -122,15 +134,11 @@ pub extern "C" fn rnn_transpose(
     dst: *mut f64,
     dst_len: usize,
 ) -> i32 {
-    let bufs = [Buf::input(src, src_len), Buf::output(dst, dst_len)];
-    if let Err(s) = buffers::check(&bufs, memory()) {
-        return s as i32;
-    }
-    let [src, dst] = bufs;
-    // SAFETY: both buffers passed `check` against the current memory size
-    // just above, and the output overlaps no other buffer.
-    let (src, dst) = unsafe { (slice(src), slice_mut(dst)) };
-    status(rnn_core::transpose(src, rows, cols, dst))
+    in_out(
+        Buf::input(src, src_len),
+        Buf::output(dst, dst_len),
+        |src, dst| rnn_core::transpose(src, rows, cols, dst),
+    )
 }
 
 /// Element-wise `1 / (1 + exp(-z))` of `n` values.
@@ -142,18 +150,16 @@ pub extern "C" fn rnn_sigmoid(
     out: *mut f64,
     out_len: usize,
 ) -> i32 {
-    let bufs = [Buf::input(z, z_len), Buf::output(out, out_len)];
-    if let Err(s) = buffers::check(&bufs, memory()) {
-        return s as i32;
-    }
-    if z_len != n || out_len != n {
-        return Status::Dims as i32;
-    }
-    let [z, out] = bufs;
-    // SAFETY: both buffers passed `check` against the current memory size
-    // just above, and the output overlaps no other buffer.
-    let (z, out) = unsafe { (slice(z), slice_mut(out)) };
-    status(rnn_core::sigmoid(z, out))
+    in_out(Buf::input(z, z_len), Buf::output(out, out_len), |z, out| {
+        if z.len() != n {
+            return Err(DimError {
+                arg: "z",
+                expected: Some(n),
+                actual: z.len(),
+            });
+        }
+        rnn_core::sigmoid(z, out)
+    })
 }
 
 /// Workspace elements `rnn_forward` needs, or -1 on overflow.
@@ -736,7 +742,13 @@ mod tests {
         // The exports pass on the core's sizes (which depend on the build's
         // GEMM tile; the core's tests pin them down); an empty problem
         // needs none.
-        let d = |n_x, n_a, n_y, m, t| Dims { n_x, n_a, n_y, m, t };
+        let d = |n_x, n_a, n_y, m, t| Dims {
+            n_x,
+            n_a,
+            n_y,
+            m,
+            t,
+        };
         let core = |n: Option<usize>| n.unwrap() as isize;
         assert_eq!(
             lstm_backward_workspace(1, 2, 3, 4),
