@@ -218,6 +218,20 @@ describe('wasm agrees with the js reference beyond the fixture shapes', () => {
   );
 });
 
+test.each(BACKENDS)('%s: sigmoid is 0 exactly where the formula 1 / (1 + e^-z) overflows, as on js', (backend) => {
+  // From z < −709.78 e^-z is +∞ and the formula gives +0, though e^z is a subnormal down to
+  // −745; a backend returning that subnormal would turn 0·∞ = NaN into ±∞ in an LSTM cell.
+  const z = [-709.782712893384, -709.7827128933841, -710, -720, -744, -745.2, -800];
+  setBackend('js');
+  const want = sigmoid({ data: z, shape: [z.length] }).data;
+  setBackend(backend);
+  const got = sigmoid({ data: z, shape: [z.length] }).data;
+  setBackend(DEFAULT_BACKEND);
+  expect(want[0]).toBeGreaterThan(0);
+  expect(Math.abs(got[0] - want[0])).toBeLessThanOrEqual(1e-15 * want[0]);
+  for (const out of [want, got]) expect(Array.from(out.slice(1)).every((v) => Object.is(v, 0)), `${backend}: ${Array.from(out)}`).toBe(true);
+});
+
 describe('transpose: the (n, m, T) ↔ [T][n][m] conversion of every backend', () => {
   // Sizes on both sides of the wasm backend's switch from JS to the module (256 elements).
   const SHAPES = [[0, 5], [1, 1], [3, 7], [15, 17], [16, 16], [17, 33], [40, 50], [257, 3]];

@@ -35,6 +35,9 @@ const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0);
 /// half of `k` is a normal power of two.
 const EXP_CLAMP: f64 = 1100.0;
 
+/// fdlibm's overflow threshold: `exp(x)` is `+∞` exactly when `x` is above it.
+const EXP_OVERFLOW: f64 = 7.097_827_128_933_839_73e2;
+
 /// `tanh(x)` rounds to `±1` for `|x| > 22`; the argument `2|x|` is clamped
 /// there so that `expm1` stays finite.
 const TANH_ARG_CLAMP: f64 = 44.0;
@@ -93,10 +96,14 @@ fn pow2_wide(k: F64x2) -> (F64x2, F64x2) {
 /// `Q / (Q + 2^k·P)`. With `k = k1 + k2` (halves) it is computed as
 /// `Q·2^-k1 / (Q·2^-k1 + P·2^k2)`: exact rescalings, so nothing overflows
 /// before the quotient and a subnormal result is rounded once.
+///
+/// Where `e^-z` overflows (`z < −709.78`) the result is `0`, as the notebook's
+/// `1 / (1 + np.exp(-z))` gives, not the subnormal `e^z`: the backends must
+/// agree on which values are exactly zero, since `0·∞` is NaN and `e^z·∞` is not.
 #[inline(always)]
 pub(crate) fn sigmoid2(z: F64x2) -> F64x2 {
-    let x = F64x2::zero()
-        .sub(z)
+    let minus_z = F64x2::zero().sub(z);
+    let x = minus_z
         .pmin(F64x2::splat(EXP_CLAMP))
         .pmax(F64x2::splat(-EXP_CLAMP));
     let Reduced { k, r, c, .. } = reduce(x);
@@ -106,6 +113,7 @@ pub(crate) fn sigmoid2(z: F64x2) -> F64x2 {
     let k2 = k.sub(k1);
     let a = q.mul(F64x2::zero().sub(k1).pow2i());
     a.div(a.add(p.mul(k2.pow2i())))
+        .zero_where_gt(minus_z, F64x2::splat(EXP_OVERFLOW))
 }
 
 /// `tanh(x)` in each lane, with one division. For `u = 2|x| = k·ln2 + r`,

@@ -15,7 +15,7 @@ mod imp {
     use core::arch::wasm32::{
         f64x2, f64x2_abs, f64x2_add, f64x2_div, f64x2_extract_lane, f64x2_floor, f64x2_max,
         f64x2_mul, f64x2_nearest, f64x2_pmax, f64x2_pmin, f64x2_splat, f64x2_sub, i64x2_add,
-        i64x2_shl, i64x2_splat, v128, v128_bitselect,
+        f64x2_gt, i64x2_shl, i64x2_splat, v128, v128_andnot, v128_bitselect,
     };
 
     /// Two `f64` lanes in one SIMD128 register.
@@ -83,6 +83,12 @@ mod imp {
         #[inline(always)]
         pub fn max_nan(self, o: Self) -> Self {
             Self(f64x2_max(self.0, o.0))
+        }
+
+        /// `+0` in the lanes where `x > limit`, else `self` (a NaN `x` keeps `self`).
+        #[inline(always)]
+        pub fn zero_where_gt(self, x: Self, limit: Self) -> Self {
+            Self(v128_andnot(self.0, f64x2_gt(x.0, limit.0)))
         }
 
         /// Round to nearest, ties to even.
@@ -217,6 +223,12 @@ mod imp {
                     a
                 }
             })
+        }
+
+        /// `+0` in the lanes where `x > limit`, else `self` (a NaN `x` keeps `self`).
+        #[inline(always)]
+        pub fn zero_where_gt(self, x: Self, limit: Self) -> Self {
+            Self([0, 1].map(|i| if x.0[i] > limit.0[i] { 0.0 } else { self.0[i] }))
         }
 
         /// Round to nearest, ties to even. Written with adds rather than

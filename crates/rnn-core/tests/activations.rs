@@ -102,3 +102,19 @@ fn sigmoid_matches_formula_and_special_values() {
     assert!(sigmoid(&z, &mut out[1..]).is_err());
     assert!(sigmoid(&[], &mut []).is_ok());
 }
+
+#[test]
+fn sigmoid_is_zero_exactly_where_the_formula_overflows() {
+    // 1 / (1 + e^-z) is 0 from where e^-z overflows (z < −709.78…), though e^z is still a
+    // subnormal down to −745: every backend gives the formula's 0 there, the sign included.
+    let threshold = -709.782712893384_f64;
+    let below = f64::from_bits(threshold.to_bits() + 1);
+    let z = [threshold, below, -710.0, -720.0, -744.0, -745.2];
+    let mut out = nan_vec(z.len());
+    sigmoid(&z, &mut out).unwrap();
+    assert!(out[0] > 0.0 && out[0] < 1e-307, "at the threshold: {}", out[0]);
+    for (i, &v) in out.iter().enumerate().skip(1) {
+        assert_eq!(v.to_bits(), 0, "sigmoid({})", z[i]);
+        assert_eq!(common::sigmoid(z[i]).to_bits(), 0, "reference at {}", z[i]);
+    }
+}

@@ -64,6 +64,22 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], rel_tol: f64) {
     }
 }
 
+/// [`assert_close`] for inputs that hold NaN and ±∞: an output is non-finite exactly where the
+/// reference's is, and where both are infinite the signs agree, but NaN and ±∞ may stand in for
+/// each other. Saturating activations may round one ulp apart (tanh of 18.87 is 1 here and
+/// 1 − 2⁻⁵³ in libm), and that ulp decides whether ∞·(1 − tanh²) is ∞ or NaN.
+pub fn assert_close_nonfinite(what: &str, got: &[f64], want: &[f64], rel_tol: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        assert_eq!(g.is_finite(), w.is_finite(), "{what}[{i}]: got {g}, want {w}");
+        if g.is_infinite() && w.is_infinite() {
+            assert_eq!(g, w, "{what}[{i}]");
+        }
+    }
+    let finite = |v: &[f64]| v.iter().map(|&x| if x.is_finite() { x } else { 0.0 }).collect::<Vec<_>>();
+    assert_close(what, &finite(got), &finite(want), rel_tol);
+}
+
 /// Plain row-major `(r × k)·(k × c)`.
 pub fn matmul(a: &[f64], b: &[f64], r: usize, k: usize, c: usize) -> Vec<f64> {
     let mut out = vec![0.0; r * c];
