@@ -37,9 +37,20 @@ import {
   type FixtureArray,
   type FixtureDict,
 } from './helpers.js';
+import { loadNativeBackend } from '../ts/backends/native.js';
 
 const TOLERANCE = 1e-10;
 const CASES = loadFixtures();
+
+// CI runs this file once per native kernel, capped by RNN_WASM_ISA; make sure the cap took.
+const ISA_CAP = process.env.RNN_WASM_ISA;
+test.runIf(BACKENDS.includes('native') && (ISA_CAP === 'avx2' || ISA_CAP === 'scalar'))(
+  `native runs the kernel RNN_WASM_ISA=${ISA_CAP} asks for`,
+  () => {
+    const want = ISA_CAP === 'avx2' ? 'avx2+fma' : 'scalar';
+    expect(loadNativeBackend().cpuFeatures()).toBe(want);
+  },
+);
 
 const FUNCTIONS = [
   'softmax',

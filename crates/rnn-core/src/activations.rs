@@ -1,5 +1,5 @@
-//! Element-wise activations: `exp`, the logistic sigmoid and `tanh`, two
-//! lanes at a time ([`F64x2`]), with the infinities and NaN of the
+//! Element-wise activations: `exp`, the logistic sigmoid and `tanh`, a
+//! vector of [`Lanes`] at a time, with the infinities and NaN of the
 //! notebook's NumPy formulas.
 //!
 //! `exp` is the classic fdlibm algorithm (the one the standard library's
@@ -16,7 +16,7 @@
 //! cancellation from the rational form, and `expm1(u) = 2^k·(exp(r) − 1) +
 //! (2^k − 1)`. Within a few ulp of the standard library's `tanh`.
 
-use crate::simd::F64x2;
+use crate::simd::{wide, Lanes, LANES};
 use crate::{expect_len, DimError};
 
 // The constants of fdlibm's `exp`, as bit patterns so they are exact.
@@ -35,8 +35,9 @@ const P5: f64 = f64::from_bits(0x3e66_3769_72be_a4d0);
 /// half of `k` is a normal power of two.
 const EXP_CLAMP: f64 = 1100.0;
 
-/// fdlibm's overflow threshold: `exp(x)` is `+∞` exactly when `x` is above it.
-const EXP_OVERFLOW: f64 = 7.097_827_128_933_839_73e2;
+/// fdlibm's overflow threshold, 709.782712893384: `exp(x)` is `+∞` exactly
+/// when `x` is above it.
+const EXP_OVERFLOW: f64 = f64::from_bits(0x4086_2e42_fefa_39ef);
 
 /// `tanh(x)` rounds to `±1` for `|x| > 22`; the argument `2|x|` is clamped
 /// there so that `expm1` stays finite.
@@ -46,38 +47,38 @@ const TANH_ARG_CLAMP: f64 = 44.0;
 /// `c = r − r²·P(r²)`, so that `exp(r) = 1 + r + r·c/(2 − c)`
 /// `= (2 − c + 2r)/(2 − c)`.
 #[inline(always)]
-fn reduce(x: F64x2) -> Reduced {
-    let k = x.mul(F64x2::splat(INV_LN2)).nearest();
-    let hi = x.sub(k.mul(F64x2::splat(LN2_HI)));
-    let lo = k.mul(F64x2::splat(LN2_LO));
+fn reduce(x: Lanes) -> Reduced {
+    let k = x.mul(Lanes::splat(INV_LN2)).nearest();
+    let hi = x.sub(k.mul(Lanes::splat(LN2_HI)));
+    let lo = k.mul(Lanes::splat(LN2_LO));
     let r = hi.sub(lo);
     let t = r.mul(r);
-    let p = F64x2::splat(P4).add(t.mul(F64x2::splat(P5)));
-    let p = F64x2::splat(P3).add(t.mul(p));
-    let p = F64x2::splat(P2).add(t.mul(p));
-    let p = F64x2::splat(P1).add(t.mul(p));
+    let p = Lanes::splat(P4).add(t.mul(Lanes::splat(P5)));
+    let p = Lanes::splat(P3).add(t.mul(p));
+    let p = Lanes::splat(P2).add(t.mul(p));
+    let p = Lanes::splat(P1).add(t.mul(p));
     let c = r.sub(t.mul(p));
     Reduced { k, hi, lo, r, c }
 }
 
 struct Reduced {
-    k: F64x2,
-    hi: F64x2,
-    lo: F64x2,
-    r: F64x2,
-    c: F64x2,
+    k: Lanes,
+    hi: Lanes,
+    lo: Lanes,
+    r: Lanes,
+    c: Lanes,
 }
 
 /// `e^x` in each lane.
 #[inline(always)]
-pub(crate) fn exp2(x: F64x2) -> F64x2 {
+pub(crate) fn exp2(x: Lanes) -> Lanes {
     let x = x
-        .pmin(F64x2::splat(EXP_CLAMP))
-        .pmax(F64x2::splat(-EXP_CLAMP));
+        .pmin(Lanes::splat(EXP_CLAMP))
+        .pmax(Lanes::splat(-EXP_CLAMP));
     let Reduced { k, hi, lo, r, c } = reduce(x);
     // fdlibm's arrangement: 1 − ((lo − r·c/(2 − c)) − hi).
-    let rc = r.mul(c).div(F64x2::splat(2.0).sub(c));
-    let y = F64x2::splat(1.0).sub(lo.sub(rc).sub(hi));
+    let rc = r.mul(c).div(Lanes::splat(2.0).sub(c));
+    let y = Lanes::splat(1.0).sub(lo.sub(rc).sub(hi));
     let (s1, s2) = pow2_wide(k);
     y.mul(s1).mul(s2)
 }
@@ -86,8 +87,8 @@ pub(crate) fn exp2(x: F64x2) -> F64x2 {
 /// applied one after the other so that a huge or tiny `2^k` overflows or
 /// underflows only in the final product (and rounds only there).
 #[inline(always)]
-fn pow2_wide(k: F64x2) -> (F64x2, F64x2) {
-    let k1 = k.mul(F64x2::splat(0.5)).floor();
+fn pow2_wide(k: Lanes) -> (Lanes, Lanes) {
+    let k1 = k.mul(Lanes::splat(0.5)).floor();
     (k1.pow2i(), k.sub(k1).pow2i())
 }
 
@@ -101,19 +102,19 @@ fn pow2_wide(k: F64x2) -> (F64x2, F64x2) {
 /// `1 / (1 + np.exp(-z))` gives, not the subnormal `e^z`: the backends must
 /// agree on which values are exactly zero, since `0·∞` is NaN and `e^z·∞` is not.
 #[inline(always)]
-pub(crate) fn sigmoid2(z: F64x2) -> F64x2 {
-    let minus_z = F64x2::zero().sub(z);
+pub(crate) fn sigmoid2(z: Lanes) -> Lanes {
+    let minus_z = Lanes::zero().sub(z);
     let x = minus_z
-        .pmin(F64x2::splat(EXP_CLAMP))
-        .pmax(F64x2::splat(-EXP_CLAMP));
+        .pmin(Lanes::splat(EXP_CLAMP))
+        .pmax(Lanes::splat(-EXP_CLAMP));
     let Reduced { k, r, c, .. } = reduce(x);
-    let q = F64x2::splat(2.0).sub(c);
+    let q = Lanes::splat(2.0).sub(c);
     let p = q.add(r.add(r));
-    let k1 = k.mul(F64x2::splat(0.5)).floor();
+    let k1 = k.mul(Lanes::splat(0.5)).floor();
     let k2 = k.sub(k1);
-    let a = q.mul(F64x2::zero().sub(k1).pow2i());
+    let a = q.mul(Lanes::zero().sub(k1).pow2i());
     a.div(a.add(p.mul(k2.pow2i())))
-        .zero_where_gt(minus_z, F64x2::splat(EXP_OVERFLOW))
+        .zero_where_gt(minus_z, Lanes::splat(EXP_OVERFLOW))
 }
 
 /// `tanh(x)` in each lane, with one division. For `u = 2|x| = k·ln2 + r`,
@@ -121,49 +122,49 @@ pub(crate) fn sigmoid2(z: F64x2) -> F64x2 {
 /// `expm1(u) = N/Q` with `N = (s − 1)·Q + 2r·s` (no cancellation: `N = 2r`
 /// exactly when `k = 0`) and `tanh = N / (N + 2Q)`.
 #[inline(always)]
-pub(crate) fn tanh2(x: F64x2) -> F64x2 {
+pub(crate) fn tanh2(x: Lanes) -> Lanes {
     let u = x
         .abs()
-        .mul(F64x2::splat(2.0))
-        .pmin(F64x2::splat(TANH_ARG_CLAMP));
+        .mul(Lanes::splat(2.0))
+        .pmin(Lanes::splat(TANH_ARG_CLAMP));
     let Reduced { k, r, c, .. } = reduce(u);
     let s = k.pow2i();
-    let q = F64x2::splat(2.0).sub(c);
-    let n = s.sub(F64x2::splat(1.0)).mul(q).add(r.add(r).mul(s));
+    let q = Lanes::splat(2.0).sub(c);
+    let n = s.sub(Lanes::splat(1.0)).mul(q).add(r.add(r).mul(s));
     n.div(n.add(q.add(q))).copysign(x)
 }
 
-/// Applies a two-lane function to one value (for odd tails).
+/// Applies a [`Lanes`] function to one value (for the tails of loops).
 #[inline(always)]
-pub(crate) fn one(f: impl Fn(F64x2) -> F64x2, v: f64) -> f64 {
-    f(F64x2::splat(v)).lane(0)
+pub(crate) fn one(f: impl Fn(Lanes) -> Lanes, v: f64) -> f64 {
+    f(Lanes::splat(v)).lane(0)
 }
 
-/// `out[i] = f(z[i])` two lanes at a time; `out` must be as long as `z`.
+/// `out[i] = f(z[i])`, [`LANES`] at a time; `out` must be as long as `z`.
 #[inline(always)]
-pub(crate) fn map_into(z: &[f64], out: &mut [f64], f: impl Fn(F64x2) -> F64x2) {
+pub(crate) fn map_into(z: &[f64], out: &mut [f64], f: impl Fn(Lanes) -> Lanes) {
     let n = z.len().min(out.len());
     let (z, out) = (&z[..n], &mut out[..n]);
-    let zc = z.chunks_exact(2);
+    let zc = z.chunks_exact(LANES);
     let tail = zc.remainder();
-    let mut oc = out.chunks_exact_mut(2);
+    let mut oc = out.chunks_exact_mut(LANES);
     for (zv, ov) in zc.zip(&mut oc) {
-        f(F64x2::load(zv)).store(ov);
+        f(Lanes::load(zv)).store(ov);
     }
-    if let (Some(&zv), Some(ov)) = (tail.first(), oc.into_remainder().first_mut()) {
-        *ov = one(f, zv);
+    for (&zv, ov) in tail.iter().zip(oc.into_remainder()) {
+        *ov = one(&f, zv);
     }
 }
 
-/// `buf[i] = f(buf[i])` two lanes at a time.
+/// `buf[i] = f(buf[i])`, [`LANES`] at a time.
 #[inline(always)]
-pub(crate) fn map_in_place(buf: &mut [f64], f: impl Fn(F64x2) -> F64x2) {
-    let mut c = buf.chunks_exact_mut(2);
+pub(crate) fn map_in_place(buf: &mut [f64], f: impl Fn(Lanes) -> Lanes) {
+    let mut c = buf.chunks_exact_mut(LANES);
     for v in &mut c {
-        f(F64x2::load(v)).store(v);
+        f(Lanes::load(v)).store(v);
     }
-    if let Some(v) = c.into_remainder().first_mut() {
-        *v = one(f, *v);
+    for v in c.into_remainder() {
+        *v = one(&f, *v);
     }
 }
 
@@ -172,7 +173,10 @@ pub(crate) fn map_in_place(buf: &mut [f64], f: impl Fn(F64x2) -> F64x2) {
 /// `-∞ → 0`, `+∞ → 1`, NaN stays NaN, as the NumPy expression gives.
 pub fn sigmoid(z: &[f64], out: &mut [f64]) -> Result<(), DimError> {
     expect_len("out", out.len(), &[z.len()])?;
-    map_into(z, out, sigmoid2);
+    wide(
+        #[inline(always)]
+        || map_into(z, out, sigmoid2),
+    );
     Ok(())
 }
 
@@ -190,41 +194,47 @@ pub fn softmax(z: &[f64], rows: usize, cols: usize, out: &mut [f64]) -> Result<(
     Ok(())
 }
 
-/// Column-wise softmax of a `rows × cols` C-order matrix, in place, two
-/// columns at a time. Requires `buf.len() == rows * cols`.
+/// Column-wise softmax of a `rows × cols` C-order matrix, in place,
+/// [`LANES`] columns at a time. Requires `buf.len() == rows * cols`.
 pub(crate) fn softmax_columns_in_place(buf: &mut [f64], rows: usize, cols: usize) {
+    wide(
+        #[inline(always)]
+        || softmax_columns(buf, rows, cols),
+    );
+}
+
+#[inline(always)]
+fn softmax_columns(buf: &mut [f64], rows: usize, cols: usize) {
     if rows == 0 || cols == 0 {
         return;
     }
     let at = |i: usize, j: usize| i * cols + j;
-    let pairs = cols / 2;
-    for jp in 0..pairs {
-        let j = 2 * jp;
-        let mut max = F64x2::load(&buf[at(0, j)..]);
+    let full = cols - cols % LANES;
+    for j in (0..full).step_by(LANES) {
+        let mut max = Lanes::load(&buf[at(0, j)..]);
         for i in 1..rows {
-            max = max.max_nan(F64x2::load(&buf[at(i, j)..]));
+            max = max.max_nan(Lanes::load(&buf[at(i, j)..]));
         }
-        let mut sum = F64x2::zero();
+        let mut sum = Lanes::zero();
         for i in 0..rows {
-            let e = exp2(F64x2::load(&buf[at(i, j)..]).sub(max));
+            let e = exp2(Lanes::load(&buf[at(i, j)..]).sub(max));
             e.store(&mut buf[at(i, j)..]);
             sum = sum.add(e);
         }
         for i in 0..rows {
-            F64x2::load(&buf[at(i, j)..])
+            Lanes::load(&buf[at(i, j)..])
                 .div(sum)
                 .store(&mut buf[at(i, j)..]);
         }
     }
-    if cols % 2 == 1 {
-        let j = cols - 1;
-        let mut max = F64x2::splat(buf[at(0, j)]);
+    for j in full..cols {
+        let mut max = Lanes::splat(buf[at(0, j)]);
         for i in 1..rows {
-            max = max.max_nan(F64x2::splat(buf[at(i, j)]));
+            max = max.max_nan(Lanes::splat(buf[at(i, j)]));
         }
-        let mut sum = F64x2::zero();
+        let mut sum = Lanes::zero();
         for i in 0..rows {
-            let e = exp2(F64x2::splat(buf[at(i, j)]).sub(max));
+            let e = exp2(Lanes::splat(buf[at(i, j)]).sub(max));
             buf[at(i, j)] = e.lane(0);
             sum = sum.add(e);
         }

@@ -38,10 +38,10 @@ use core::fmt;
 
 pub use activations::{sigmoid, softmax};
 pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
-pub use layout::transpose;
-pub use loss::{output_backward, output_backward_workspace_len, NO_TARGET};
 #[cfg(not(target_arch = "wasm32"))]
 pub use gemm::{isa_name, set_threads, threads};
+pub use layout::transpose;
+pub use loss::{output_backward, output_backward_workspace_len, NO_TARGET};
 pub use lstm::{
     lstm_backward, lstm_backward_workspace_len, lstm_forward, lstm_forward_workspace_len,
 };

@@ -14,7 +14,7 @@ use crate::seq::{
     column, copy_columns, lhs_len, output_layer, output_layer_workspace_len, rhs_len, step_input,
     sum, take, weight_gradients, weight_gradients_workspace_len,
 };
-use crate::simd::{for_lanes, ld, st, F64x2};
+use crate::simd::{for_lanes, ld, st, wide, Lanes};
 use crate::{
     check_lens, expect_workspace, product, sizes_fit, step, step_mut, DimError, Dims, Shape,
 };
@@ -206,7 +206,10 @@ pub fn lstm_forward(
         // All four gates at once: gates_t ← W·[a_{t-1}; x_t] + b.
         let input = step_input(rbuf, &a_prev[..sa], step(x, t, sx), n_a, n_x, m)?;
         gemm_packed(1.0, &wp, &input, 0.0, MatMut::row_major(g_t, g, m)?)?;
-        lstm_cell_pointwise(g_t, c_prev, c_t, a_t);
+        wide(
+            #[inline(always)]
+            || lstm_cell_pointwise(g_t, c_prev, c_t, a_t),
+        );
     }
     output_layer(d, wy, by, a, y, ws)
 }
@@ -214,12 +217,15 @@ pub fn lstm_forward(
 /// The element-wise half of a cell step, two lanes at a time. `g_t`
 /// (`4·n_a × m`) holds the four gate pre-activations, bias included, on entry
 /// and the activated gates on exit; writes `c_t` and `a_t` (`n_a × m`).
+#[inline(always)]
 fn lstm_cell_pointwise(g_t: &mut [f64], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f64]) {
     let sa = c_t.len();
     let (f_blk, rest) = g_t.split_at_mut(sa);
     let (i_blk, rest) = rest.split_at_mut(sa);
     let (cc_blk, o_blk) = rest.split_at_mut(sa);
-    let (cp, a_t) = (&c_prev[..sa], &mut a_t[..sa]);
+    // Every slice exactly `sa` long, so the compiler drops the bounds checks
+    // and the loop vectorises.
+    let (o_blk, cp, a_t) = (&mut o_blk[..sa], &c_prev[..sa], &mut a_t[..sa]);
     for_lanes!(sa, |e, W| {
         let f = sigmoid2(ld::<W>(f_blk, e));
         let i = sigmoid2(ld::<W>(i_blk, e));
@@ -318,14 +324,11 @@ pub fn lstm_backward(
     // The recurrence, with da0 and dc0 holding the carries.
     for t in (0..steps).rev() {
         let dg_t = step_mut(dgates, t, sg);
-        lstm_cell_backward_pointwise(
-            dg_t,
-            step(gates, t, sg),
-            step(da, t, sa),
-            step(c_next, t, sa),
-            step(c_prev, t, sa),
-            da0,
-            dc0,
+        let (g_t, da_t) = (step(gates, t, sg), step(da, t, sa));
+        let (cn_t, cp_t) = (step(c_next, t, sa), step(c_prev, t, sa));
+        wide(
+            #[inline(always)]
+            || lstm_cell_backward_pointwise(dg_t, g_t, da_t, cn_t, cp_t, da0, dc0),
         );
         let mut dg_packed = PackedRhs::new(rbuf, g, m)?;
         dg_packed.pack(0, 0, MatRef::row_major(dg_t, g, m)?)?;
@@ -346,6 +349,8 @@ pub fn lstm_backward(
 /// `dg_t` (`[d_f; d_i; d_c̃; d_o]`) and replaces `dc_carry` with the gradient
 /// for the previous cell state. `da_carry` is left for the caller to
 /// overwrite with `W_aᵀ·dg_t`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn lstm_cell_backward_pointwise(
     dg_t: &mut [f64],
     g_t: &[f64],
@@ -362,7 +367,7 @@ fn lstm_cell_backward_pointwise(
     let (f_blk, rest) = g_t.split_at(sa);
     let (i_blk, rest) = rest.split_at(sa);
     let (cc_blk, o_blk) = rest.split_at(sa);
-    let one = F64x2::splat(1.0);
+    let one = Lanes::splat(1.0);
     for_lanes!(sa, |e, W| {
         let (f, i) = (ld::<W>(f_blk, e), ld::<W>(i_blk, e));
         let (cc, o) = (ld::<W>(cc_blk, e), ld::<W>(o_blk, e));

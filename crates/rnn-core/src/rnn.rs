@@ -7,7 +7,7 @@ use crate::seq::{
     column, copy_columns, lhs_len, output_layer, output_layer_workspace_len, rhs_len, step_input,
     sum, take, weight_gradients, weight_gradients_workspace_len,
 };
-use crate::simd::{for_lanes, ld, st, F64x2};
+use crate::simd::{for_lanes, ld, st, wide, Lanes};
 use crate::{
     check_lens, expect_workspace, product, sizes_fit, step, step_mut, DimError, Dims, Shape,
 };
@@ -159,7 +159,10 @@ pub fn rnn_forward(
         // a_t ← tanh([Waa | Wax | ba]·[a_{t-1}; x_t; 1]).
         let input = step_input(rbuf, &a_prev[..sa], step(x, t, sx), n_a, n_x, m)?;
         gemm_packed(1.0, &wp, &input, 0.0, MatMut::row_major(a_t, n_a, m)?)?;
-        map_in_place(a_t, tanh2);
+        wide(
+            #[inline(always)]
+            || map_in_place(a_t, tanh2),
+        );
     }
     output_layer(d, wya, by, a, y, ws)
 }
@@ -235,16 +238,21 @@ pub fn rnn_backward(
     wax_t.pack(0, 0, MatRef::row_major(wax, n_a, n_x)?.t())?;
 
     // The recurrence, with da0 holding the carry.
-    let one = F64x2::splat(1.0);
+    let one = Lanes::splat(1.0);
     for t in (0..steps).rev() {
         let dt = step_mut(dtanh, t, sa);
         let (da_t, an) = (step(da, t, sa), step(a_next, t, sa));
         let carry = &da0[..sa];
-        for_lanes!(sa, |e, W| {
-            let a_n = ld::<W>(an, e);
-            let g = ld::<W>(da_t, e).add(ld::<W>(carry, e));
-            st::<W>(g.mul(one.sub(a_n.mul(a_n))), dt, e);
-        });
+        wide(
+            #[inline(always)]
+            || {
+                for_lanes!(sa, |e, W| {
+                    let a_n = ld::<W>(an, e);
+                    let g = ld::<W>(da_t, e).add(ld::<W>(carry, e));
+                    st::<W>(g.mul(one.sub(a_n.mul(a_n))), dt, e);
+                })
+            },
+        );
         let mut dt_packed = PackedRhs::new(rbuf, n_a, m)?;
         dt_packed.pack(0, 0, MatRef::row_major(dt, n_a, m)?)?;
         gemm_packed(

@@ -13,9 +13,9 @@
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
     use core::arch::wasm32::{
-        f64x2, f64x2_abs, f64x2_add, f64x2_div, f64x2_extract_lane, f64x2_floor, f64x2_max,
-        f64x2_mul, f64x2_nearest, f64x2_pmax, f64x2_pmin, f64x2_splat, f64x2_sub, i64x2_add,
-        f64x2_gt, i64x2_shl, i64x2_splat, v128, v128_andnot, v128_bitselect,
+        f64x2, f64x2_abs, f64x2_add, f64x2_div, f64x2_extract_lane, f64x2_floor, f64x2_gt,
+        f64x2_max, f64x2_mul, f64x2_nearest, f64x2_pmax, f64x2_pmin, f64x2_splat, f64x2_sub,
+        i64x2_add, i64x2_shl, i64x2_splat, v128, v128_andnot, v128_bitselect,
     };
 
     /// Two `f64` lanes in one SIMD128 register.
@@ -129,9 +129,14 @@ mod imp {
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 mod imp {
-    /// Two `f64` lanes, computed one after the other.
+    /// `N` `f64` lanes, computed one after the other. Each method is a loop
+    /// over the lanes, which the compiler turns into vector instructions as
+    /// wide as the function it is inlined into allows (see [`super::wide`]).
     #[derive(Clone, Copy, Debug)]
-    pub struct F64x2([f64; 2]);
+    pub struct F64s<const N: usize>([f64; N]);
+
+    /// The two-lane form, the unit of the wasm build, for code written for it.
+    pub type F64x2 = F64s<2>;
 
     /// `2^52`: from there on every `f64` is an integer.
     const TWO_52: f64 = 4_503_599_627_370_496.0;
@@ -142,41 +147,65 @@ mod imp {
     /// result (`-0.3` → `-0`). Larger values, infinities and NaN pass through.
     #[inline(always)]
     fn round_ties_even(v: f64) -> f64 {
+        // Both sides computed, then one chosen: a select, which vectorises.
+        let c = TWO_52.copysign(v);
+        let rounded = ((v + c) - c).copysign(v);
         if v.abs() < TWO_52 {
-            let c = TWO_52.copysign(v);
-            ((v + c) - c).copysign(v)
+            rounded
         } else {
             v
         }
     }
 
-    impl F64x2 {
+    impl<const N: usize> F64s<N> {
         #[inline(always)]
         fn map(self, f: impl Fn(f64) -> f64) -> Self {
-            Self([f(self.0[0]), f(self.0[1])])
+            let mut out = self.0;
+            for v in &mut out {
+                *v = f(*v);
+            }
+            Self(out)
         }
 
         #[inline(always)]
         fn zip(self, o: Self, f: impl Fn(f64, f64) -> f64) -> Self {
-            Self([f(self.0[0], o.0[0]), f(self.0[1], o.0[1])])
+            let mut out = self.0;
+            for (v, &w) in out.iter_mut().zip(&o.0) {
+                *v = f(*v, w);
+            }
+            Self(out)
         }
 
-        /// Both lanes `v`.
+        /// Every lane `v`.
         #[inline(always)]
         pub fn splat(v: f64) -> Self {
-            Self([v, v])
+            Self([v; N])
         }
 
-        /// Lanes `[lo, hi]`.
+        /// Every lane zero.
         #[inline(always)]
-        pub fn new(lo: f64, hi: f64) -> Self {
-            Self([lo, hi])
+        pub fn zero() -> Self {
+            Self([0.0; N])
         }
 
-        /// Lane `i` (0 or 1).
+        /// Lanes `s[0..N]`; `s` must hold at least `N` elements.
+        #[inline(always)]
+        pub fn load(s: &[f64]) -> Self {
+            let mut out = [0.0; N];
+            out.copy_from_slice(&s[..N]);
+            Self(out)
+        }
+
+        /// Writes the lanes to `s[0..N]`.
+        #[inline(always)]
+        pub fn store(self, s: &mut [f64]) {
+            s[..N].copy_from_slice(&self.0);
+        }
+
+        /// Lane `i` (`i < N`).
         #[inline(always)]
         pub fn lane(self, i: usize) -> f64 {
-            self.0[i & 1]
+            self.0[i % N]
         }
 
         #[inline(always)]
@@ -228,7 +257,13 @@ mod imp {
         /// `+0` in the lanes where `x > limit`, else `self` (a NaN `x` keeps `self`).
         #[inline(always)]
         pub fn zero_where_gt(self, x: Self, limit: Self) -> Self {
-            Self([0, 1].map(|i| if x.0[i] > limit.0[i] { 0.0 } else { self.0[i] }))
+            let mut out = self.0;
+            for ((v, &x), &l) in out.iter_mut().zip(&x.0).zip(&limit.0) {
+                if x > l {
+                    *v = 0.0;
+                }
+            }
+            Self(out)
         }
 
         /// Round to nearest, ties to even. Written with adds rather than
@@ -241,13 +276,14 @@ mod imp {
             self.map(round_ties_even)
         }
 
-        /// Round down, from [`F64x2::nearest`] for the same reason.
+        /// Round down, from [`F64s::nearest`] for the same reason.
         #[inline(always)]
         pub fn floor(self) -> Self {
             self.map(|v| {
                 let n = round_ties_even(v);
+                let below = n - 1.0;
                 if n > v {
-                    n - 1.0
+                    below
                 } else {
                     n
                 }
@@ -275,14 +311,38 @@ mod imp {
             })
         }
     }
+
+    #[cfg(test)]
+    impl F64x2 {
+        /// Lanes `[lo, hi]`.
+        #[inline(always)]
+        pub fn new(lo: f64, hi: f64) -> Self {
+            Self([lo, hi])
+        }
+    }
 }
 
 pub(crate) use imp::F64x2;
+
+/// The vector of the element-wise loops (activations, cell updates): on
+/// wasm one SIMD128 register, natively 8 lanes, one AVX-512 register (or two
+/// AVX2 ones) inside [`wide`].
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) type Lanes = F64x2;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub(crate) type Lanes = imp::F64s<8>;
+
+/// Lanes in a [`Lanes`].
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub(crate) const LANES: usize = 2;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+pub(crate) const LANES: usize = 8;
 
 /// `1.5·2^52`: adding it to a small integral `f64` puts the integer in the
 /// low mantissa bits.
 const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
 
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 impl F64x2 {
     /// Lanes `s[0]`, `s[1]`; `s` must hold at least two elements.
     #[inline(always)]
@@ -304,40 +364,53 @@ impl F64x2 {
     }
 }
 
-/// Loads `W` lanes (1 or 2) of `s` at `e`.
+/// Loads `W` lanes ([`LANES`] or 1, then in every lane) of `s` at `e`.
 #[inline(always)]
-pub(crate) fn ld<const W: usize>(s: &[f64], e: usize) -> F64x2 {
-    if W == 2 {
-        F64x2::load(&s[e..e + 2])
+pub(crate) fn ld<const W: usize>(s: &[f64], e: usize) -> Lanes {
+    if W == LANES {
+        Lanes::load(&s[e..e + LANES])
     } else {
-        F64x2::splat(s[e])
+        Lanes::splat(s[e])
     }
 }
 
-/// Stores `W` lanes (1 or 2) of `v` to `s` at `e`.
+/// Stores `W` lanes ([`LANES`] or 1) of `v` to `s` at `e`.
 #[inline(always)]
-pub(crate) fn st<const W: usize>(v: F64x2, s: &mut [f64], e: usize) {
-    if W == 2 {
-        v.store(&mut s[e..e + 2]);
+pub(crate) fn st<const W: usize>(v: Lanes, s: &mut [f64], e: usize) {
+    if W == LANES {
+        v.store(&mut s[e..e + LANES]);
     } else {
         s[e] = v.lane(0);
     }
 }
 
-/// Calls `f::<2>(e)` for each pair of `0..n` and `f::<1>` for an odd last
-/// element.
+/// Runs `f`, on x86-64 compiled for the CPU's widest vectors (see
+/// `rnn_x86::wide`), so that the [`Lanes`] arithmetic inlined into `f` runs
+/// 8 (AVX-512) or 4 (AVX2) lanes per instruction, with the same results.
+#[inline(always)]
+pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    return rnn_x86::wide(f);
+    #[cfg(not(target_arch = "x86_64"))]
+    return f();
+}
+
+/// Runs the body with `W = LANES` for each full group of [`LANES`]
+/// elements of `0..n` (starting at `e`), then with `W = 1` for each element
+/// left over.
 macro_rules! for_lanes {
     ($n:expr, |$e:ident, $w:ident| $body:block) => {{
         let n = $n;
         let mut $e = 0;
-        while $e + 2 <= n {
-            const $w: usize = 2;
+        while $e + $crate::simd::LANES <= n {
+            const $w: usize = $crate::simd::LANES;
             $body
-            $e += 2;
+            $e += $crate::simd::LANES;
         }
-        if $e < n {
+        while $e < n {
             const $w: usize = 1;
             $body
+            $e += 1;
         }
     }};
 }
@@ -398,7 +471,8 @@ mod rounding_tests {
         let mut s = 12345u64;
         for _ in 0..10_000 {
             s = s.wrapping_mul(6364136223846793005).wrapping_add(1);
-            let v = ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2f64.powi((s % 120) as i32 - 40);
+            let v =
+                ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 2f64.powi((s % 120) as i32 - 40);
             values.push(v);
         }
         for v in values {

@@ -112,7 +112,11 @@ fn sigmoid_is_zero_exactly_where_the_formula_overflows() {
     let z = [threshold, below, -710.0, -720.0, -744.0, -745.2];
     let mut out = nan_vec(z.len());
     sigmoid(&z, &mut out).unwrap();
-    assert!(out[0] > 0.0 && out[0] < 1e-307, "at the threshold: {}", out[0]);
+    assert!(
+        out[0] > 0.0 && out[0] < 1e-307,
+        "at the threshold: {}",
+        out[0]
+    );
     for (i, &v) in out.iter().enumerate().skip(1) {
         assert_eq!(v.to_bits(), 0, "sigmoid({})", z[i]);
         assert_eq!(common::sigmoid(z[i]).to_bits(), 0, "reference at {}", z[i]);

@@ -466,7 +466,10 @@ fn packed_shapes_and_blocks_are_checked() {
     let round = |n: usize, to: usize| n.div_ceil(to) * to;
     let mut buf = vec![0.0; round(5, MR) * 4];
     assert!(PackedLhs::new(&mut buf, 5, 4).is_ok());
-    assert!(PackedLhs::new(&mut buf, 5, 5).is_err(), "needs one more k step");
+    assert!(
+        PackedLhs::new(&mut buf, 5, 5).is_err(),
+        "needs one more k step"
+    );
     assert_eq!(PackedLhs::len_for(5, 3), Some(round(5, MR) * 3));
     assert_eq!(PackedRhs::len_for(3, 5), Some(round(5, NR) * 3));
     assert_eq!(PackedLhs::len_for(usize::MAX, 2), None);

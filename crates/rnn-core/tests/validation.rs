@@ -376,7 +376,10 @@ fn workspace_len_is_none_on_overflow() {
     // Packed operands round rows (left) or columns (right) up to whole
     // panels of MR rows (NR columns): [W | b] (n_a or 4·n_a) × 8, a step
     // input 8 × 5, [Wy | by] 2 × 5, a hidden state with its ones row 5 × 5.
-    let (lr, rc) = (|n: usize| n.div_ceil(MR) * MR, |n: usize| n.div_ceil(NR) * NR);
+    let (lr, rc) = (
+        |n: usize| n.div_ceil(MR) * MR,
+        |n: usize| n.div_ceil(NR) * NR,
+    );
     let output_layer = lr(2) * 5 + 5 * rc(5);
     assert_eq!(
         rnn_forward_workspace_len(&d),

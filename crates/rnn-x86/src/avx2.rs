@@ -4,8 +4,7 @@
 //! quarter starts (the panels stay in L1 between quarters).
 
 use core::arch::x86_64::{
-    __m256d, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd,
-    _mm256_storeu_pd,
+    __m256d, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
 };
 
 use crate::{MR, NR};
@@ -64,4 +63,15 @@ unsafe fn quarter(
             _mm256_storeu_pd(dst.as_mut_ptr().add(4), row[1]);
         }
     }
+}
+
+/// Calls `f` compiled for AVX2 and FMA (see [`crate::wide`]).
+///
+/// # Safety
+///
+/// The CPU supports AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub(crate) unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }

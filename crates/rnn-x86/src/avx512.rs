@@ -4,8 +4,7 @@
 //! cover the FMA latency on two ports.
 
 use core::arch::x86_64::{
-    __m512d, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd,
-    _mm512_storeu_pd,
+    __m512d, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
 };
 
 use crate::{MR, NR};
@@ -40,4 +39,15 @@ pub(crate) unsafe fn tile(k: usize, a: *const f64, b: *const f64, out: &mut [f64
             _mm512_storeu_pd(dst.as_mut_ptr().add(8), row[1]);
         }
     }
+}
+
+/// Calls `f` compiled for AVX-512F (see [`crate::wide`]).
+///
+/// # Safety
+///
+/// The CPU supports AVX-512F.
+#[target_feature(enable = "avx512f")]
+#[inline]
+pub(crate) unsafe fn run<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }

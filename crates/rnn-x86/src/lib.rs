@@ -73,18 +73,23 @@ impl Isa {
 /// The chosen kernel (0: not chosen yet).
 static CHOSEN: AtomicU8 = AtomicU8::new(0);
 
-/// The best kernel this CPU runs (detected once), or the one set by
-/// [`limit`].
+/// The environment variable that caps the kernel: `avx512`, `avx2` or
+/// `scalar` (other values are ignored), so that every path can be tested
+/// and compared on one machine.
+pub const ISA_VAR: &str = "RNN_WASM_ISA";
+
+/// The best kernel this CPU runs, not above [`ISA_VAR`] when that is set
+/// (decided once), or the one set by [`limit`].
 pub fn isa() -> Isa {
     if let Some(isa) = Isa::from_u8(CHOSEN.load(Ordering::Relaxed)) {
         return isa;
     }
-    let best = [Isa::Avx512, Isa::Avx2Fma]
-        .into_iter()
-        .find(|i| i.supported())
-        .unwrap_or(Isa::Scalar);
-    CHOSEN.store(best as u8, Ordering::Relaxed);
-    best
+    let cap = match std::env::var(ISA_VAR).as_deref() {
+        Ok("avx2") => Isa::Avx2Fma,
+        Ok("scalar") => Isa::Scalar,
+        _ => Isa::Avx512,
+    };
+    limit(cap)
 }
 
 /// Uses at most `max` from now on (for tests and comparisons of the
@@ -98,14 +103,29 @@ pub fn limit(max: Isa) -> Isa {
     best
 }
 
+/// Runs `f` inside a function compiled for the widest vectors of [`isa`]
+/// (AVX-512F, else AVX2), so that the element-wise loops inlined into it may
+/// use them. Rust never fuses a multiply and an add unasked, and the vector
+/// forms of `+ − × ÷`, comparisons and rounding are IEEE-exact, so `f`
+/// computes the same bits either way; only its speed changes.
+#[inline]
+pub fn wide<R>(f: impl FnOnce() -> R) -> R {
+    match isa() {
+        // SAFETY: `isa()` only returns an instruction set this CPU supports
+        // (it is detected, or checked by `limit`).
+        Isa::Avx512 => unsafe { avx512::run(f) },
+        // SAFETY: as above.
+        Isa::Avx2Fma => unsafe { avx2::run(f) },
+        Isa::Scalar => f(),
+    }
+}
+
 /// `tile[r·NR + j] = Σ_{p<k} a[p·MR + r] · b[p·NR + j]` with `isa`'s kernel.
 /// Returns `false`, leaving `tile` untouched, when `isa` is `Scalar` or not
 /// supported by this CPU, or when a panel is shorter than `k` steps.
 #[inline]
 pub fn tile(isa: Isa, k: usize, a: &[f64], b: &[f64], tile: &mut [f64; MR * NR]) -> bool {
-    let long_enough = k
-        .checked_mul(MR)
-        .is_some_and(|n| n <= a.len())
+    let long_enough = k.checked_mul(MR).is_some_and(|n| n <= a.len())
         && k.checked_mul(NR).is_some_and(|n| n <= b.len());
     // `isa` is any value a caller chose, so the CPU is asked (a cached
     // load inside std) before an instruction of it runs.

@@ -56,11 +56,22 @@ fn short_panels_and_scalar_are_refused() {
     let b = vec![1.0; 3 * NR];
     let mut t = [7.0; MR * NR];
     for isa in [Isa::Avx512, Isa::Avx2Fma, Isa::Scalar] {
-        assert!(!tile(isa, 4, &a, &b, &mut t), "{}: k beyond the panels", isa.name());
-        assert!(!tile(isa, usize::MAX, &a, &b, &mut t), "{}: overflowing k", isa.name());
+        assert!(
+            !tile(isa, 4, &a, &b, &mut t),
+            "{}: k beyond the panels",
+            isa.name()
+        );
+        assert!(
+            !tile(isa, usize::MAX, &a, &b, &mut t),
+            "{}: overflowing k",
+            isa.name()
+        );
     }
     assert!(!tile(Isa::Scalar, 3, &a, &b, &mut t));
-    assert!(t.iter().all(|&v| v == 7.0), "a refused call leaves the tile untouched");
+    assert!(
+        t.iter().all(|&v| v == 7.0),
+        "a refused call leaves the tile untouched"
+    );
 }
 
 #[test]
@@ -70,6 +81,11 @@ fn unsupported_kernels_are_refused() {
     let b = vec![1.0; NR];
     let mut t = [0.0; MR * NR];
     for isa in [Isa::Avx512, Isa::Avx2Fma] {
-        assert_eq!(tile(isa, 1, &a, &b, &mut t), isa.supported(), "{}", isa.name());
+        assert_eq!(
+            tile(isa, 1, &a, &b, &mut t),
+            isa.supported(),
+            "{}",
+            isa.name()
+        );
     }
 }

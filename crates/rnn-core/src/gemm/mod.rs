@@ -33,10 +33,10 @@ mod kernel;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 mod pack;
-#[cfg(not(target_arch = "wasm32"))]
-mod threads;
 mod packed;
 mod reference;
+#[cfg(not(target_arch = "wasm32"))]
+mod threads;
 mod view;
 
 // The tile kernel: SIMD128 4 × 4 in the wasm build, 12 × 16 with run-time
@@ -49,9 +49,9 @@ use native as micro;
 pub use micro::{MR, NR};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::isa_name;
-#[cfg(not(target_arch = "wasm32"))]
-pub use threads::{set_threads, threads};
 pub use pack::{PackedLhs, PackedRhs};
 pub use packed::gemm_packed;
 pub use reference::gemm;
+#[cfg(not(target_arch = "wasm32"))]
+pub use threads::{set_threads, threads};
 pub use view::{MatMut, MatRef};

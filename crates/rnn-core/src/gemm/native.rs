@@ -48,7 +48,10 @@ pub(crate) fn tile(k: usize, a: &[f64], b: &[f64]) -> Tile {
 
 /// The same sums in plain Rust, for CPUs without a vector kernel.
 fn portable_tile(k: usize, a: &[f64], b: &[f64], out: &mut Tile) {
-    for (ap, bp) in a[..k * MR].chunks_exact(MR).zip(b[..k * NR].chunks_exact(NR)) {
+    for (ap, bp) in a[..k * MR]
+        .chunks_exact(MR)
+        .zip(b[..k * NR].chunks_exact(NR))
+    {
         for (row, &av) in out.chunks_exact_mut(NR).zip(ap) {
             for (o, &bv) in row.iter_mut().zip(bp) {
                 *o += av * bv;

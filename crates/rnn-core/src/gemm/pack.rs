@@ -13,8 +13,8 @@
 //! `[a_prev; x_t; 1]` for a step's input, or a run of time steps for the
 //! weight gradients, whose `k` is `T·m`.
 
-use super::{MR, NR};
 use super::MatRef;
+use super::{MR, NR};
 use crate::DimError;
 
 /// Elements needed to pack `rows × k` into panels of `panel` rows.

@@ -36,8 +36,5 @@ pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
     if worth < 2 {
         return 1;
     }
-    threads()
-        .min(worth)
-        .min(parts)
-        .max(1)
+    threads().min(worth).min(parts).max(1)
 }

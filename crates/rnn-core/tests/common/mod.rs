@@ -71,12 +71,20 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], rel_tol: f64) {
 pub fn assert_close_nonfinite(what: &str, got: &[f64], want: &[f64], rel_tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
-        assert_eq!(g.is_finite(), w.is_finite(), "{what}[{i}]: got {g}, want {w}");
+        assert_eq!(
+            g.is_finite(),
+            w.is_finite(),
+            "{what}[{i}]: got {g}, want {w}"
+        );
         if g.is_infinite() && w.is_infinite() {
             assert_eq!(g, w, "{what}[{i}]");
         }
     }
-    let finite = |v: &[f64]| v.iter().map(|&x| if x.is_finite() { x } else { 0.0 }).collect::<Vec<_>>();
+    let finite = |v: &[f64]| {
+        v.iter()
+            .map(|&x| if x.is_finite() { x } else { 0.0 })
+            .collect::<Vec<_>>()
+    };
     assert_close(what, &finite(got), &finite(want), rel_tol);
 }
 
