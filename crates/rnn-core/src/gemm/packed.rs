@@ -17,16 +17,12 @@ use super::pack::{PackedLhs, PackedRhs};
 use super::MatMut;
 use crate::DimError;
 
-/// Longest k block: a right panel of `KC × NR` values is 32 KiB, L1's size.
-/// Splitting k costs one more pass over `C` per block; measured, the
-/// recurrent GEMMs (k up to `n_a + n_x + 1` = 769 at the L workload) run
-/// faster unsplit than in 256-long blocks.
-#[cfg(target_arch = "wasm32")]
+/// Longest k block. Splitting k costs one more pass over `C` per block;
+/// measured, the recurrent GEMMs (k up to `n_a + n_x + 1` = 769 at the L
+/// workload) run faster unsplit than in 256-long blocks, in wasm (4-wide
+/// right panels) and natively (16-wide panels, 128 KiB at this length: they
+/// stream from L2, which feeds the 2 loads per 24 FMAs of the AVX-512 tile).
 const KC: usize = 1024;
-
-/// Native right panels are 16 wide: 256 steps keep one at 32 KiB, L1's size.
-#[cfg(not(target_arch = "wasm32"))]
-const KC: usize = 256;
 
 /// Target bytes of the left-operand block reused across all right panels.
 const MC_BYTES: usize = 256 * 1024;
