@@ -83,6 +83,24 @@ function mdTable({ header, rows }, leftCols = 3) {
   return [header, sep, ...rows].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
 }
 
+/**
+ * The dgemm line: NumPy's float64 matmul of 2048² (its BLAS's dgemm, one thread) and the share
+ * of it each single-thread rnn-wasm backend reaches on the L LSTM forward pass; null when
+ * either was not measured.
+ */
+function dgemmLine(doc) {
+  const peak = doc.meta.dgemm_gflops;
+  if (!Number.isFinite(peak)) return null;
+  const shares = doc.results
+    .filter((r) => r.workload === 'L' && r.cell === 'LSTM' && r.op === 'forward' && r.threads === 1 && r.system.startsWith('rnn-wasm:'))
+    .filter((r) => Number.isFinite(r.gflops))
+    .map((r) => `\`${r.system.slice('rnn-wasm:'.length)}\` ${r.gflops.toFixed(1)} GFLOP/s = ${Math.round((100 * r.gflops) / peak)} %`);
+  return (
+    `Single-thread dgemm on this machine (NumPy float64 matmul of 2048², OpenBLAS, 1 thread): ${peak.toFixed(1)} GFLOP/s. ` +
+    `L LSTM forward against it: ${shares.length ? shares.join(', ') : 'not measured'}.`
+  );
+}
+
 /** The stdout report. */
 export function textReport(doc) {
   const { results, systems, sweep, meta, notes } = doc;
@@ -94,6 +112,8 @@ export function textReport(doc) {
   out.push('');
   out.push('GFLOP/s (LSTM forward 2·T·m·4·n_a·(n_a+n_x), RNN forward 2·T·m·n_a·(n_a+n_x), fwd+bwd 3× forward)');
   out.push(textTable(grid(results, systems, meta.workloads, 'gflops')));
+  const dgemm = dgemmLine(doc);
+  if (dgemm) out.push(dgemm.replaceAll('`', ''));
   if (sweep.length) {
     out.push('');
     out.push(`Scaling sweep, rnn-wasm ${doc.sweepBackend} LSTM, n_x=64 n_a=128 n_y=10`);
@@ -130,6 +150,8 @@ export function markdownReport(doc) {
   out.push('**GFLOP/s** (LSTM forward = 2·T·m·4·n_a·(n_a+n_x), RNN forward = 2·T·m·n_a·(n_a+n_x), fwd+bwd = 3× forward)');
   out.push('');
   out.push(mdTable(grid(results, systems, meta.workloads, 'gflops')));
+  const dgemm = dgemmLine(doc);
+  if (dgemm) out.push('', dgemm);
   if (sweep.length) {
     out.push('');
     out.push(`**Scaling** — rnn-wasm \`${doc.sweepBackend}\`, LSTM, n_x = 64, n_a = 128, n_y = 10: time per call and per (time step × sequence)`);

@@ -322,6 +322,16 @@ def torch_systems(cfg, notes):
 # --------------------------------------------------------------------------- driver
 
 
+def dgemm_gflops(np, n=2048, repeats=5):
+    """Best GFLOP/s of NumPy's float64 matmul of two n × n matrices (its BLAS's dgemm, on as
+    many threads as the environment allows): the peak the native kernels are judged against."""
+    rng = np.random.default_rng(0)
+    a, b = rng.random((n, n)), rng.random((n, n))
+    a @ b
+    best = min(timed(lambda: a @ b)[1] for _ in range(repeats))
+    return 2 * n**3 / (best * 1e6)
+
+
 def main():
     cfg = json.load(open(sys.argv[1], encoding="utf-8"))
     notes = []
@@ -330,6 +340,8 @@ def main():
 
     meta["numpy"] = np.__version__
     if cfg["system"] == "numpy":
+        meta["dgemm_gflops"] = dgemm_gflops(np)
+        log(f"  NumPy float64 matmul 2048² (BLAS dgemm): {meta['dgemm_gflops']:.1f} GFLOP/s")
         systems = numpy_systems(cfg, notes)
     else:
         systems = torch_systems(cfg, notes)
