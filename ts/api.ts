@@ -292,10 +292,11 @@ export function lstm_forward(
   const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
   const [sx, sa, sy] = [n_x * m, n_a * m, n_y * m];
+  // c0 right before c: the backward pass then reads every step's c_prev as one view, no copy.
   const out = allocate(call, 'lstm_forward', {
     x: T * sx,
-    c0: sa,
     a: T * sa,
+    c0: sa,
     c: T * sa,
     y: T * sy,
     gates: 4 * T * sa,

@@ -138,10 +138,27 @@ export function blocksLength(blocks: Blocks): number {
   return n;
 }
 
-/** The blocks as one contiguous buffer (a copy unless it already is one). */
+/**
+ * The blocks as one contiguous buffer: a view when they already lie one after another in one
+ * buffer (as most step caches of a forward pass do), else a copy. Backends only read it.
+ */
 export function concatBlocks(blocks: Blocks): Float64Array {
   if (blocks instanceof Float64Array) return blocks;
+  const joined = adjacentView(blocks);
+  if (joined) return joined;
   const out = new Float64Array(blocksLength(blocks));
   copyBlocks(blocks, out);
   return out;
+}
+
+/** One view over `blocks` when each starts where the one before it ends, in the same buffer. */
+function adjacentView(blocks: readonly Float64Array[]): Float64Array | null {
+  if (blocks.length === 0) return null;
+  const { buffer, byteOffset } = blocks[0];
+  let end = byteOffset;
+  for (const block of blocks) {
+    if (block.buffer !== buffer || block.byteOffset !== end) return null;
+    end += block.byteLength;
+  }
+  return new Float64Array(buffer, byteOffset, (end - byteOffset) / Float64Array.BYTES_PER_ELEMENT);
 }

@@ -92,7 +92,7 @@ function dgemmLine(doc) {
   const peak = doc.meta.dgemm_gflops;
   if (!Number.isFinite(peak)) return null;
   const shares = doc.results
-    .filter((r) => r.workload === 'L' && r.cell === 'LSTM' && r.op === 'forward' && r.threads === 1 && r.system.startsWith('rnn-wasm:'))
+    .filter((r) => r.workload === 'L' && r.cell.toLowerCase() === 'lstm' && r.op === 'forward' && r.threads === 1 && r.system.startsWith('rnn-wasm:'))
     .filter((r) => Number.isFinite(r.gflops))
     .map((r) => `\`${r.system.slice('rnn-wasm:'.length)}\` ${r.gflops.toFixed(1)} GFLOP/s = ${Math.round((100 * r.gflops) / peak)} %`);
   return (
