@@ -214,7 +214,7 @@ pub fn lstm_forward(
     output_layer(d, wy, by, a, y, ws)
 }
 
-/// The element-wise half of a cell step, two lanes at a time. `g_t`
+/// The element-wise half of a cell step, a vector of lanes at a time. `g_t`
 /// (`4·n_a × m`) holds the four gate pre-activations, bias included, on entry
 /// and the activated gates on exit; writes `c_t` and `a_t` (`n_a × m`).
 #[inline(always)]
@@ -343,7 +343,7 @@ pub fn lstm_backward(
     Ok(())
 }
 
-/// The element-wise half of a backward cell step, two lanes at a time.
+/// The element-wise half of a backward cell step, a vector of lanes at a time.
 /// Reads the step's activated gates, `da_t`, `c_next`, `c_prev` and the
 /// carries `da_carry`, `dc_carry`; writes the gate pre-activation gradients
 /// `dg_t` (`[d_f; d_i; d_c̃; d_o]`) and replaces `dc_carry` with the gradient
