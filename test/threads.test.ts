@@ -49,8 +49,9 @@ describe('setThreads', () => {
 });
 
 describe.runIf(RUN_NATIVE)('native results do not depend on the thread count', () => {
-  // Large enough that the per-step GEMMs (512 × 193 × 32) and the weight gradients split.
-  const d: Dims = { n_x: 64, n_a: 128, n_y: 10, m: 32, T_x: 4 };
+  // Large enough that the per-step GEMMs (LSTM 1536 × 449 × 64, RNN 384 × 449 × 64: over the
+  // ~8 M multiply-adds a split needs) and the weight gradients split.
+  const d: Dims = { n_x: 64, n_a: 384, n_y: 10, m: 64, T_x: 4 };
   const rng = makeRng(4242);
   const x = randn(rng, [d.n_x, d.m, d.T_x]);
   const a0 = randn(rng, [d.n_a, d.m]);

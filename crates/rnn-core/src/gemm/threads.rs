@@ -26,9 +26,12 @@ pub fn threads() -> usize {
     }
 }
 
-/// Below this many multiply-adds a GEMM stays on one thread: starting a
-/// thread costs tens of microseconds, the time of about a million of them.
-const MIN_FMAS_PER_THREAD: usize = 1 << 20;
+/// Below this many multiply-adds per thread a GEMM stays on one thread. A
+/// thread is started per GEMM and finds its caches cold; measured, the M
+/// workload's step GEMMs (3.2 M multiply-adds) ran slower on two threads than
+/// on one at a threshold of 2^20 (LSTM forward 34–37 against 24–28 ms), and
+/// stay on one at 2^22, while the L steps (100 M) still split.
+const MIN_FMAS_PER_THREAD: usize = 1 << 22;
 
 /// Threads worth using for `fmas` multiply-adds cut into `parts` pieces.
 pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
