@@ -437,6 +437,7 @@ function allocate<K extends string>(
     );
   }
   const buffer = new Float64Array(total);
+  activeBackend().prepareOutputs?.(buffer);
   const out = {} as Record<K, Float64Array>;
   let at = 0;
   for (const key in lengths) {

@@ -48,6 +48,11 @@ export interface Backend {
   threads?(): number;
   /** The most memory one call may take for its outputs; larger calls get ERR_RNN_SIZE. */
   readonly maxCallBytes: number;
+  /**
+   * Called with the one fresh buffer holding all outputs of a call, before anything is written
+   * to it (native: asks the OS for huge pages, so the first writes fault far less often).
+   */
+  prepareOutputs?(buffer: Float64Array): void;
   /** Softmax over axis 0 of a `(rows × cols)` matrix. */
   softmax(z: Float64Array, rows: number, cols: number, out: Float64Array): void;
   sigmoid(z: Float64Array, out: Float64Array): void;

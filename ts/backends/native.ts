@@ -40,6 +40,7 @@ interface Addon {
   setThreads(n: number): void;
   getThreads(): number;
   cpuFeatures(): string;
+  adviseHugePages(buf: F64): void;
 }
 
 const EXPORTS: readonly (keyof Addon)[] = [
@@ -54,7 +55,11 @@ const EXPORTS: readonly (keyof Addon)[] = [
   'setThreads',
   'getThreads',
   'cpuFeatures',
+  'adviseHugePages',
 ];
+
+/** Output buffers from this size get huge pages (one 2 MiB page must fit inside). */
+const HUGE_PAGES_FROM_BYTES = 4 * 1024 * 1024;
 
 /** Candidate addon files for this platform, most specific first. */
 function candidates(): string[] {
@@ -115,6 +120,10 @@ export function loadNativeBackend(): NativeBackend {
     cpuFeatures: () => addon.cpuFeatures(),
     // Outputs live in ordinary JS arrays; the API layer's own element limit is the only bound.
     maxCallBytes: Infinity,
+
+    prepareOutputs(buffer) {
+      if (buffer.byteLength >= HUGE_PAGES_FROM_BYTES) addon.adviseHugePages(buffer);
+    },
 
     softmax(z, rows, cols, out) {
       guarded('softmax', () => addon.softmax(rows, cols, z, out));

@@ -13,6 +13,7 @@
 #![allow(clippy::too_many_arguments)]
 
 mod args;
+mod pages;
 mod scratch;
 
 use napi::bindgen_prelude::Float64ArraySlice;
@@ -221,6 +222,13 @@ pub fn lstm_backward(
             ws,
         )
     })
+}
+
+/// Asks the OS to back `buf`, a large output array not yet written, with
+/// huge pages (see `pages.rs`). Writes nothing.
+#[napi(js_name = "adviseHugePages")]
+pub fn advise_huge_pages(buf: F64s) {
+    pages::advise_huge_pages(&buf);
 }
 
 /// Lets the kernels use up to `n` threads (0: all cores, the default).
