@@ -304,6 +304,7 @@ export function lstm_forward(
     yOut: T * sy,
     cOut: T * sa,
   });
+  out.c0.fill(0); // the notebook's initial cell state
   toTimeMajor(activeBackend(), X.data, n_x, m, T, out.x);
   activeBackend().lstmForward({ ...dims, T }, out.x, A0.data, out.c0, w, out);
   const C0 = ndarray(out.c0, [n_a, m]);
@@ -436,8 +437,7 @@ function allocate<K extends string>(
       `${what} needs ${gib(total * 8)} for its outputs; the ${activeBackend().name} backend allows ${gib(limit)} per call`,
     );
   }
-  const buffer = new Float64Array(total);
-  activeBackend().prepareOutputs?.(buffer);
+  const buffer = freshOutputBuffer(total);
   const out = {} as Record<K, Float64Array>;
   let at = 0;
   for (const key in lengths) {
@@ -445,6 +445,32 @@ function allocate<K extends string>(
     at += lengths[key];
   }
   return out;
+}
+
+/**
+ * Output buffers from this size are allocated without zero-filling. Every element of every
+ * output is written by the call that allocates it (the kernels and layout conversions write
+ * each output whole; the one exception, `c0`, is zeroed where it is allocated), so the fill
+ * would be wasted: it took ~10 % of an M-size LSTM forward pass. Below this size the fill costs
+ * nothing worth saving.
+ */
+const UNFILLED_FROM_BYTES = 64 * 1024;
+
+/**
+ * Test switch: with `RNN_WASM_POISON_OUTPUTS=1` fresh output buffers start as NaN, so an
+ * element that a call leaves unwritten shows in its results instead of passing as a zero.
+ */
+const POISON_OUTPUTS = process.env.RNN_WASM_POISON_OUTPUTS === '1';
+
+/** The one buffer for all outputs of a call, `length` float64s. */
+function freshOutputBuffer(length: number): Float64Array {
+  const bytes = length * Float64Array.BYTES_PER_ELEMENT;
+  const buffer =
+    bytes >= UNFILLED_FROM_BYTES ? new Float64Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, length) : new Float64Array(length);
+  // Before anything is written: the native backend asks for huge pages here.
+  activeBackend().prepareOutputs?.(buffer);
+  if (POISON_OUTPUTS) buffer.fill(NaN);
+  return buffer;
 }
 
 /**
