@@ -4,41 +4,44 @@
 //! quarter starts (the panels stay in L1 between quarters).
 
 use core::arch::x86_64::{
-    __m256d, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_storeu_pd,
+    __m256d, _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd,
+    _mm256_setzero_pd, _mm256_storeu_pd,
 };
 
-use crate::{MR, NR};
+use crate::{Update, MR, NR};
 
 const QR: usize = MR / 2;
 const QC: usize = NR / 2;
 
 /// # Safety
 ///
-/// The CPU supports AVX2 and FMA; `a` points to `k·MR` readable values and
-/// `b` to `k·NR`.
+/// The CPU supports AVX2 and FMA; `a` points to `k·MR` readable values, `b`
+/// to `k·NR`, and `c` to `MR` rows of `NR` writable values, `rs` apart.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn tile(k: usize, a: *const f64, b: *const f64, out: &mut [f64; MR * NR]) {
+pub(crate) unsafe fn tile(
+    k: usize,
+    a: *const f64,
+    b: *const f64,
+    up: Update,
+    c: *mut f64,
+    rs: usize,
+) {
     for r0 in [0, QR] {
         for c0 in [0, QC] {
             // SAFETY: the quarter's offsets stay inside a step's MR (NR)
-            // values, and the caller's contract covers the k steps.
-            unsafe { quarter(k, a.add(r0), b.add(c0), out, r0, c0) };
+            // values and inside the destination's MR rows of NR values; the
+            // caller's contract covers the k steps.
+            unsafe { quarter(k, a.add(r0), b.add(c0), up, c.add(r0 * rs + c0), rs) };
         }
     }
 }
 
 /// # Safety
 ///
-/// As [`tile`], with `a` and `b` offset by `r0 < MR` and `c0 ≤ NR − 8`.
+/// As [`tile`], with `a`, `b` and `c` offset to the quarter: `QR` rows of
+/// `QC` values.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn quarter(
-    k: usize,
-    a: *const f64,
-    b: *const f64,
-    out: &mut [f64; MR * NR],
-    r0: usize,
-    c0: usize,
-) {
+unsafe fn quarter(k: usize, a: *const f64, b: *const f64, up: Update, c: *mut f64, rs: usize) {
     let mut acc: [[__m256d; 2]; QR] = [[_mm256_setzero_pd(); 2]; QR];
     for p in 0..k {
         // SAFETY: p < k and c0 + 8 ≤ NR: inside step p of the right panel.
@@ -56,12 +59,42 @@ unsafe fn quarter(
         }
     }
     for (r, row) in acc.iter().enumerate() {
-        let dst = &mut out[(r0 + r) * NR + c0..(r0 + r) * NR + c0 + QC];
-        // SAFETY: `dst` is QC = 8 values, two 4-lane stores.
+        // SAFETY: row r < QR of the quarter, QC = 8 values: two 4-lane
+        // updates.
         unsafe {
-            _mm256_storeu_pd(dst.as_mut_ptr(), row[0]);
-            _mm256_storeu_pd(dst.as_mut_ptr().add(4), row[1]);
+            let dst = c.add(r * rs);
+            update(row[0], up, dst);
+            update(row[1], up, dst.add(4));
         }
+    }
+}
+
+/// `dst[..4] ← α·v + β·dst[..4]` as [`Update`] defines it.
+///
+/// # Safety
+///
+/// The CPU supports AVX; `dst` points to 4 writable values.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn update(v: __m256d, up: Update, dst: *mut f64) {
+    let v = if up.alpha == 1.0 {
+        v
+    } else {
+        _mm256_mul_pd(_mm256_set1_pd(up.alpha), v)
+    };
+    // SAFETY: the caller's contract covers the 4 values at `dst`.
+    unsafe {
+        let v = if up.beta == 0.0 {
+            v
+        } else if up.beta == 1.0 {
+            _mm256_add_pd(_mm256_loadu_pd(dst), v)
+        } else {
+            _mm256_add_pd(
+                _mm256_mul_pd(_mm256_set1_pd(up.beta), _mm256_loadu_pd(dst)),
+                v,
+            )
+        };
+        _mm256_storeu_pd(dst, v);
     }
 }
 

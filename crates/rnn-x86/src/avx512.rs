@@ -4,17 +4,25 @@
 //! cover the FMA latency on two ports.
 
 use core::arch::x86_64::{
-    __m512d, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
+    __m512d, _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_mul_pd, _mm512_set1_pd,
+    _mm512_setzero_pd, _mm512_storeu_pd,
 };
 
-use crate::{MR, NR};
+use crate::{Update, MR, NR};
 
 /// # Safety
 ///
-/// The CPU supports AVX-512F; `a` points to `k·MR` readable values and `b`
-/// to `k·NR`.
+/// The CPU supports AVX-512F; `a` points to `k·MR` readable values, `b` to
+/// `k·NR`, and `c` to `MR` rows of `NR` writable values, `rs` apart.
 #[target_feature(enable = "avx512f")]
-pub(crate) unsafe fn tile(k: usize, a: *const f64, b: *const f64, out: &mut [f64; MR * NR]) {
+pub(crate) unsafe fn tile(
+    k: usize,
+    a: *const f64,
+    b: *const f64,
+    up: Update,
+    c: *mut f64,
+    rs: usize,
+) {
     let mut acc: [[__m512d; 2]; MR] = [[_mm512_setzero_pd(); 2]; MR];
     for p in 0..k {
         // SAFETY: p < k, so both reads lie inside the panels the caller
@@ -32,12 +40,43 @@ pub(crate) unsafe fn tile(k: usize, a: *const f64, b: *const f64, out: &mut [f64
             row[1] = _mm512_fmadd_pd(av, b1, row[1]);
         }
     }
-    for (row, dst) in acc.iter().zip(out.chunks_exact_mut(NR)) {
-        // SAFETY: `dst` is NR = 16 values, two 8-lane stores.
+    for (r, row) in acc.iter().enumerate() {
+        // SAFETY: row r < MR of the destination, NR = 16 values: two 8-lane
+        // updates.
         unsafe {
-            _mm512_storeu_pd(dst.as_mut_ptr(), row[0]);
-            _mm512_storeu_pd(dst.as_mut_ptr().add(8), row[1]);
+            let dst = c.add(r * rs);
+            update(row[0], up, dst);
+            update(row[1], up, dst.add(8));
         }
+    }
+}
+
+/// `dst[..8] ← α·v + β·dst[..8]` as [`Update`] defines it.
+///
+/// # Safety
+///
+/// The CPU supports AVX-512F; `dst` points to 8 writable values.
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn update(v: __m512d, up: Update, dst: *mut f64) {
+    let v = if up.alpha == 1.0 {
+        v
+    } else {
+        _mm512_mul_pd(_mm512_set1_pd(up.alpha), v)
+    };
+    // SAFETY: the caller's contract covers the 8 values at `dst`.
+    unsafe {
+        let v = if up.beta == 0.0 {
+            v
+        } else if up.beta == 1.0 {
+            _mm512_add_pd(_mm512_loadu_pd(dst), v)
+        } else {
+            _mm512_add_pd(
+                _mm512_mul_pd(_mm512_set1_pd(up.beta), _mm512_loadu_pd(dst)),
+                v,
+            )
+        };
+        _mm512_storeu_pd(dst, v);
     }
 }
 

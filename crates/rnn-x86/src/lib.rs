@@ -8,8 +8,10 @@
 //! | `Scalar` | none here: the caller's portable loop |
 //!
 //! The packed layouts are `rnn-core`'s: a left panel holds `MR` values per
-//! step `p` (`a[p·MR + r]`), a right panel `NR` (`b[p·NR + j]`). The tile is
-//! returned row-major, `MR·NR` values.
+//! step `p` (`a[p·MR + r]`), a right panel `NR` (`b[p·NR + j]`). The kernel writes the
+//! tile straight into a row-major destination (`C` itself), combining it with
+//! what is there as an [`Update`] says, so no tile buffer sits between the
+//! accumulators and `C`.
 //!
 //! This crate holds the `unsafe` that intrinsics need, so that `rnn-core`
 //! itself stays free of it. Every public function is safe: it checks the
@@ -120,24 +122,63 @@ pub fn wide<R>(f: impl FnOnce() -> R) -> R {
     }
 }
 
-/// `tile[r·NR + j] = Σ_{p<k} a[p·MR + r] · b[p·NR + j]` with `isa`'s kernel.
-/// Returns `false`, leaving `tile` untouched, when `isa` is `Scalar` or not
-/// supported by this CPU, or when a panel is shorter than `k` steps.
+/// How a computed tile value `v` lands in its destination cell `c`:
+/// `α·v + β·c`, where `β = 0` does not read `c` and `α = 1` does not scale.
+/// The same IEEE operations as the plain expression, in the same order (a
+/// multiply for each factor that is not 1, then one add), so that a tile
+/// stored here has the bits of one stored by a scalar loop.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Update {
+    /// Scales the computed tile.
+    pub alpha: f64,
+    /// Scales what the destination held.
+    pub beta: f64,
+}
+
+impl Update {
+    /// Overwrite the destination with the tile.
+    pub const SET: Update = Update {
+        alpha: 1.0,
+        beta: 0.0,
+    };
+}
+
+/// The tile `Σ_{p<k} a[p·MR + r] · b[p·NR + j]`, computed by `isa`'s kernel
+/// and written through `up` into `dst[r·rs + j]` (`r < MR`, `j < NR`): the
+/// tile lands straight in a row-major `C`, with no buffer in between. Returns
+/// `false`, leaving `dst` untouched, when `isa` is `Scalar` or not supported
+/// by this CPU, when a panel is shorter than `k` steps, or when `dst` does
+/// not hold `MR` rows of `NR` values `rs ≥ NR` apart.
 #[inline]
-pub fn tile(isa: Isa, k: usize, a: &[f64], b: &[f64], tile: &mut [f64; MR * NR]) -> bool {
+pub fn tile(
+    isa: Isa,
+    k: usize,
+    a: &[f64],
+    b: &[f64],
+    up: Update,
+    dst: &mut [f64],
+    rs: usize,
+) -> bool {
     let long_enough = k.checked_mul(MR).is_some_and(|n| n <= a.len())
         && k.checked_mul(NR).is_some_and(|n| n <= b.len());
+    let dst_fits = rs >= NR
+        && rs
+            .checked_mul(MR - 1)
+            .and_then(|n| n.checked_add(NR))
+            .is_some_and(|n| n <= dst.len());
     // `isa` is any value a caller chose, so the CPU is asked (a cached
     // load inside std) before an instruction of it runs.
-    if !long_enough || !isa.supported() {
+    if !long_enough || !dst_fits || !isa.supported() {
         return false;
     }
+    let (a, b, c) = (a.as_ptr(), b.as_ptr(), dst.as_mut_ptr());
     match isa {
-        // SAFETY: the CPU supports AVX-512F (checked above) and the panels
-        // hold at least `k` steps (checked above).
-        Isa::Avx512 => unsafe { avx512::tile(k, a.as_ptr(), b.as_ptr(), tile) },
+        // SAFETY: the CPU supports AVX-512F, the panels hold at least `k`
+        // steps and `dst` the MR rows of NR values `rs` apart (all checked
+        // above).
+        Isa::Avx512 => unsafe { avx512::tile(k, a, b, up, c, rs) },
         // SAFETY: as above, for AVX2 and FMA.
-        Isa::Avx2Fma => unsafe { avx2::tile(k, a.as_ptr(), b.as_ptr(), tile) },
+        Isa::Avx2Fma => unsafe { avx2::tile(k, a, b, up, c, rs) },
         Isa::Scalar => return false,
     }
     true

@@ -1,8 +1,9 @@
 //! Every kernel this CPU supports against a plain sum of products, over
-//! lengths that exercise empty, short and long panels.
+//! lengths that exercise empty, short and long panels, destination strides
+//! wider than a tile, and every kind of update.
 #![cfg(target_arch = "x86_64")]
 
-use rnn_x86::{tile, Isa, MR, NR};
+use rnn_x86::{tile, Isa, Update, MR, NR};
 
 fn values(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed;
@@ -16,6 +17,22 @@ fn values(n: usize, seed: u64) -> Vec<f64> {
         .collect()
 }
 
+const UPDATES: [Update; 4] = [
+    Update::SET,
+    Update {
+        alpha: 1.0,
+        beta: 1.0,
+    },
+    Update {
+        alpha: -0.5,
+        beta: 0.0,
+    },
+    Update {
+        alpha: 2.0,
+        beta: 0.25,
+    },
+];
+
 #[test]
 fn supported_kernels_match_the_plain_sum() {
     let mut checked = 0;
@@ -27,17 +44,32 @@ fn supported_kernels_match_the_plain_sum() {
         for k in [0, 1, 2, 7, 64, 257] {
             let a = values(k * MR, k as u64 + 1);
             let b = values(k * NR, k as u64 + 100);
-            let mut got = [f64::NAN; MR * NR];
-            assert!(tile(isa, k, &a, &b, &mut got));
-            for r in 0..MR {
-                for j in 0..NR {
-                    let want: f64 = (0..k).map(|p| a[p * MR + r] * b[p * NR + j]).sum();
-                    let g = got[r * NR + j];
-                    assert!(
-                        (g - want).abs() <= 1e-13 * (1.0 + want.abs()),
-                        "{} k={k} ({r},{j}): {g} vs {want}",
-                        isa.name()
-                    );
+            for up in UPDATES {
+                for rs in [NR, NR + 5] {
+                    let before = values(MR * rs, k as u64 + 7);
+                    let mut got = before.clone();
+                    assert!(tile(isa, k, &a, &b, up, &mut got, rs));
+                    for r in 0..MR {
+                        for j in 0..rs {
+                            let (g, c) = (got[r * rs + j], before[r * rs + j]);
+                            if j >= NR {
+                                assert_eq!(
+                                    g,
+                                    c,
+                                    "{} k={k} ({r},{j}): outside the tile",
+                                    isa.name()
+                                );
+                                continue;
+                            }
+                            let sum: f64 = (0..k).map(|p| a[p * MR + r] * b[p * NR + j]).sum();
+                            let want = up.alpha * sum + up.beta * c;
+                            assert!(
+                                (g - want).abs() <= 1e-13 * (1.0 + want.abs()),
+                                "{} k={k} {up:?} rs={rs} ({r},{j}): {g} vs {want}",
+                                isa.name()
+                            );
+                        }
+                    }
                 }
             }
             checked += 1;
@@ -51,26 +83,55 @@ fn supported_kernels_match_the_plain_sum() {
 }
 
 #[test]
-fn short_panels_and_scalar_are_refused() {
+fn beta_zero_never_reads_the_destination() {
+    // BLAS semantics: with β = 0, NaN already in C must not reach the result.
+    let (a, b) = (values(3 * MR, 1), values(3 * NR, 2));
+    for isa in [Isa::Avx512, Isa::Avx2Fma]
+        .into_iter()
+        .filter(|i| i.supported())
+    {
+        let mut c = vec![f64::NAN; MR * NR];
+        assert!(tile(isa, 3, &a, &b, Update::SET, &mut c, NR));
+        assert!(c.iter().all(|v| v.is_finite()), "{}", isa.name());
+    }
+}
+
+#[test]
+fn short_panels_small_destinations_and_scalar_are_refused() {
     let a = vec![1.0; 3 * MR];
     let b = vec![1.0; 3 * NR];
     let mut t = [7.0; MR * NR];
     for isa in [Isa::Avx512, Isa::Avx2Fma, Isa::Scalar] {
+        let name = isa.name();
         assert!(
-            !tile(isa, 4, &a, &b, &mut t),
-            "{}: k beyond the panels",
-            isa.name()
+            !tile(isa, 4, &a, &b, Update::SET, &mut t, NR),
+            "{name}: k beyond the panels"
         );
         assert!(
-            !tile(isa, usize::MAX, &a, &b, &mut t),
-            "{}: overflowing k",
-            isa.name()
+            !tile(isa, usize::MAX, &a, &b, Update::SET, &mut t, NR),
+            "{name}: overflowing k"
+        );
+        assert!(
+            !tile(isa, 3, &a, &b, Update::SET, &mut t, NR - 1),
+            "{name}: rows overlap"
+        );
+        assert!(
+            !tile(isa, 3, &a, &b, Update::SET, &mut t, NR + 1),
+            "{name}: last row past the end"
+        );
+        assert!(
+            !tile(isa, 3, &a, &b, Update::SET, &mut t[..MR * NR - 1], NR),
+            "{name}: destination one short"
+        );
+        assert!(
+            !tile(isa, 3, &a, &b, Update::SET, &mut t, usize::MAX),
+            "{name}: overflowing stride"
         );
     }
-    assert!(!tile(Isa::Scalar, 3, &a, &b, &mut t));
+    assert!(!tile(Isa::Scalar, 3, &a, &b, Update::SET, &mut t, NR));
     assert!(
         t.iter().all(|&v| v == 7.0),
-        "a refused call leaves the tile untouched"
+        "a refused call leaves the destination untouched"
     );
 }
 
@@ -82,7 +143,7 @@ fn unsupported_kernels_are_refused() {
     let mut t = [0.0; MR * NR];
     for isa in [Isa::Avx512, Isa::Avx2Fma] {
         assert_eq!(
-            tile(isa, 1, &a, &b, &mut t),
+            tile(isa, 1, &a, &b, Update::SET, &mut t, NR),
             isa.supported(),
             "{}",
             isa.name()

@@ -25,12 +25,12 @@ pub const MR: usize = 4;
 pub const NR: usize = 4;
 
 /// A tile's accumulators: row `r`, columns `2v, 2v + 1`.
-pub(crate) type Tile = [[F64x2; NR / 2]; MR];
+type Tile = [[F64x2; NR / 2]; MR];
 
 /// `Σ_p a[p·MR + r] · b[p·NR + j]` for the tile, over the first `k` steps of
 /// the two panels.
 #[inline(always)]
-pub(crate) fn tile(k: usize, a: &[f64], b: &[f64]) -> Tile {
+fn tile(k: usize, a: &[f64], b: &[f64]) -> Tile {
     let mut acc = [[F64x2::zero(); NR / 2]; MR];
     let (a, b) = (&a[..k * MR], &b[..k * NR]);
     for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)) {
@@ -43,6 +43,21 @@ pub(crate) fn tile(k: usize, a: &[f64], b: &[f64]) -> Tile {
         }
     }
     acc
+}
+
+/// `C ← α·tile + β·C` at `(i0, j0)` of `c` for the tile of two panels over
+/// their first `k` steps.
+#[inline(always)]
+pub(crate) fn tile_store(
+    k: usize,
+    a: &[f64],
+    b: &[f64],
+    up: Update,
+    c: &mut MatMut<'_>,
+    i0: usize,
+    j0: usize,
+) {
+    store(&tile(k, a, b), up, c, i0, j0);
 }
 
 /// How a computed tile combines with what `C` holds.
@@ -89,7 +104,7 @@ impl Update {
 /// Writes the tile at `(i0, j0)` of `c`, leaving out rows and columns past
 /// the edges of `c`.
 #[inline(always)]
-pub(crate) fn store(acc: &Tile, up: Update, c: &mut MatMut<'_>, i0: usize, j0: usize) {
+fn store(acc: &Tile, up: Update, c: &mut MatMut<'_>, i0: usize, j0: usize) {
     let rows = MR.min(c.rows - i0);
     let cols = NR.min(c.cols - j0);
     if rows == MR && cols == NR && c.cs == 1 {

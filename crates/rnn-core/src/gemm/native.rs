@@ -24,7 +24,7 @@ pub const NR: usize = 16;
 const _: () = assert!(MR == rnn_x86::MR && NR == rnn_x86::NR);
 
 /// A computed tile, row-major.
-pub(crate) type Tile = [f64; MR * NR];
+type Tile = [f64; MR * NR];
 
 /// Name of the instruction set the kernel runs on this CPU.
 pub fn isa_name() -> &'static str {
@@ -34,16 +34,41 @@ pub fn isa_name() -> &'static str {
     return "scalar";
 }
 
+/// `C ← α·tile + β·C` at `(i0, j0)` of `c` for the tile
 /// `Σ_p a[p·MR + r] · b[p·NR + j]` over the first `k` steps of two panels.
+/// A whole tile in a row-major `C` is written by the x86 kernel itself, from
+/// its registers; an edge tile (or a CPU without a kernel) goes through a
+/// tile buffer and [`store`].
 #[inline]
-pub(crate) fn tile(k: usize, a: &[f64], b: &[f64]) -> Tile {
-    let mut out = [0.0; MR * NR];
+pub(crate) fn tile_store(
+    k: usize,
+    a: &[f64],
+    b: &[f64],
+    up: Update,
+    c: &mut MatMut<'_>,
+    i0: usize,
+    j0: usize,
+) {
     #[cfg(target_arch = "x86_64")]
-    if rnn_x86::tile(rnn_x86::isa(), k, a, b, &mut out) {
-        return out;
+    if c.cs == 1 && i0 + MR <= c.rows && j0 + NR <= c.cols {
+        let dst = &mut c.data[i0 * c.rs + j0..];
+        let up = rnn_x86::Update {
+            alpha: up.alpha,
+            beta: up.beta,
+        };
+        if rnn_x86::tile(rnn_x86::isa(), k, a, b, up, dst, c.rs) {
+            return;
+        }
     }
-    portable_tile(k, a, b, &mut out);
-    out
+    let mut t = [0.0; MR * NR];
+    #[cfg(target_arch = "x86_64")]
+    let done = rnn_x86::tile(rnn_x86::isa(), k, a, b, rnn_x86::Update::SET, &mut t, NR);
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = false;
+    if !done {
+        portable_tile(k, a, b, &mut t);
+    }
+    store(&t, up, c, i0, j0);
 }
 
 /// The same sums in plain Rust, for CPUs without a vector kernel.
@@ -63,7 +88,7 @@ fn portable_tile(k: usize, a: &[f64], b: &[f64], out: &mut Tile) {
 /// Writes the tile at `(i0, j0)` of `c`, leaving out rows and columns past
 /// its edges.
 #[inline]
-pub(crate) fn store(t: &Tile, up: Update, c: &mut MatMut<'_>, i0: usize, j0: usize) {
+fn store(t: &Tile, up: Update, c: &mut MatMut<'_>, i0: usize, j0: usize) {
     let rows = MR.min(c.rows - i0);
     let cols = NR.min(c.cols - j0);
     for (r, t_row) in t.chunks_exact(NR).enumerate().take(rows) {

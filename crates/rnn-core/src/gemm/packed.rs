@@ -5,7 +5,7 @@
 //!   for each row block of A   (≈ MC_BYTES of packed A: stays in L2)
 //!     for each right panel    (k block × NR: stays in L1)
 //!       for each left panel in the row block
-//!         tile ← micro-kernel; C tile ← α·tile + β·C tile
+//!         C tile ← α·(micro-kernel tile) + β·C tile
 //! ```
 //!
 //! Later k blocks add to what the earlier ones stored (their `β` is 1).
@@ -144,8 +144,8 @@ fn sweep(
             for jp in 0..b_panels {
                 let bp = &b.panel(jp)[k0 * NR..];
                 for ip in ib..p1.min(ib + panels_per_block) {
-                    let acc = micro::tile(len, &a.panel(ip)[k0 * MR..], bp);
-                    micro::store(&acc, up, &mut c, (ip - p0) * MR, jp * NR);
+                    let ap = &a.panel(ip)[k0 * MR..];
+                    micro::tile_store(len, ap, bp, up, &mut c, (ip - p0) * MR, jp * NR);
                 }
             }
         }
