@@ -191,12 +191,31 @@ fn odd_shapes() {
         (3, 2100, 5),
         (1024, 1, 1),
         (1, 1, 1024),
+        // A right operand over 2 MiB per k block: the native blocking for
+        // wide operands (shorter k blocks, larger left blocks).
+        (30, 700, 500),
     ];
     for shape in shapes {
         for layout in 0..8 {
             for beta in [0.0, 1.0] {
                 for path in PATHS {
                     check_one(path, &mut rng, shape, layout, 1, 1.0, beta);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn whole_tiles_with_general_scalars() {
+    // Shapes with whole native 12 × 16 tiles, which the x86 kernels update in
+    // place, and edge tiles beside them.
+    let mut rng = Rng::new(4);
+    for shape in [(24, 33, 32), (40, 50, 70)] {
+        for layout in 0..8 {
+            for (alpha, beta) in [(-0.5, 1.0), (2.0, 0.25), (0.0, 1.0), (3.0, 0.0)] {
+                for path in PATHS {
+                    check_one(path, &mut rng, shape, layout, 2, alpha, beta);
                 }
             }
         }
