@@ -134,6 +134,18 @@ pub(crate) fn tanh2(x: Lanes) -> Lanes {
     n.div(n.add(q.add(q))).copysign(x)
 }
 
+/// A lane function as a closure that inlines into its caller. Passed bare, a
+/// function item is called through a shim that is compiled outside
+/// [`wide`], for baseline SSE2, whatever the caller's vector width.
+macro_rules! with_inline {
+    ($f:path) => {
+        #[inline(always)]
+        #[allow(clippy::redundant_closure)]
+        |v| $f(v)
+    };
+}
+pub(crate) use with_inline;
+
 /// Applies a [`Lanes`] function to one value (for the tails of loops).
 #[inline(always)]
 pub(crate) fn one(f: impl Fn(Lanes) -> Lanes, v: f64) -> f64 {
@@ -175,7 +187,7 @@ pub fn sigmoid(z: &[f64], out: &mut [f64]) -> Result<(), DimError> {
     expect_len("out", out.len(), &[z.len()])?;
     wide(
         #[inline(always)]
-        || map_into(z, out, sigmoid2),
+        || map_into(z, out, with_inline!(sigmoid2)),
     );
     Ok(())
 }
