@@ -17,6 +17,7 @@ import {
   type NDArray,
 } from './ndarray.js';
 import { activeBackend } from './registry.js';
+import { unfilledFloat64Array } from './unfilled.js';
 import { rangeError, typeError } from './errors.js';
 import { MAX_ELEMENTS } from './ndarray.js';
 import {
@@ -448,15 +449,6 @@ function allocate<K extends string>(
 }
 
 /**
- * Output buffers from this size are allocated without zero-filling. Every element of every
- * output is written by the call that allocates it (the kernels and layout conversions write
- * each output whole; the one exception, `c0`, is zeroed where it is allocated), so the fill
- * would be wasted: it took ~10 % of an M-size LSTM forward pass. Below this size the fill costs
- * nothing worth saving.
- */
-const UNFILLED_FROM_BYTES = 64 * 1024;
-
-/**
  * Test switch: with `RNN_WASM_POISON_OUTPUTS=1` fresh output buffers start as NaN, so an
  * element that a call leaves unwritten shows in its results instead of passing as a zero.
  */
@@ -464,9 +456,10 @@ const POISON_OUTPUTS = process.env.RNN_WASM_POISON_OUTPUTS === '1';
 
 /** The one buffer for all outputs of a call, `length` float64s. */
 function freshOutputBuffer(length: number): Float64Array {
-  const bytes = length * Float64Array.BYTES_PER_ELEMENT;
-  const buffer =
-    bytes >= UNFILLED_FROM_BYTES ? new Float64Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, length) : new Float64Array(length);
+  // Every element of every output is written by the call that allocates it (the kernels and
+  // layout conversions write each output whole; the one exception, `c0`, is zeroed where it is
+  // allocated), so a zero-fill would be wasted: it took ~10 % of an M-size LSTM forward pass.
+  const buffer = unfilledFloat64Array(length);
   // Before anything is written: the native backend asks for huge pages here.
   activeBackend().prepareOutputs?.(buffer);
   if (POISON_OUTPUTS) buffer.fill(NaN);

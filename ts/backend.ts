@@ -12,6 +12,8 @@
  * provides, so one allocation can serve all outputs of a call.
  */
 
+import { unfilledFloat64Array } from './unfilled.js';
+
 export type BackendName = 'native' | 'wasm' | 'js';
 
 /** A buffer, or consecutive blocks whose concatenation is the buffer. */
@@ -151,7 +153,7 @@ export function concatBlocks(blocks: Blocks): Float64Array {
   if (blocks instanceof Float64Array) return blocks;
   const joined = adjacentView(blocks);
   if (joined) return joined;
-  const out = new Float64Array(blocksLength(blocks));
+  const out = unfilledFloat64Array(blocksLength(blocks));
   copyBlocks(blocks, out);
   return out;
 }
