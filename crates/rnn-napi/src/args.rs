@@ -36,7 +36,10 @@ impl<'env, const N: usize> Args<'env, N> {
         let outs: Vec<_> = outputs.iter().map(|s| bytes(s)).collect();
         for (i, &out) in outs.iter().enumerate() {
             let clash = ins.iter().any(|&r| overlap(out, r))
-                || outs.iter().enumerate().any(|(j, &r)| j != i && overlap(out, r));
+                || outs
+                    .iter()
+                    .enumerate()
+                    .any(|(j, &r)| j != i && overlap(out, r));
             if clash {
                 return Err(Error::new(
                     Status::InvalidArg,

@@ -218,8 +218,7 @@ pub fn lstm_backward(
     let len = rnn_core::lstm_backward_workspace_len(&d);
     with_workspace(len, |ws| {
         rnn_core::lstm_backward(
-            &d, &da, &dc_last, &c_next, &c_prev, &a_prev, &gates, &x, &w, dx, da0, dc0, dw, db,
-            ws,
+            &d, &da, &dc_last, &c_next, &c_prev, &a_prev, &gates, &x, &w, dx, da0, dc0, dw, db, ws,
         )
     })
 }

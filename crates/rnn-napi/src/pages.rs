@@ -28,7 +28,11 @@ pub(crate) fn advise_huge_pages(buf: &[f64]) {
             // pages, never their contents. Its result is ignored: advice
             // that is not taken leaves the memory as it was.
             unsafe {
-                libc::madvise(first as *mut libc::c_void, last - first, libc::MADV_HUGEPAGE);
+                libc::madvise(
+                    first as *mut libc::c_void,
+                    last - first,
+                    libc::MADV_HUGEPAGE,
+                );
             }
         }
     }

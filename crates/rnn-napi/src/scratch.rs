@@ -18,9 +18,8 @@ pub(crate) fn with_workspace(
     len: Option<usize>,
     kernel: impl FnOnce(&mut [f64]) -> std::result::Result<(), DimError>,
 ) -> Result<()> {
-    let len = len.ok_or_else(|| {
-        Error::new(Status::InvalidArg, "rnn-napi: the workspace size overflows")
-    })?;
+    let len = len
+        .ok_or_else(|| Error::new(Status::InvalidArg, "rnn-napi: the workspace size overflows"))?;
     SCRATCH.with(|cell| {
         let mut buf = cell.borrow_mut();
         if buf.len() < len {
@@ -35,6 +34,7 @@ pub(crate) fn with_workspace(
             fresh.resize(len, 0.0);
             *buf = fresh;
         }
-        kernel(&mut buf[..len]).map_err(|e| Error::new(Status::InvalidArg, format!("rnn-napi: {e}")))
+        kernel(&mut buf[..len])
+            .map_err(|e| Error::new(Status::InvalidArg, format!("rnn-napi: {e}")))
     })
 }
