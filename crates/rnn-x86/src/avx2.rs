@@ -58,43 +58,43 @@ unsafe fn quarter(k: usize, a: *const f64, b: *const f64, up: Update, c: *mut f6
             row[1] = _mm256_fmadd_pd(av, b1, row[1]);
         }
     }
-    for (r, row) in acc.iter().enumerate() {
-        // SAFETY: row r < QR of the quarter, QC = 8 values: two 4-lane
-        // updates.
-        unsafe {
-            let dst = c.add(r * rs);
-            update(row[0], up, dst);
-            update(row[1], up, dst.add(4));
-        }
-    }
-}
-
-/// `dst[..4] ← α·v + β·dst[..4]` as [`Update`] defines it.
-///
-/// # Safety
-///
-/// The CPU supports AVX; `dst` points to 4 writable values.
-#[target_feature(enable = "avx2,fma")]
-#[inline]
-unsafe fn update(v: __m256d, up: Update, dst: *mut f64) {
-    let v = if up.alpha == 1.0 {
-        v
-    } else {
-        _mm256_mul_pd(_mm256_set1_pd(up.alpha), v)
-    };
-    // SAFETY: the caller's contract covers the 4 values at `dst`.
-    unsafe {
-        let v = if up.beta == 0.0 {
-            v
-        } else if up.beta == 1.0 {
-            _mm256_add_pd(_mm256_loadu_pd(dst), v)
-        } else {
-            _mm256_add_pd(
-                _mm256_mul_pd(_mm256_set1_pd(up.beta), _mm256_loadu_pd(dst)),
-                v,
-            )
+    // One loop per kind of update, each fully unrolled with the
+    // accumulators in registers; a branch per row kept them on the stack.
+    macro_rules! each_row {
+        (|$v:ident, $p:ident| $new:expr) => {
+            for (r, row) in acc.iter().enumerate() {
+                for (half, &$v) in row.iter().enumerate() {
+                    // SAFETY: row r < QR of the quarter, values
+                    // 4·half .. 4·half + 4 < QC of it.
+                    unsafe {
+                        let $p = c.add(r * rs + 4 * half);
+                        _mm256_storeu_pd($p, $new);
+                    }
+                }
+            }
         };
-        _mm256_storeu_pd(dst, v);
+    }
+    let (alpha, beta) = (_mm256_set1_pd(up.alpha), _mm256_set1_pd(up.beta));
+    if up.alpha == 1.0 && up.beta == 0.0 {
+        each_row!(|v, p| v);
+    } else if up.alpha == 1.0 && up.beta == 1.0 {
+        each_row!(|v, p| _mm256_add_pd(_mm256_loadu_pd(p), v));
+    } else {
+        // The general form, as [`Update`] defines it.
+        each_row!(|v, p| {
+            let v = if up.alpha == 1.0 {
+                v
+            } else {
+                _mm256_mul_pd(alpha, v)
+            };
+            if up.beta == 0.0 {
+                v
+            } else if up.beta == 1.0 {
+                _mm256_add_pd(_mm256_loadu_pd(p), v)
+            } else {
+                _mm256_add_pd(_mm256_mul_pd(beta, _mm256_loadu_pd(p)), v)
+            }
+        });
     }
 }
 
