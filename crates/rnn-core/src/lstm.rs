@@ -206,25 +206,65 @@ pub fn lstm_forward(
         // All four gates at once: gates_t ← W·[a_{t-1}; x_t] + b.
         let input = step_input(rbuf, &a_prev[..sa], step(x, t, sx), n_a, n_x, m)?;
         gemm_packed(1.0, &wp, &input, 0.0, MatMut::row_major(g_t, g, m)?)?;
-        wide(
-            #[inline(always)]
-            || lstm_cell_pointwise(g_t, c_prev, c_t, a_t),
-        );
+        cell_pointwise(g_t, &c_prev[..sa], c_t, a_t);
     }
     output_layer(d, wy, by, a, y, ws)
 }
 
-/// The element-wise half of a cell step, a vector of lanes at a time. `g_t`
-/// (`4·n_a × m`) holds the four gate pre-activations, bias included, on entry
-/// and the activated gates on exit; writes `c_t` and `a_t` (`n_a × m`).
-#[inline(always)]
-fn lstm_cell_pointwise(g_t: &mut [f64], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f64]) {
+/// [`lstm_cell_pointwise`] over a step, split into element ranges run on
+/// threads of their own where that pays (native builds, large steps).
+fn cell_pointwise(g_t: &mut [f64], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f64]) {
     let sa = c_t.len();
-    let (f_blk, rest) = g_t.split_at_mut(sa);
-    let (i_blk, rest) = rest.split_at_mut(sa);
-    let (cc_blk, o_blk) = rest.split_at_mut(sa);
+    let (f, rest) = g_t.split_at_mut(sa);
+    let (i, rest) = rest.split_at_mut(sa);
+    let (cc, o) = rest.split_at_mut(sa);
+    let run =
+        |f: &mut [f64], i: &mut [f64], cc: &mut [f64], o: &mut [f64], cp, ct: &mut [f64], at| {
+            wide(
+                #[inline(always)]
+                || lstm_cell_pointwise([f, i, cc, o], cp, ct, at),
+            )
+        };
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let parts = crate::gemm::for_elements(sa);
+        if parts > 1 {
+            let per = sa.div_ceil(parts);
+            std::thread::scope(|scope| {
+                let mut pieces = f
+                    .chunks_mut(per)
+                    .zip(i.chunks_mut(per))
+                    .zip(cc.chunks_mut(per))
+                    .zip(o.chunks_mut(per))
+                    .zip(c_prev.chunks(per))
+                    .zip(c_t.chunks_mut(per))
+                    .zip(a_t.chunks_mut(per));
+                // The first range on this thread, after the others started.
+                let first = pieces.next();
+                for ((((((f, i), cc), o), cp), ct), at) in pieces {
+                    scope.spawn(move || run(f, i, cc, o, cp, ct, at));
+                }
+                if let Some(((((((f, i), cc), o), cp), ct), at)) = first {
+                    run(f, i, cc, o, cp, ct, at);
+                }
+            });
+            return;
+        }
+    }
+    run(f, i, cc, o, c_prev, c_t, a_t);
+}
+
+/// The element-wise half of a cell step, a vector of lanes at a time, over
+/// one range of elements. `gates` (`f, i, c̃, o`) hold the pre-activations,
+/// bias included, on entry and the activated gates on exit; writes `c_t` and
+/// `a_t`. All slices have the same length.
+#[inline(always)]
+fn lstm_cell_pointwise(gates: [&mut [f64]; 4], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f64]) {
+    let sa = c_t.len();
+    let [f_blk, i_blk, cc_blk, o_blk] = gates;
     // Every slice exactly `sa` long, so the compiler drops the bounds checks
     // and the loop vectorises.
+    let (f_blk, i_blk, cc_blk) = (&mut f_blk[..sa], &mut i_blk[..sa], &mut cc_blk[..sa]);
     let (o_blk, cp, a_t) = (&mut o_blk[..sa], &c_prev[..sa], &mut a_t[..sa]);
     for_lanes!(sa, |e, W| {
         let f = sigmoid2(ld::<W>(f_blk, e));

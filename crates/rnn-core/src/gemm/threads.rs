@@ -41,3 +41,12 @@ pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
     }
     threads().min(worth).min(parts).max(1)
 }
+
+/// Fewest elements an element-wise pass gives a thread of its own: a thread
+/// is started per pass, ~30 µs, and an LSTM cell element costs ~5 ns.
+const MIN_ELEMENTS_PER_THREAD: usize = 1 << 13;
+
+/// Threads worth using for an element-wise pass over `n` elements.
+pub(crate) fn for_elements(n: usize) -> usize {
+    threads().min(n / MIN_ELEMENTS_PER_THREAD).max(1)
+}
