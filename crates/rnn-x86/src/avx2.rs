@@ -58,44 +58,18 @@ unsafe fn quarter(k: usize, a: *const f64, b: *const f64, up: Update, c: *mut f6
             row[1] = _mm256_fmadd_pd(av, b1, row[1]);
         }
     }
-    // One loop per kind of update, each fully unrolled with the
-    // accumulators in registers; a branch per row kept them on the stack.
-    macro_rules! each_row {
-        (|$v:ident, $p:ident| $new:expr) => {
-            for (r, row) in acc.iter().enumerate() {
-                for (half, &$v) in row.iter().enumerate() {
-                    // SAFETY: row r < QR of the quarter, values
-                    // 4·half .. 4·half + 4 < QC of it.
-                    unsafe {
-                        let $p = c.add(r * rs + 4 * half);
-                        _mm256_storeu_pd($p, $new);
-                    }
-                }
-            }
-        };
-    }
-    let (alpha, beta) = (_mm256_set1_pd(up.alpha), _mm256_set1_pd(up.beta));
-    if up.alpha == 1.0 && up.beta == 0.0 {
-        each_row!(|v, p| v);
-    } else if up.alpha == 1.0 && up.beta == 1.0 {
-        each_row!(|v, p| _mm256_add_pd(_mm256_loadu_pd(p), v));
-    } else {
-        // The general form, as [`Update`] defines it.
-        each_row!(|v, p| {
-            let v = if up.alpha == 1.0 {
-                v
-            } else {
-                _mm256_mul_pd(alpha, v)
-            };
-            if up.beta == 0.0 {
-                v
-            } else if up.beta == 1.0 {
-                _mm256_add_pd(_mm256_loadu_pd(p), v)
-            } else {
-                _mm256_add_pd(_mm256_mul_pd(beta, _mm256_loadu_pd(p)), v)
-            }
-        });
-    }
+    store_tile!(
+        acc,
+        up,
+        c,
+        rs,
+        4,
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_add_pd,
+        _mm256_mul_pd,
+        _mm256_set1_pd
+    );
 }
 
 /// Calls `f` compiled for AVX2 and FMA (see [`crate::wide`]).

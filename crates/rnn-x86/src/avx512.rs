@@ -40,44 +40,18 @@ pub(crate) unsafe fn tile(
             row[1] = _mm512_fmadd_pd(av, b1, row[1]);
         }
     }
-    // One loop per kind of update, each fully unrolled with the
-    // accumulators in registers; a branch per row kept them on the stack.
-    macro_rules! each_row {
-        (|$v:ident, $p:ident| $new:expr) => {
-            for (r, row) in acc.iter().enumerate() {
-                for (half, &$v) in row.iter().enumerate() {
-                    // SAFETY: row r < MR of the destination, values
-                    // 8·half .. 8·half + 8 < NR of it.
-                    unsafe {
-                        let $p = c.add(r * rs + 8 * half);
-                        _mm512_storeu_pd($p, $new);
-                    }
-                }
-            }
-        };
-    }
-    let (alpha, beta) = (_mm512_set1_pd(up.alpha), _mm512_set1_pd(up.beta));
-    if up.alpha == 1.0 && up.beta == 0.0 {
-        each_row!(|v, p| v);
-    } else if up.alpha == 1.0 && up.beta == 1.0 {
-        each_row!(|v, p| _mm512_add_pd(_mm512_loadu_pd(p), v));
-    } else {
-        // The general form, as [`Update`] defines it.
-        each_row!(|v, p| {
-            let v = if up.alpha == 1.0 {
-                v
-            } else {
-                _mm512_mul_pd(alpha, v)
-            };
-            if up.beta == 0.0 {
-                v
-            } else if up.beta == 1.0 {
-                _mm512_add_pd(_mm512_loadu_pd(p), v)
-            } else {
-                _mm512_add_pd(_mm512_mul_pd(beta, _mm512_loadu_pd(p)), v)
-            }
-        });
-    }
+    store_tile!(
+        acc,
+        up,
+        c,
+        rs,
+        8,
+        _mm512_loadu_pd,
+        _mm512_storeu_pd,
+        _mm512_add_pd,
+        _mm512_mul_pd,
+        _mm512_set1_pd
+    );
 }
 
 /// Calls `f` compiled for AVX-512F (see [`crate::wide`]).

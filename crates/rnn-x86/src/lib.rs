@@ -21,6 +21,55 @@
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
+/// Writes a kernel's accumulators `acc` (rows of vectors of `lanes` values)
+/// into rows `rs` apart from `c`, as `up` says (see [`Update`]), with the
+/// kernel's own load, store, add, multiply and broadcast intrinsics. There is
+/// one loop per kind of update, each fully unrolled with the accumulators in
+/// registers: a branch per row kept them in a stack array, zeroed by memset
+/// on every tile. Expands to `unsafe` writes, for use inside a kernel whose
+/// contract covers `acc.len()` rows of `lanes · row.len()` values at `c`.
+macro_rules! store_tile {
+    ($acc:ident, $up:expr, $c:expr, $rs:expr, $lanes:expr,
+     $load:ident, $store:ident, $add:ident, $mul:ident, $set1:ident) => {{
+        let (up, c, rs) = ($up, $c, $rs);
+        let (alpha, beta) = ($set1(up.alpha), $set1(up.beta));
+        if up.alpha == 1.0 && up.beta == 0.0 {
+            each_row!($acc, c, rs, $lanes, $store, |v, p| v);
+        } else if up.alpha == 1.0 && up.beta == 1.0 {
+            each_row!($acc, c, rs, $lanes, $store, |v, p| $add($load(p), v));
+        } else {
+            each_row!($acc, c, rs, $lanes, $store, |v, p| {
+                let v = if up.alpha == 1.0 { v } else { $mul(alpha, v) };
+                if up.beta == 0.0 {
+                    v
+                } else if up.beta == 1.0 {
+                    $add($load(p), v)
+                } else {
+                    $add($mul(beta, $load(p)), v)
+                }
+            });
+        }
+    }};
+}
+
+/// `store_tile!`'s loop over the rows and their vectors: `$new` computes a
+/// vector's new value from the accumulator `$v` and its destination `$p`.
+macro_rules! each_row {
+    ($acc:ident, $c:ident, $rs:ident, $lanes:expr, $store:ident, |$v:ident, $p:ident| $new:expr) => {
+        for (r, row) in $acc.iter().enumerate() {
+            for (j, &$v) in row.iter().enumerate() {
+                // SAFETY: row r of the destination, values `lanes·j` to
+                // `lanes·(j + 1)` of it: inside what the kernel's contract
+                // covers.
+                unsafe {
+                    let $p = $c.add(r * $rs + $lanes * j);
+                    $store($p, $new);
+                }
+            }
+        }
+    };
+}
+
 mod avx2;
 mod avx512;
 
