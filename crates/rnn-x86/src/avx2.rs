@@ -1,14 +1,15 @@
 //! The 12 × 16 tile in 256-bit registers, as four 6 × 8 quarters: each
 //! quarter keeps 12 ymm accumulators, 2 right-panel vectors and 1 broadcast
 //! in the 16 registers AVX2 has, and sweeps its `k` steps before the next
-//! quarter starts (the panels stay in L1 between quarters).
+//! quarter starts. Both panels are prefetched [`AHEAD`] steps ahead (see
+//! there).
 
 use core::arch::x86_64::{
     __m256d, _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd,
     _mm256_setzero_pd, _mm256_storeu_pd,
 };
 
-use crate::{Update, MR, NR};
+use crate::{prefetch, Update, AHEAD, MR, NR};
 
 const QR: usize = MR / 2;
 const QC: usize = NR / 2;
@@ -44,6 +45,10 @@ pub(crate) unsafe fn tile(
 unsafe fn quarter(k: usize, a: *const f64, b: *const f64, up: Update, c: *mut f64, rs: usize) {
     let mut acc: [[__m256d; 2]; QR] = [[_mm256_setzero_pd(); 2]; QR];
     for p in 0..k {
+        // A quarter's step reads 64 bytes of the right panel and 48 of the
+        // left.
+        prefetch(b.wrapping_add((p + AHEAD) * NR));
+        prefetch(a.wrapping_add((p + AHEAD) * MR));
         // SAFETY: p < k and c0 + 8 ≤ NR: inside step p of the right panel.
         let (b0, b1) = unsafe {
             let bp = b.add(p * NR);

@@ -1,14 +1,15 @@
 //! The 12 × 16 tile in 512-bit registers: per step, two loads of the right
 //! panel and twelve broadcasts of the left one feed 24 fused multiply-adds
 //! into 24 accumulators (of 32 zmm registers), enough independent chains to
-//! cover the FMA latency on two ports.
+//! cover the FMA latency on two ports. Both panels are prefetched
+//! [`AHEAD`] steps ahead (see there).
 
 use core::arch::x86_64::{
     __m512d, _mm512_add_pd, _mm512_fmadd_pd, _mm512_loadu_pd, _mm512_mul_pd, _mm512_set1_pd,
     _mm512_setzero_pd, _mm512_storeu_pd,
 };
 
-use crate::{Update, MR, NR};
+use crate::{prefetch, Update, AHEAD, MR, NR};
 
 /// # Safety
 ///
@@ -25,6 +26,11 @@ pub(crate) unsafe fn tile(
 ) {
     let mut acc: [[__m512d; 2]; MR] = [[_mm512_setzero_pd(); 2]; MR];
     for p in 0..k {
+        // A step reads 128 bytes of the right panel and 96 of the left.
+        prefetch(b.wrapping_add((p + AHEAD) * NR));
+        prefetch(b.wrapping_add((p + AHEAD) * NR + 8));
+        prefetch(a.wrapping_add((p + AHEAD) * MR));
+        prefetch(a.wrapping_add((p + AHEAD) * MR + 8));
         // SAFETY: p < k, so both reads lie inside the panels the caller
         // vouched for.
         let (b0, b1) = unsafe {
