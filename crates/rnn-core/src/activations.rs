@@ -16,7 +16,7 @@
 //! cancellation from the rational form, and `expm1(u) = 2^k·(exp(r) − 1) +
 //! (2^k − 1)`. Within a few ulp of the standard library's `tanh`.
 
-use crate::simd::{wide, Lanes, LANES};
+use crate::simd::{keep_loop_unvectorised, wide, Lanes, LANES};
 use crate::{expect_len, DimError};
 
 // The constants of fdlibm's `exp`, as bit patterns so they are exact.
@@ -162,6 +162,7 @@ pub(crate) fn map_into(z: &[f64], out: &mut [f64], f: impl Fn(Lanes) -> Lanes) {
     let mut oc = out.chunks_exact_mut(LANES);
     for (zv, ov) in zc.zip(&mut oc) {
         f(Lanes::load(zv)).store(ov);
+        keep_loop_unvectorised();
     }
     for (&zv, ov) in tail.iter().zip(oc.into_remainder()) {
         *ov = one(&f, zv);
@@ -174,6 +175,7 @@ pub(crate) fn map_in_place(buf: &mut [f64], f: impl Fn(Lanes) -> Lanes) {
     let mut c = buf.chunks_exact_mut(LANES);
     for v in &mut c {
         f(Lanes::load(v)).store(v);
+        keep_loop_unvectorised();
     }
     for v in c.into_remainder() {
         *v = one(&f, *v);

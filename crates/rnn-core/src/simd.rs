@@ -395,6 +395,19 @@ pub(crate) fn wide<R>(f: impl FnOnce() -> R) -> R {
     return f();
 }
 
+/// Keeps the loop it is called in from being vectorised by LLVM (native
+/// builds; on wasm it is nothing): for loops whose passes each compute whole
+/// [`Lanes`] vectors already. LLVM's loop vectoriser runs before the
+/// vectoriser that forms those vectors and would otherwise vectorise such a
+/// loop a second time, 8 passes at once with their lanes gathered and
+/// scattered (the LSTM cell loop had 40 gathers and 48 scatters). A call it
+/// must keep in every pass stops it.
+#[inline(always)]
+pub(crate) fn keep_loop_unvectorised() {
+    #[cfg(not(target_arch = "wasm32"))]
+    core::hint::black_box(());
+}
+
 /// Runs the body with `W = LANES` for each full group of [`LANES`]
 /// elements of `0..n` (starting at `e`), then with `W = 1` for each element
 /// left over.
@@ -405,6 +418,7 @@ macro_rules! for_lanes {
         while $e + $crate::simd::LANES <= n {
             const $w: usize = $crate::simd::LANES;
             $body
+            $crate::simd::keep_loop_unvectorised();
             $e += $crate::simd::LANES;
         }
         while $e < n {
