@@ -174,7 +174,7 @@ pub fn limit(max: Isa) -> Isa {
 }
 
 /// Runs `f` inside a function compiled for the widest vectors of [`isa`]
-/// (AVX-512F, else AVX2), so that the element-wise loops inlined into it may
+/// (AVX-512F, else AVX2, else SSE4.1), so that the element-wise loops inlined into it may
 /// use them. Rust never fuses a multiply and an add unasked, and the vector
 /// forms of `+ − × ÷`, comparisons and rounding are IEEE-exact, so `f`
 /// computes the same bits either way; only its speed changes.
@@ -186,8 +186,25 @@ pub fn wide<R>(f: impl FnOnce() -> R) -> R {
         Isa::Avx512 => unsafe { avx512::run(f) },
         // SAFETY: as above.
         Isa::Avx2Fma => unsafe { avx2::run(f) },
+        // SSE4.1 makes rounding (`f64::round_ties_even`, `floor`) one
+        // instruction instead of a libm call per value.
+        Isa::Scalar if std::arch::is_x86_feature_detected!("sse4.1") => {
+            // SAFETY: the CPU supports SSE4.1 (detected just above).
+            unsafe { run_sse41(f) }
+        }
         Isa::Scalar => f(),
     }
+}
+
+/// Calls `f` compiled for SSE4.1 (see [`wide`]).
+///
+/// # Safety
+///
+/// The CPU supports SSE4.1.
+#[target_feature(enable = "sse4.1")]
+#[inline]
+unsafe fn run_sse41<R>(f: impl FnOnce() -> R) -> R {
+    f()
 }
 
 /// How a computed tile value `v` lands in its destination cell `c`:
