@@ -156,69 +156,66 @@ async function main() {
     const sys = await make(notes);
     if (sys) jsSystems.push(sys);
   }
-  for (const sys of jsSystems) {
-    systems.push(describe(sys));
-    log(`\n${sys.label} (${sys.dtype})`);
-    for (const wName of workloadNames) {
-      const w = WORKLOADS[wName];
-      for (const cell of CELLS) {
-        for (const op of OPS) {
-          const row = baseRow(sys, w, cell, op);
-          results.push(row);
-          const why = sys.supports(w, cell, op);
-          if (why) {
-            row.skipped = why;
-            continue;
-          }
-          let prepared;
-          try {
-            prepared = await sys.prepare(w, cell, op, inputs[wName], reference[wName]?.[cell]);
-            const [out, firstMs] = await timeOnce(prepared.fn);
-            row.check = prepared.validate(out);
-            const budget = sys.id === 'rnn-wasm:js' && wName !== 'S' ? JS_REFERENCE_BUDGET : budgets[wName];
-            Object.assign(row, await measure(`${sys.id} ${wName} ${cell} ${op}`, prepared.fn, budget, firstMs));
-            row.gflops = row.flops / (row.median_ms * 1e6);
-            progress(sys.label, row);
-          } catch (error) {
-            row.error = String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ');
-            log(`  ${sys.label} ${wName} ${cell} ${op}: error ${row.error}`);
-          } finally {
-            try {
-              await prepared?.dispose?.();
-            } catch {
-              // disposal failures do not matter for the numbers
-            }
-          }
-        }
+  for (const sys of jsSystems) systems.push(describe(sys));
+
+  /** Times one JS system on one case, into a new row of `results`. */
+  const timeJsCase = async (sys, wName, cell, op) => {
+    const w = WORKLOADS[wName];
+    const row = baseRow(sys, w, cell, op);
+    results.push(row);
+    const why = sys.supports(w, cell, op);
+    if (why) {
+      row.skipped = why;
+      return;
+    }
+    let prepared;
+    try {
+      prepared = await sys.prepare(w, cell, op, inputs[wName], reference[wName]?.[cell]);
+      const [out, firstMs] = await timeOnce(prepared.fn);
+      row.check = prepared.validate(out);
+      const budget = sys.id === 'rnn-wasm:js' && wName !== 'S' ? JS_REFERENCE_BUDGET : budgets[wName];
+      Object.assign(row, await measure(`${sys.id} ${wName} ${cell} ${op}`, prepared.fn, budget, firstMs));
+      row.gflops = row.flops / (row.median_ms * 1e6);
+      progress(sys.label, row);
+    } catch (error) {
+      row.error = String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ');
+      log(`  ${sys.label} ${wName} ${cell} ${op}: error ${row.error}`);
+    } finally {
+      try {
+        await prepared?.dispose?.();
+      } catch {
+        // disposal failures do not matter for the numbers
       }
     }
-  }
+  };
 
   // ---------------------------------------------------------------- Python systems
+  // Each runs in a subprocess of its own per workload (see the workload loop below).
   const meta = {};
-  const pyCases = [];
-  for (const wName of workloadNames) for (const cell of CELLS) for (const op of OPS) pyCases.push({ workload: WORKLOADS[wName], cell, op });
-  const pyConfig = (system) => ({
+  const dgemmRuns = [];
+  const pyConfig = (system, wName) => ({
     system,
     seed_file: SEED_FILE,
     generate_py: GENERATE_PY,
     generate_py_rel: relative(REPO_ROOT, GENERATE_PY),
     budgets,
-    cases: pyCases,
-    given_inputs: { S: encodeInputs(inputs.S) },
+    cases: CELLS.flatMap((cell) => OPS.map((op) => ({ workload: WORKLOADS[wName], cell, op }))),
+    given_inputs: wName === 'S' ? { S: encodeInputs(inputs.S) } : {},
     reference: Object.fromEntries(
-      Object.entries(reference).map(([k, v]) => [
-        k,
-        Object.fromEntries(Object.entries(v).map(([cell, r]) => [cell, { shape: r.shape, data: Array.from(r.a) }])),
-      ]),
+      Object.entries(reference)
+        .filter(([k]) => k === wName)
+        .map(([k, v]) => [
+          k,
+          Object.fromEntries(Object.entries(v).map(([cell, r]) => [cell, { shape: r.shape, data: Array.from(r.a) }])),
+        ]),
     ),
   });
-  const absorb = (py, label) => {
+  const absorb = (py, label, wName) => {
     if (py.error) {
-      notes.push(`${label} skipped: its Python process failed (${py.error}).`);
+      notes.push(`${label} skipped at ${wName}: its Python process failed (${py.error}).`);
       return;
     }
-    for (const s of py.systems) systems.push(s);
+    for (const s of py.systems) if (!systems.some((known) => known.id === s.id)) systems.push(s);
     for (const r of py.results) {
       const w = WORKLOADS[r.workload];
       const sys = py.systems.find((s) => s.id === r.system);
@@ -227,9 +224,13 @@ async function main() {
       results.push(row);
     }
     notes.push(...py.notes);
-    Object.assign(meta, py.meta);
+    const { dgemm_gflops: dgemm, ...rest } = py.meta;
+    if (Number.isFinite(dgemm)) dgemmRuns.push({ workload: wName, gflops: dgemm });
+    Object.assign(meta, rest);
   };
 
+  /** The Python systems to run: `{ label, run(wName) }`, each timing one workload's cases. */
+  const pySystems = [];
   const python = findPython();
   if (wanted('numpy')) {
     if (!python) notes.push('NumPy skipped: no python3 on PATH.');
@@ -237,9 +238,11 @@ async function main() {
     else if (!existsSync(SEED_FILE)) notes.push('NumPy skipped: the notebook is missing (set RNN_WASM_NOTEBOOK to its text export; default ../shared/seed/ beside the repository).');
     else if (!existsSync(GENERATE_PY)) notes.push('NumPy skipped: test/fixtures/generate.py (the notebook loader and NumPy LSTM backward) is missing.');
     else {
-      log('\nNumPy (the notebook\'s functions, python subprocess, BLAS 1 thread)');
       const single = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-      absorb(await runPyBench(python, PYBENCH, { ...pyConfig('numpy'), blas_threads: 1 }, single), 'NumPy');
+      pySystems.push({
+        label: 'NumPy',
+        run: (wName) => runPyBench(python, PYBENCH, { ...pyConfig('numpy', wName), blas_threads: 1 }, single),
+      });
       notes.push(
         'NumPy runs the notebook\'s own functions, read from the seed notebook at run time; its training step is the ' +
           'notebook\'s forward pass plus the NumPy LSTM backward of test/fixtures/generate.py (the notebook has none) or ' +
@@ -254,14 +257,29 @@ async function main() {
       const venv = ensureTorchVenv(BENCH_DIR, python);
       if (venv.reason) notes.push(`PyTorch skipped: ${venv.reason}.`);
       else {
-        log('\nPyTorch (python subprocess)');
-        absorb(await runPyBench(venv.python, PYBENCH, pyConfig('torch')), 'PyTorch');
+        pySystems.push({ label: 'PyTorch', run: (wName) => runPyBench(venv.python, PYBENCH, pyConfig('torch', wName)) });
         notes.push(
           'PyTorch: nn.LSTM / nn.RNN plus a Linear + softmax output layer, the notebook\'s weights copied in; forward under ' +
             'torch.inference_mode(); training step = forward + backward of sum(a·da) with respect to weights, x and a0.',
         );
       }
     }
+  }
+
+  // ---------------------------------------------------------------- the workloads
+  // Workload by workload, every system one after another (the JS systems, then each Python
+  // system in a subprocess of its own), so that the calls compared in a table row are timed
+  // within a few minutes of each other rather than a whole run apart: the machines are shared,
+  // and their load drifts.
+  for (const wName of workloadNames) {
+    log(`\nworkload ${wName}`);
+    for (const sys of jsSystems) for (const cell of CELLS) for (const op of OPS) await timeJsCase(sys, wName, cell, op);
+    for (const py of pySystems) absorb(await py.run(wName), py.label, wName);
+  }
+  if (dgemmRuns.length) {
+    // The best of the run's dgemm measurements: the share of it reached is then a lower bound.
+    meta.dgemm_gflops = Math.max(...dgemmRuns.map((d) => d.gflops));
+    meta.dgemm_gflops_by_workload = Object.fromEntries(dgemmRuns.map((d) => [d.workload, d.gflops]));
   }
 
   // ---------------------------------------------------------------- sweep
@@ -345,7 +363,7 @@ async function main() {
     results,
     sweepBackend,
     sweep,
-    notes,
+    notes: [...new Set(notes)],
   };
   doc.systems.sort((a, b) => columnRank(a.id) - columnRank(b.id));
   doc.meta.duration_s = +((Date.now() - started) / 1000).toFixed(1);

@@ -84,9 +84,10 @@ function mdTable({ header, rows }, leftCols = 3) {
 }
 
 /**
- * The dgemm line: NumPy's float64 matmul of 2048² (its BLAS's dgemm, one thread) and the share
- * of it each single-thread rnn-wasm backend reaches on the L LSTM forward pass; null when
- * either was not measured.
+ * The dgemm line: NumPy's float64 matmul of 2048² (its BLAS's dgemm, one thread; the best of
+ * the measurements the NumPy process made beside each workload) and the share of it each
+ * single-thread rnn-wasm backend reaches on the L LSTM forward pass; null when either was not
+ * measured.
  */
 function dgemmLine(doc) {
   const peak = doc.meta.dgemm_gflops;
@@ -95,8 +96,10 @@ function dgemmLine(doc) {
     .filter((r) => r.workload === 'L' && r.cell.toLowerCase() === 'lstm' && r.op === 'forward' && r.threads === 1 && r.system.startsWith('rnn-wasm:'))
     .filter((r) => Number.isFinite(r.gflops))
     .map((r) => `\`${r.system.slice('rnn-wasm:'.length)}\` ${r.gflops.toFixed(1)} GFLOP/s = ${Math.round((100 * r.gflops) / peak)} %`);
+  const runs = Object.entries(doc.meta.dgemm_gflops_by_workload ?? {});
+  const each = runs.length > 1 ? ` (the best of ${runs.map(([w, g]) => `${g.toFixed(1)} beside ${w}`).join(', ')})` : '';
   return (
-    `Single-thread dgemm on this machine (NumPy float64 matmul of 2048², OpenBLAS, 1 thread): ${peak.toFixed(1)} GFLOP/s. ` +
+    `Single-thread dgemm on this machine (NumPy float64 matmul of 2048², OpenBLAS, 1 thread): ${peak.toFixed(1)} GFLOP/s${each}. ` +
     `L LSTM forward against it: ${shares.length ? shares.join(', ') : 'not measured'}.`
   );
 }
