@@ -15,21 +15,43 @@ const TILE: usize = 16;
 /// `cols × rows`.
 ///
 /// With `rows = n·m` and `cols = T` this takes a notebook array to
-/// time-major; with `rows = T` and `cols = n·m`, back.
+/// time-major; with `rows = T` and `cols = n·m`, back. Native builds share
+/// large ones among threads, in runs of `dst` rows.
 pub fn transpose(src: &[f64], rows: usize, cols: usize, dst: &mut [f64]) -> Result<(), DimError> {
     expect_len("src", src.len(), &[rows, cols])?;
     expect_len("dst", dst.len(), &[rows, cols])?;
+    if rows == 0 {
+        return Ok(());
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let threads = crate::gemm::for_elements(rows * cols);
+        if threads > 1 {
+            let per = crate::gemm::piece_len(cols, threads, TILE);
+            let pieces = dst.chunks_mut(per * rows).enumerate();
+            crate::gemm::share_pieces(threads, pieces, |(i, part)| {
+                transpose_columns(src, rows, cols, i * per, part)
+            });
+            return Ok(());
+        }
+    }
+    transpose_columns(src, rows, cols, 0, dst);
+    Ok(())
+}
+
+/// Rows `c0..` of `srcᵀ` (columns `c0..` of `src`, `rows × cols`) into
+/// `part`, which holds whole rows of the transpose.
+fn transpose_columns(src: &[f64], rows: usize, cols: usize, c0: usize, part: &mut [f64]) {
+    let c_end = c0 + part.len() / rows;
     for r0 in (0..rows).step_by(TILE) {
         let r1 = rows.min(r0 + TILE);
-        for c0 in (0..cols).step_by(TILE) {
-            let c1 = cols.min(c0 + TILE);
-            for c in c0..c1 {
-                let out = &mut dst[c * rows + r0..c * rows + r1];
+        for t0 in (c0..c_end).step_by(TILE) {
+            for c in t0..c_end.min(t0 + TILE) {
+                let out = &mut part[(c - c0) * rows + r0..(c - c0) * rows + r1];
                 for (o, r) in out.iter_mut().zip(r0..r1) {
                     *o = src[r * cols + c];
                 }
             }
         }
     }
-    Ok(())
 }

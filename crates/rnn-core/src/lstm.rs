@@ -211,8 +211,8 @@ pub fn lstm_forward(
     output_layer(d, wy, by, a, y, ws)
 }
 
-/// [`lstm_cell_pointwise`] over a step, split into element ranges run on
-/// threads of their own where that pays (native builds, large steps).
+/// [`lstm_cell_pointwise`] over a step, cut into element ranges that threads
+/// share where that pays (native builds, large steps).
 fn cell_pointwise(g_t: &mut [f64], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f64]) {
     let sa = c_t.len();
     let (f, rest) = g_t.split_at_mut(sa);
@@ -227,26 +227,19 @@ fn cell_pointwise(g_t: &mut [f64], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f
         };
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let parts = crate::gemm::for_elements(sa);
-        if parts > 1 {
-            let per = sa.div_ceil(parts);
-            std::thread::scope(|scope| {
-                let mut pieces = f
-                    .chunks_mut(per)
-                    .zip(i.chunks_mut(per))
-                    .zip(cc.chunks_mut(per))
-                    .zip(o.chunks_mut(per))
-                    .zip(c_prev.chunks(per))
-                    .zip(c_t.chunks_mut(per))
-                    .zip(a_t.chunks_mut(per));
-                // The first range on this thread, after the others started.
-                let first = pieces.next();
-                for ((((((f, i), cc), o), cp), ct), at) in pieces {
-                    scope.spawn(move || run(f, i, cc, o, cp, ct, at));
-                }
-                if let Some(((((((f, i), cc), o), cp), ct), at)) = first {
-                    run(f, i, cc, o, cp, ct, at);
-                }
+        let threads = crate::gemm::for_elements(sa);
+        if threads > 1 {
+            let per = crate::gemm::piece_len(sa, threads, 64);
+            let pieces = f
+                .chunks_mut(per)
+                .zip(i.chunks_mut(per))
+                .zip(cc.chunks_mut(per))
+                .zip(o.chunks_mut(per))
+                .zip(c_prev.chunks(per))
+                .zip(c_t.chunks_mut(per))
+                .zip(a_t.chunks_mut(per));
+            crate::gemm::share_pieces(threads, pieces, |((((((f, i), cc), o), cp), ct), at)| {
+                run(f, i, cc, o, cp, ct, at)
             });
             return;
         }

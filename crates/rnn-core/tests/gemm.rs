@@ -377,6 +377,45 @@ fn packed(
 }
 
 #[test]
+#[cfg(not(target_arch = "wasm32"))]
+fn packed_rows_shared_among_threads_give_the_same_bits() {
+    // Over the 2^22 multiply-adds per thread a split needs, with the last row
+    // panel cut short. A row-major C is shared among threads in runs of row
+    // panels; a column-major one cannot be cut by rows and stays one piece.
+    let (m, k, n) = (MR * 100 + 5, 300, 2 * NR + 3);
+    let mut rng = Rng::new(77);
+    let a = rng.vec(m * k, 1.0);
+    let b = rng.vec(k * n, 1.0);
+    let c0 = rng.vec(m * n, 1.0);
+    let mut results = Vec::new();
+    for threads in [1, 2, 3] {
+        rnn_core::set_threads(threads);
+        let mut c = c0.clone();
+        packed(0.75, &a, &b, 0.5, &mut c, (m, k, n));
+        results.push(c);
+        for layout in [0, 4] {
+            check_one(Path::Packed, &mut rng, (m, k, n), layout, 3, 1.5, 0.5);
+        }
+    }
+    rnn_core::set_threads(0);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&results[1]), bits(&results[0]), "2 threads");
+    assert_eq!(bits(&results[2]), bits(&results[0]), "3 threads");
+    assert_close(
+        "1 thread",
+        &results[0],
+        &{
+            let mut want = common::matmul(&a, &b, m, k, n);
+            for (w, c) in want.iter_mut().zip(&c0) {
+                *w = 0.75 * *w + 0.5 * c;
+            }
+            want
+        },
+        1e-13,
+    );
+}
+
+#[test]
 fn packed_zero_times_infinity_is_nan_and_beta_zero_ignores_c() {
     let mut c = [f64::NAN];
     packed(

@@ -1,4 +1,5 @@
-//! `transpose` against index arithmetic, on shapes around the tile size.
+//! `transpose` against index arithmetic, on shapes around the tile size and on
+//! shapes large enough to be shared among threads.
 
 mod common;
 
@@ -13,15 +14,7 @@ fn transpose_moves_every_element_to_its_mirrored_index() {
             let src = rng.vec(rows * cols, 1.0);
             let mut dst = nan_vec(rows * cols);
             transpose(&src, rows, cols, &mut dst).unwrap();
-            for r in 0..rows {
-                for c in 0..cols {
-                    assert_eq!(
-                        dst[c * rows + r].to_bits(),
-                        src[r * cols + c].to_bits(),
-                        "{rows}x{cols} at ({r}, {c})"
-                    );
-                }
-            }
+            assert_transposed(&src, rows, cols, &dst, "one call");
             // Transposing back restores the original bit for bit.
             let mut back = nan_vec(rows * cols);
             transpose(&dst, cols, rows, &mut back).unwrap();
@@ -31,6 +24,37 @@ fn transpose_moves_every_element_to_its_mirrored_index() {
                 .all(|(a, b)| a.to_bits() == b.to_bits()));
         }
     }
+}
+
+/// Asserts `dst` is `src` (`rows × cols`) transposed, bit for bit.
+fn assert_transposed(src: &[f64], rows: usize, cols: usize, dst: &[f64], context: &str) {
+    for r in 0..rows {
+        for c in 0..cols {
+            assert_eq!(
+                dst[c * rows + r].to_bits(),
+                src[r * cols + c].to_bits(),
+                "{context}: {rows}x{cols} at ({r}, {c})"
+            );
+        }
+    }
+}
+
+#[test]
+#[cfg(not(target_arch = "wasm32"))]
+fn large_transposes_shared_among_threads_move_every_element() {
+    let mut rng = Rng::new(32);
+    // Over the 2^13 elements per thread a split needs; runs of destination
+    // rows that are not whole tiles, and fewer columns than threads' pieces.
+    for (rows, cols) in [(257, 130), (130, 257), (5000, 7), (7, 5000), (100, 32768)] {
+        let src = rng.vec(rows * cols, 1.0);
+        for threads in [1, 2, 3] {
+            rnn_core::set_threads(threads);
+            let mut dst = nan_vec(rows * cols);
+            transpose(&src, rows, cols, &mut dst).unwrap();
+            assert_transposed(&src, rows, cols, &dst, &format!("{threads} threads"));
+        }
+    }
+    rnn_core::set_threads(0);
 }
 
 #[test]

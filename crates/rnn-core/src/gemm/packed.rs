@@ -100,8 +100,8 @@ pub fn gemm_packed(
     Ok(())
 }
 
-/// Runs [`sweep`] on `threads` threads, each over a contiguous run of row
-/// panels and the rows of `C` they cover (one thread when `C`'s rows are not
+/// Runs [`sweep`] on `threads` threads sharing pieces of contiguous row
+/// panels and the rows of `C` they cover (one piece when `C`'s rows are not
 /// apart in memory).
 #[cfg(not(target_arch = "wasm32"))]
 fn split_among(
@@ -113,26 +113,29 @@ fn split_among(
     c: MatMut<'_>,
 ) {
     let panels = a.panels();
-    let per = panels.div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut rest = c;
-        let mut p0 = 0;
-        while p0 + per < panels {
-            match rest.split_rows(per * MR) {
-                Ok((part, tail)) => {
-                    scope.spawn(move || sweep(alpha, a, b, beta, part, p0, p0 + per));
-                    rest = tail;
-                    p0 += per;
-                }
-                Err(whole) => {
-                    rest = whole;
-                    break;
-                }
+    let per = super::threads::piece_len(panels, threads, 1);
+    // The rows not yet handed out, and the panel they start at.
+    let (mut rest, mut p0) = (Some(c), 0);
+    let pieces = std::iter::from_fn(move || {
+        let whole = rest.take()?;
+        let start = p0;
+        let split = if start + per < panels {
+            whole.split_rows(per * MR)
+        } else {
+            Err(whole)
+        };
+        let (piece, end) = match split {
+            Ok((piece, tail)) => {
+                rest = Some(tail);
+                (piece, start + per)
             }
-        }
-        // The last run (or everything, if the rows could not be split) on
-        // this thread.
-        sweep(alpha, a, b, beta, rest, p0, panels);
+            Err(whole) => (whole, panels),
+        };
+        p0 = end;
+        Some((piece, start, end))
+    });
+    super::threads::share_pieces(threads, pieces, |(piece, p0, p1)| {
+        sweep(alpha, a, b, beta, piece, p0, p1)
     });
 }
 

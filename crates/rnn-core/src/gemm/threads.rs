@@ -2,7 +2,7 @@
 //! the cores the process may run on.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 /// Cores the process may run on.
 static CORES: OnceLock<usize> = OnceLock::new();
@@ -43,10 +43,50 @@ pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
 }
 
 /// Fewest elements an element-wise pass gives a thread of its own: a thread
-/// is started per pass, ~30 µs, and an LSTM cell element costs ~5 ns.
+/// is started per pass, ~30 µs, and an LSTM cell element costs ~5 ns, a
+/// transposed element ~2–4 ns (cache misses).
 const MIN_ELEMENTS_PER_THREAD: usize = 1 << 13;
 
 /// Threads worth using for an element-wise pass over `n` elements.
 pub(crate) fn for_elements(n: usize) -> usize {
     threads().min(n / MIN_ELEMENTS_PER_THREAD).max(1)
+}
+
+/// Pieces per thread when work is shared (see [`share_pieces`]): enough that
+/// a thread on a core slowed by other load ends at most one short piece late.
+const PIECES_PER_THREAD: usize = 8;
+
+/// Length of each piece when `n` items are shared among `threads`: a
+/// multiple of `align`, at least 1.
+pub(crate) fn piece_len(n: usize, threads: usize, align: usize) -> usize {
+    n.div_ceil(threads * PIECES_PER_THREAD)
+        .next_multiple_of(align)
+        .max(1)
+}
+
+/// Runs `work` on each of `pieces` on `threads` threads (this one among
+/// them), each taking the next piece as it finishes its last. The cores of a
+/// shared machine rarely run at the same speed at the same moment: with equal
+/// shares fixed up front the faster core idles until the slower one is done,
+/// while taken pieces keep both busy to the end.
+pub(crate) fn share_pieces<P>(
+    threads: usize,
+    pieces: impl Iterator<Item = P> + Send,
+    work: impl Fn(P) + Sync,
+) {
+    let queue = Mutex::new(pieces);
+    let run = || loop {
+        // The lock is released at the end of this statement, before `work`.
+        let piece = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
+        match piece {
+            Some(piece) => work(piece),
+            None => break,
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..threads {
+            scope.spawn(run);
+        }
+        run();
+    });
 }
