@@ -31,7 +31,7 @@ pub fn threads() -> usize {
 /// workload's step GEMMs (3.2 M multiply-adds) ran slower on two threads than
 /// on one at a threshold of 2^20 (LSTM forward 34–37 against 24–28 ms), and
 /// stay on one at 2^22, while the L steps (100 M) still split.
-const MIN_FMAS_PER_THREAD: usize = 1 << 22;
+const MIN_FMAS_PER_THREAD: usize = 1 << 18;
 
 /// Threads worth using for `fmas` multiply-adds cut into `parts` pieces.
 pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
@@ -45,7 +45,7 @@ pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
 /// Fewest elements an element-wise pass gives a thread of its own: a thread
 /// is started per pass, ~30 µs, and an LSTM cell element costs ~5 ns, a
 /// transposed element ~2–4 ns (cache misses).
-const MIN_ELEMENTS_PER_THREAD: usize = 1 << 13;
+const MIN_ELEMENTS_PER_THREAD: usize = 1 << 11;
 
 /// Threads worth using for an element-wise pass over `n` elements.
 pub(crate) fn for_elements(n: usize) -> usize {
@@ -64,29 +64,23 @@ pub(crate) fn piece_len(n: usize, threads: usize, align: usize) -> usize {
         .max(1)
 }
 
-/// Runs `work` on each of `pieces` on `threads` threads (this one among
-/// them), each taking the next piece as it finishes its last. The cores of a
-/// shared machine rarely run at the same speed at the same moment: with equal
-/// shares fixed up front the faster core idles until the slower one is done,
-/// while taken pieces keep both busy to the end.
+/// Runs `work` on each of `pieces` on up to `threads` threads (this one and
+/// pool workers), each taking the next piece as it finishes its last. The
+/// cores of a shared machine rarely run at the same speed at the same moment:
+/// with equal shares fixed up front the faster core idles until the slower
+/// one is done, while taken pieces keep both busy to the end.
 pub(crate) fn share_pieces<P>(
     threads: usize,
     pieces: impl Iterator<Item = P> + Send,
     work: impl Fn(P) + Sync,
 ) {
     let queue = Mutex::new(pieces);
-    let run = || loop {
+    rnn_pool::help(threads, &|| loop {
         // The lock is released at the end of this statement, before `work`.
         let piece = queue.lock().unwrap_or_else(PoisonError::into_inner).next();
         match piece {
             Some(piece) => work(piece),
             None => break,
         }
-    };
-    std::thread::scope(|scope| {
-        for _ in 1..threads {
-            scope.spawn(run);
-        }
-        run();
     });
 }
