@@ -359,10 +359,7 @@ pub fn lstm_backward(
         let dg_t = step_mut(dgates, t, sg);
         let (g_t, da_t) = (step(gates, t, sg), step(da, t, sa));
         let (cn_t, cp_t) = (step(c_next, t, sa), step(c_prev, t, sa));
-        wide(
-            #[inline(always)]
-            || lstm_cell_backward_pointwise(dg_t, g_t, da_t, cn_t, cp_t, da0, dc0),
-        );
+        cell_backward(dg_t, g_t, da_t, cn_t, cp_t, da0, dc0);
         let mut dg_packed = PackedRhs::new(rbuf, g, m)?;
         dg_packed.pack(0, 0, MatRef::row_major(dg_t, g, m)?)?;
         gemm_packed(1.0, &wa_t, &dg_packed, 0.0, MatMut::row_major(da0, n_a, m)?)?;
@@ -376,15 +373,9 @@ pub fn lstm_backward(
     Ok(())
 }
 
-/// The element-wise half of a backward cell step, a vector of lanes at a time.
-/// Reads the step's activated gates, `da_t`, `c_next`, `c_prev` and the
-/// carries `da_carry`, `dc_carry`; writes the gate pre-activation gradients
-/// `dg_t` (`[d_f; d_i; d_c̃; d_o]`) and replaces `dc_carry` with the gradient
-/// for the previous cell state. `da_carry` is left for the caller to
-/// overwrite with `W_aᵀ·dg_t`.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn lstm_cell_backward_pointwise(
+/// [`lstm_cell_backward_pointwise`] over a step, cut into element ranges
+/// that threads share where that pays (native builds, large steps).
+fn cell_backward(
     dg_t: &mut [f64],
     g_t: &[f64],
     da_t: &[f64],
@@ -397,9 +388,70 @@ fn lstm_cell_backward_pointwise(
     let (d_f, rest) = dg_t.split_at_mut(sa);
     let (d_i, rest) = rest.split_at_mut(sa);
     let (d_cc, d_o) = rest.split_at_mut(sa);
-    let (f_blk, rest) = g_t.split_at(sa);
-    let (i_blk, rest) = rest.split_at(sa);
-    let (cc_blk, o_blk) = rest.split_at(sa);
+    let (f, rest) = g_t.split_at(sa);
+    let (i, rest) = rest.split_at(sa);
+    let (cc, o) = rest.split_at(sa);
+    // Elements `e0..` of every input, as many as the outputs hold.
+    let run = |e0: usize, outputs: [&mut [f64]; 5]| {
+        let r = e0..e0 + outputs[4].len();
+        let inputs = [&f[r.clone()], &i[r.clone()], &cc[r.clone()], &o[r.clone()]];
+        let (da_t, c_next, c_prev) = (&da_t[r.clone()], &c_next[r.clone()], &c_prev[r.clone()]);
+        let da_carry = &da_carry[r];
+        wide(
+            #[inline(always)]
+            || lstm_cell_backward_pointwise(outputs, inputs, da_t, c_next, c_prev, da_carry),
+        )
+    };
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let threads = crate::gemm::for_elements(sa);
+        if threads > 1 {
+            let per = crate::gemm::piece_len(sa, threads, 64);
+            let pieces = d_f
+                .chunks_mut(per)
+                .zip(d_i.chunks_mut(per))
+                .zip(d_cc.chunks_mut(per))
+                .zip(d_o.chunks_mut(per))
+                .zip(dc_carry.chunks_mut(per))
+                .enumerate();
+            crate::gemm::share_pieces(threads, pieces, |(n, ((((d_f, d_i), d_cc), d_o), dc))| {
+                run(n * per, [d_f, d_i, d_cc, d_o, dc])
+            });
+            return;
+        }
+    }
+    run(0, [d_f, d_i, d_cc, d_o, dc_carry]);
+}
+
+/// The element-wise half of a backward cell step, a vector of lanes at a time,
+/// over one range of elements. Reads the step's activated gates (`f, i, c̃,
+/// o`), `da_t`, `c_next`, `c_prev` and the carry `da_carry`; writes the gate
+/// pre-activation gradients `d_f, d_i, d_c̃, d_o` and replaces the carry
+/// `dc` with the gradient for the previous cell state. `da_carry` is left
+/// for the caller to overwrite with `W_aᵀ·dg_t`. All slices have the same
+/// length.
+#[inline(always)]
+fn lstm_cell_backward_pointwise(
+    outputs: [&mut [f64]; 5],
+    gates: [&[f64]; 4],
+    da_t: &[f64],
+    c_next: &[f64],
+    c_prev: &[f64],
+    da_carry: &[f64],
+) {
+    let [d_f, d_i, d_cc, d_o, dc_carry] = outputs;
+    let [f_blk, i_blk, cc_blk, o_blk] = gates;
+    let sa = dc_carry.len();
+    // Every slice exactly `sa` long, so the compiler drops the bounds checks.
+    let (d_f, d_i, d_cc, d_o) = (
+        &mut d_f[..sa],
+        &mut d_i[..sa],
+        &mut d_cc[..sa],
+        &mut d_o[..sa],
+    );
+    let (f_blk, i_blk, cc_blk, o_blk) = (&f_blk[..sa], &i_blk[..sa], &cc_blk[..sa], &o_blk[..sa]);
+    let (da_t, c_next, c_prev, da_carry) =
+        (&da_t[..sa], &c_next[..sa], &c_prev[..sa], &da_carry[..sa]);
     let one = Lanes::splat(1.0);
     for_lanes!(sa, |e, W| {
         let (f, i) = (ld::<W>(f_blk, e), ld::<W>(i_blk, e));
