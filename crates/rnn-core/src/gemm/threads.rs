@@ -26,11 +26,12 @@ pub fn threads() -> usize {
     }
 }
 
-/// Below this many multiply-adds per thread a GEMM stays on one thread. A
-/// thread is started per GEMM and finds its caches cold; measured, the M
-/// workload's step GEMMs (3.2 M multiply-adds) ran slower on two threads than
-/// on one at a threshold of 2^20 (LSTM forward 34–37 against 24–28 ms), and
-/// stay on one at 2^22, while the L steps (100 M) still split.
+/// Below this many multiply-adds per thread a GEMM stays on one thread.
+/// Handing work to an awake pool worker takes under 1 µs (see `rnn-pool`),
+/// but the worker reads a right operand this thread has just packed into its
+/// own cache. In a GEMM harness, two threads ran the step shapes 512 × 193 ×
+/// 32 (3.2 M multiply-adds, the M LSTM) and 128 × 193 × 32 (0.8 M, the M
+/// RNN) 1.6× as fast as one, 128 × 128 × 32 (0.5 M) 1.09×.
 const MIN_FMAS_PER_THREAD: usize = 1 << 18;
 
 /// Threads worth using for `fmas` multiply-adds cut into `parts` pieces.
@@ -42,12 +43,14 @@ pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
     threads().min(worth).min(parts).max(1)
 }
 
-/// Fewest elements an element-wise pass gives a thread of its own: a thread
-/// is started per pass, ~30 µs, and an LSTM cell element costs ~5 ns, a
-/// transposed element ~2–4 ns (cache misses).
+/// Fewest elements an element-wise pass gives a thread of its own, counted
+/// in LSTM cell elements (~5 ns each): ~10 µs of work against ~1 µs to hand
+/// it over. A transposed element costs about as much (~2–4 ns, cache
+/// misses).
 const MIN_ELEMENTS_PER_THREAD: usize = 1 << 11;
 
-/// Threads worth using for an element-wise pass over `n` elements.
+/// Threads worth using for an element-wise pass over `n` elements (of an
+/// LSTM cell's cost).
 pub(crate) fn for_elements(n: usize) -> usize {
     threads().min(n / MIN_ELEMENTS_PER_THREAD).max(1)
 }
