@@ -120,6 +120,7 @@ async function main() {
   const { brainSystem } = await import('./systems/brain.mjs');
   const { runPyBench, encodeInputs } = await import('./systems/python.mjs');
   const { textReport, markdownReport } = await import('./lib/report.mjs');
+  const { alternateThreads } = await import('./lib/alternate.mjs');
 
   const distIndex = join(REPO_ROOT, 'dist', 'index.js');
   if (!existsSync(distIndex)) {
@@ -282,6 +283,28 @@ async function main() {
     meta.dgemm_gflops_by_workload = Object.fromEntries(dgemmRuns.map((d) => [d.workload, d.gflops]));
   }
 
+  // ---------------------------------------------------------------- thread scaling
+  // The native backend on one thread and on two, alternating call by call (lib/alternate.mjs):
+  // the table's 1- and 2-thread columns are timed minutes apart, these in the same seconds.
+  const threadScaling = [];
+  if (jsSystems.some((s) => s.id === 'rnn-wasm:native-2t')) {
+    log('\nThread scaling (rnn-wasm native, one thread and two alternating)');
+    api.setBackend('native');
+    for (const wName of workloadNames.filter((w) => w !== 'S')) {
+      for (const cell of CELLS) {
+        for (const op of OPS) {
+          const row = { workload: wName, cell, op, ...alternateThreads(api, closures(api, cell, inputs[wName])[op], wName) };
+          threadScaling.push(row);
+          log(
+            `  ${wName} ${cell.padEnd(4)} ${op.padEnd(7)} 1t ${row.one_thread_ms.toFixed(2).padStart(9)} ms  ` +
+              `2t ${row.two_threads_ms.toFixed(2).padStart(9)} ms  ${row.speedup.toFixed(2)}× (${row.rounds} rounds)`,
+          );
+        }
+      }
+    }
+    api.setThreads(os.availableParallelism());
+  }
+
   // ---------------------------------------------------------------- sweep
   const sweep = [];
   let sweepBackend = 'wasm';
@@ -361,6 +384,7 @@ async function main() {
     },
     systems,
     results,
+    threadScaling,
     sweepBackend,
     sweep,
     notes: [...new Set(notes)],

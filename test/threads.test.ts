@@ -49,16 +49,21 @@ describe('setThreads', () => {
 });
 
 describe.runIf(RUN_NATIVE)('native results do not depend on the thread count', () => {
-  // Large enough that the per-step GEMMs (LSTM 1536 × 449 × 64, RNN 384 × 449 × 64: over the
-  // ~8 M multiply-adds a split needs) and the weight gradients split.
-  const d: Dims = { n_x: 64, n_a: 384, n_y: 10, m: 64, T_x: 4 };
-  const rng = makeRng(4242);
-  const x = randn(rng, [d.n_x, d.m, d.T_x]);
-  const a0 = randn(rng, [d.n_a, d.m]);
-  const da = randn(rng, [d.n_a, d.m, d.T_x]);
-  const lp = lstmParams(rng, d, 0.1);
-  const rp = rnnParams(rng, d, 0.1);
-  const run = (threads: number) => {
+  // Both split their per-step GEMMs (over the ~0.5 M multiply-adds a split needs: LSTM
+  // 1536 × 449 × 64 and 512 × 193 × 32, RNN 384 × 449 × 64 and 128 × 193 × 32), gate passes
+  // (over 4096 elements) and transposes, and the weight gradients; the second is the M
+  // workload's width.
+  const shapes: Dims[] = [
+    { n_x: 64, n_a: 384, n_y: 10, m: 64, T_x: 4 },
+    { n_x: 64, n_a: 128, n_y: 10, m: 32, T_x: 6 },
+  ];
+  const run = (d: Dims, threads: number) => {
+    const rng = makeRng(4242);
+    const x = randn(rng, [d.n_x, d.m, d.T_x]);
+    const a0 = randn(rng, [d.n_a, d.m]);
+    const da = randn(rng, [d.n_a, d.m, d.T_x]);
+    const lp = lstmParams(rng, d, 0.1);
+    const rp = rnnParams(rng, d, 0.1);
     setBackend('native');
     setThreads(threads);
     const [a, y, c, caches] = lstm_forward(x, a0, lp);
@@ -66,10 +71,10 @@ describe.runIf(RUN_NATIVE)('native results do not depend on the thread count', (
     return { a, y, c, ...lstm_backward(da, caches), ra, ry, ...Object.fromEntries(Object.entries(rnn_backward(da, rcaches)).map(([k, v]) => [`rnn.${k}`, v])) };
   };
 
-  test('1, 2 and 3 threads give the same bytes for every LSTM and RNN output', () => {
-    const one = run(1);
+  test.each(shapes)('1, 2 and 3 threads give the same bytes for every LSTM and RNN output (n_a = $n_a, m = $m)', (d) => {
+    const one = run(d, 1);
     for (const n of [2, 3]) {
-      const many = run(n);
+      const many = run(d, n);
       for (const [key, value] of Object.entries(one)) {
         expect(sameValues((many as Record<string, typeof value>)[key].data, value.data), `${key} at ${n} threads`).toBe(true);
       }

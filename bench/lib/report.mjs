@@ -71,6 +71,25 @@ function sweepGrid(sweep) {
   return { header, rows };
 }
 
+function scalingGrid(scaling) {
+  const header = ['workload', 'cell', 'pass', '1 thread', '2 threads', 'speedup', 'range', 'rounds'];
+  const rows = scaling.map((r) => [
+    r.workload,
+    CELL_NAME[r.cell],
+    OP_NAME[r.op],
+    fmtTime(r.one_thread_ms),
+    fmtTime(r.two_threads_ms),
+    `${r.speedup.toFixed(2)}×`,
+    `${r.speedup_min.toFixed(2)}–${r.speedup_max.toFixed(2)}`,
+    String(r.rounds),
+  ]);
+  return { header, rows };
+}
+
+const SCALING_TITLE =
+  'Thread scaling, rnn-wasm native: one thread against two, alternating call by call; medians, ' +
+  'speedup = the median over rounds of each round\'s ratio (range: its lowest and highest)';
+
 function textTable({ header, rows }) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -117,6 +136,11 @@ export function textReport(doc) {
   out.push(textTable(grid(results, systems, meta.workloads, 'gflops')));
   const dgemm = dgemmLine(doc);
   if (dgemm) out.push(dgemm.replaceAll('`', ''));
+  if (doc.threadScaling?.length) {
+    out.push('');
+    out.push(SCALING_TITLE);
+    out.push(textTable(scalingGrid(doc.threadScaling)));
+  }
   if (sweep.length) {
     out.push('');
     out.push(`Scaling sweep, rnn-wasm ${doc.sweepBackend} LSTM, n_x=64 n_a=128 n_y=10`);
@@ -155,6 +179,9 @@ export function markdownReport(doc) {
   out.push(mdTable(grid(results, systems, meta.workloads, 'gflops')));
   const dgemm = dgemmLine(doc);
   if (dgemm) out.push('', dgemm);
+  if (doc.threadScaling?.length) {
+    out.push('', `**${SCALING_TITLE}**`, '', mdTable(scalingGrid(doc.threadScaling)));
+  }
   if (sweep.length) {
     out.push('');
     out.push(`**Scaling** — rnn-wasm \`${doc.sweepBackend}\`, LSTM, n_x = 64, n_a = 128, n_y = 10: time per call and per (time step × sequence)`);
