@@ -19,11 +19,24 @@ pub fn set_threads(n: usize) {
 /// Threads a native GEMM may use (at least 1).
 pub fn threads() -> usize {
     match THREADS.load(Ordering::Relaxed) {
-        // Asked once: on Linux the answer reads cgroup files, far too slow
-        // to do per GEMM.
-        0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        0 => cores(),
         n => n,
     }
+}
+
+/// Cores the process may run on (at least 1).
+fn cores() -> usize {
+    // Asked once: on Linux the answer reads cgroup files, far too slow to do
+    // per GEMM.
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// Threads a split may use: the setting, but no more than the cores. The
+/// kernels are compute-bound, so threads beyond the cores only take turns;
+/// and pool workers spin between jobs, so extra ones would take turns with
+/// the calling thread as well.
+fn usable() -> usize {
+    threads().min(cores())
 }
 
 /// Below this many multiply-adds per thread a GEMM stays on one thread.
@@ -40,7 +53,7 @@ pub(crate) fn for_work(fmas: usize, parts: usize) -> usize {
     if worth < 2 {
         return 1;
     }
-    threads().min(worth).min(parts).max(1)
+    usable().min(worth).min(parts).max(1)
 }
 
 /// Fewest elements an element-wise pass gives a thread of its own, counted
@@ -52,7 +65,7 @@ const MIN_ELEMENTS_PER_THREAD: usize = 1 << 11;
 /// Threads worth using for an element-wise pass over `n` elements (of an
 /// LSTM cell's cost).
 pub(crate) fn for_elements(n: usize) -> usize {
-    threads().min(n / MIN_ELEMENTS_PER_THREAD).max(1)
+    usable().min(n / MIN_ELEMENTS_PER_THREAD).max(1)
 }
 
 /// Pieces per thread when work is shared (see [`share_pieces`]): enough that
