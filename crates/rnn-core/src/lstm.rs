@@ -427,7 +427,7 @@ fn cell_backward(
 /// over one range of elements. Reads the step's activated gates (`f, i, c̃,
 /// o`), `da_t`, `c_next`, `c_prev` and the carry `da_carry`; writes the gate
 /// pre-activation gradients `d_f, d_i, d_c̃, d_o` and replaces the carry
-/// `dc` with the gradient for the previous cell state. `da_carry` is left
+/// `dc_carry` with the gradient for the previous cell state. `da_carry` is left
 /// for the caller to overwrite with `W_aᵀ·dg_t`. All slices have the same
 /// length.
 #[inline(always)]
