@@ -120,7 +120,7 @@ async function main() {
   const { brainSystem } = await import('./systems/brain.mjs');
   const { runPyBench, encodeInputs } = await import('./systems/python.mjs');
   const { textReport, markdownReport } = await import('./lib/report.mjs');
-  const { alternateThreads } = await import('./lib/alternate.mjs');
+  const { alternate } = await import('./lib/alternate.mjs');
 
   const distIndex = join(REPO_ROOT, 'dist', 'index.js');
   if (!existsSync(distIndex)) {
@@ -283,25 +283,38 @@ async function main() {
     meta.dgemm_gflops_by_workload = Object.fromEntries(dgemmRuns.map((d) => [d.workload, d.gflops]));
   }
 
-  // ---------------------------------------------------------------- thread scaling
-  // The native backend on one thread and on two, alternating call by call (lib/alternate.mjs):
-  // the table's 1- and 2-thread columns are timed minutes apart, these in the same seconds.
+  // ---------------------------------------------------------------- alternating comparisons
+  // Two settings compared call by call (lib/alternate.mjs): the table's columns are timed
+  // minutes apart, these within the same seconds. Native on one thread against two at M and L;
+  // wasm against native at S, where per-call costs dominate and the columns swing most.
   const threadScaling = [];
-  if (jsSystems.some((s) => s.id === 'rnn-wasm:native-2t')) {
-    log('\nThread scaling (rnn-wasm native, one thread and two alternating)');
-    api.setBackend('native');
-    for (const wName of workloadNames.filter((w) => w !== 'S')) {
+  const nativeVsWasm = [];
+  const nativeId = 'rnn-wasm:native';
+  const hasSystem = (id) => jsSystems.some((s) => s.id === id);
+  const compare = (label, workloads, setA, setB, into) => {
+    log(`\n${label}`);
+    for (const wName of workloads) {
       for (const cell of CELLS) {
         for (const op of OPS) {
-          const row = { workload: wName, cell, op, ...alternateThreads(api, closures(api, cell, inputs[wName])[op], wName) };
-          threadScaling.push(row);
+          const r = alternate(closures(api, cell, inputs[wName])[op], setA, setB, wName);
+          into.push({ workload: wName, cell, op, ...r });
           log(
-            `  ${wName} ${cell.padEnd(4)} ${op.padEnd(7)} 1t ${row.one_thread_ms.toFixed(2).padStart(9)} ms  ` +
-              `2t ${row.two_threads_ms.toFixed(2).padStart(9)} ms  ${row.speedup.toFixed(2)}× (${row.rounds} rounds)`,
+            `  ${wName} ${cell.padEnd(4)} ${op.padEnd(7)} ${r.a_ms.toFixed(4).padStart(10)} ms against ` +
+              `${r.b_ms.toFixed(4).padStart(10)} ms  ${r.ratio.toFixed(2)}× (${r.rounds} rounds)`,
           );
         }
       }
     }
+  };
+  if (hasSystem(`${nativeId}-2t`)) {
+    api.setBackend('native');
+    const workloads = workloadNames.filter((w) => w !== 'S');
+    compare('Thread scaling (rnn-wasm native: one thread, then two)', workloads, () => api.setThreads(1), () => api.setThreads(2), threadScaling);
+    api.setThreads(os.availableParallelism());
+  }
+  if (hasSystem(nativeId) && hasSystem('rnn-wasm:wasm') && workloadNames.includes('S')) {
+    api.setThreads(1);
+    compare('native against wasm at S (wasm, then native)', ['S'], () => api.setBackend('wasm'), () => api.setBackend('native'), nativeVsWasm);
     api.setThreads(os.availableParallelism());
   }
 
@@ -385,6 +398,7 @@ async function main() {
     systems,
     results,
     threadScaling,
+    nativeVsWasm,
     sweepBackend,
     sweep,
     notes: [...new Set(notes)],

@@ -71,24 +71,42 @@ function sweepGrid(sweep) {
   return { header, rows };
 }
 
-function scalingGrid(scaling) {
-  const header = ['workload', 'cell', 'pass', '1 thread', '2 threads', 'speedup', 'range', 'rounds'];
-  const rows = scaling.map((r) => [
-    r.workload,
-    CELL_NAME[r.cell],
-    OP_NAME[r.op],
-    fmtTime(r.one_thread_ms),
-    fmtTime(r.two_threads_ms),
-    `${r.speedup.toFixed(2)}×`,
-    `${r.speedup_min.toFixed(2)}–${r.speedup_max.toFixed(2)}`,
-    String(r.rounds),
-  ]);
-  return { header, rows };
+/** An alternating comparison (`lib/alternate.mjs`): side a, side b, the median round ratio a / b. */
+function alternatingGrid(rows, aName, bName) {
+  const header = ['workload', 'cell', 'pass', aName, bName, 'speedup', 'range', 'rounds'];
+  return {
+    header,
+    rows: rows.map((r) => [
+      r.workload,
+      CELL_NAME[r.cell],
+      OP_NAME[r.op],
+      fmtTime(r.a_ms),
+      fmtTime(r.b_ms),
+      `${r.ratio.toFixed(2)}×`,
+      `${r.ratio_min.toFixed(2)}–${r.ratio_max.toFixed(2)}`,
+      String(r.rounds),
+    ]),
+  };
 }
 
-const SCALING_TITLE =
-  'Thread scaling, rnn-wasm native: one thread against two, alternating call by call; medians, ' +
-  'speedup = the median over rounds of each round\'s ratio (range: its lowest and highest)';
+/** The alternating comparisons present in `doc`: [title, grid]. */
+function alternatingTables(doc) {
+  const tables = [];
+  const ratio = "speedup = the median over rounds of each round's ratio (range: its lowest and highest)";
+  if (doc.threadScaling?.length) {
+    tables.push([
+      `Thread scaling, rnn-wasm native: one thread against two, alternating call by call; medians, ${ratio}`,
+      alternatingGrid(doc.threadScaling, '1 thread', '2 threads'),
+    ]);
+  }
+  if (doc.nativeVsWasm?.length) {
+    tables.push([
+      `rnn-wasm native against wasm at S, one thread, alternating call by call; medians, ${ratio}`,
+      alternatingGrid(doc.nativeVsWasm, 'wasm', 'native'),
+    ]);
+  }
+  return tables;
+}
 
 function textTable({ header, rows }) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -136,11 +154,7 @@ export function textReport(doc) {
   out.push(textTable(grid(results, systems, meta.workloads, 'gflops')));
   const dgemm = dgemmLine(doc);
   if (dgemm) out.push(dgemm.replaceAll('`', ''));
-  if (doc.threadScaling?.length) {
-    out.push('');
-    out.push(SCALING_TITLE);
-    out.push(textTable(scalingGrid(doc.threadScaling)));
-  }
+  for (const [title, table] of alternatingTables(doc)) out.push('', title, textTable(table));
   if (sweep.length) {
     out.push('');
     out.push(`Scaling sweep, rnn-wasm ${doc.sweepBackend} LSTM, n_x=64 n_a=128 n_y=10`);
@@ -179,9 +193,7 @@ export function markdownReport(doc) {
   out.push(mdTable(grid(results, systems, meta.workloads, 'gflops')));
   const dgemm = dgemmLine(doc);
   if (dgemm) out.push('', dgemm);
-  if (doc.threadScaling?.length) {
-    out.push('', `**${SCALING_TITLE}**`, '', mdTable(scalingGrid(doc.threadScaling)));
-  }
+  for (const [title, table] of alternatingTables(doc)) out.push('', `**${title}**`, '', mdTable(table));
   if (sweep.length) {
     out.push('');
     out.push(`**Scaling** — rnn-wasm \`${doc.sweepBackend}\`, LSTM, n_x = 64, n_a = 128, n_y = 10: time per call and per (time step × sequence)`);
