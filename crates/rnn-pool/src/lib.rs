@@ -92,8 +92,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// comes late finds nothing to do.
 ///
 /// A call made while another thread is using the pool, or from inside a job,
-/// starts threads of its own instead. A panic in any call is resumed here
-/// once every call has finished.
+/// starts threads of its own instead; if the OS refuses to start a worker,
+/// `job` runs on this thread alone. A panic in any call is resumed here once
+/// every call has finished.
 pub fn help(threads: usize, job: &(dyn Fn() + Sync)) {
     if threads <= 1 {
         job();
@@ -107,7 +108,9 @@ pub fn help(threads: usize, job: &(dyn Fn() + Sync)) {
     };
     let helpers = threads - 1;
     if !pool.start_workers(helpers) {
-        return spawn_each(threads, job);
+        // The OS refused a thread: the job does all the work alone.
+        job();
+        return;
     }
     // SAFETY: only the lifetime is changed. A worker uses the pointer between
     // taking the job from the slot (counted in `active`, under the lock) and

@@ -1,5 +1,7 @@
-//! How many threads a native GEMM may use: set by [`set_threads`], else all
-//! the cores the process may run on.
+//! How many threads the native kernels may use (set by [`set_threads`], else
+//! all the cores the process may run on), when a split pays, and how the
+//! pieces of a split are shared among the calling thread and `rnn-pool`'s
+//! workers.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
