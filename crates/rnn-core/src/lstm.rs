@@ -218,31 +218,33 @@ fn cell_pointwise(g_t: &mut [f64], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f
     let (f, rest) = g_t.split_at_mut(sa);
     let (i, rest) = rest.split_at_mut(sa);
     let (cc, o) = rest.split_at_mut(sa);
-    let run =
-        |f: &mut [f64], i: &mut [f64], cc: &mut [f64], o: &mut [f64], cp, ct: &mut [f64], at| {
-            wide(
-                #[inline(always)]
-                || lstm_cell_pointwise([f, i, cc, o], cp, ct, at),
-            )
-        };
+    let run = |f: &mut [f64],
+               i: &mut [f64],
+               cc: &mut [f64],
+               o: &mut [f64],
+               cp: &[f64],
+               ct: &mut [f64],
+               at: &mut [f64]| {
+        wide(
+            #[inline(always)]
+            || lstm_cell_pointwise([f, i, cc, o], cp, ct, at),
+        )
+    };
     #[cfg(not(target_arch = "wasm32"))]
-    {
-        let threads = crate::gemm::for_elements(sa);
-        if threads > 1 {
-            let per = crate::gemm::piece_len(sa, threads, 64);
-            let pieces = f
-                .chunks_mut(per)
+    if crate::gemm::share_elements(
+        sa,
+        |per| {
+            f.chunks_mut(per)
                 .zip(i.chunks_mut(per))
                 .zip(cc.chunks_mut(per))
                 .zip(o.chunks_mut(per))
                 .zip(c_prev.chunks(per))
                 .zip(c_t.chunks_mut(per))
-                .zip(a_t.chunks_mut(per));
-            crate::gemm::share_pieces(threads, pieces, |((((((f, i), cc), o), cp), ct), at)| {
-                run(f, i, cc, o, cp, ct, at)
-            });
-            return;
-        }
+                .zip(a_t.chunks_mut(per))
+        },
+        |((((((f, i), cc), o), cp), ct), at)| run(f, i, cc, o, cp, ct, at),
+    ) {
+        return;
     }
     run(f, i, cc, o, c_prev, c_t, a_t);
 }
@@ -403,22 +405,20 @@ fn cell_backward(
         )
     };
     #[cfg(not(target_arch = "wasm32"))]
-    {
-        let threads = crate::gemm::for_elements(sa);
-        if threads > 1 {
-            let per = crate::gemm::piece_len(sa, threads, 64);
-            let pieces = d_f
-                .chunks_mut(per)
+    if crate::gemm::share_elements(
+        sa,
+        |per| {
+            d_f.chunks_mut(per)
                 .zip(d_i.chunks_mut(per))
                 .zip(d_cc.chunks_mut(per))
                 .zip(d_o.chunks_mut(per))
                 .zip(dc_carry.chunks_mut(per))
-                .enumerate();
-            crate::gemm::share_pieces(threads, pieces, |(n, ((((d_f, d_i), d_cc), d_o), dc))| {
-                run(n * per, [d_f, d_i, d_cc, d_o, dc])
-            });
-            return;
-        }
+                .enumerate()
+                .map(move |(n, outputs)| (n * per, outputs))
+        },
+        |(e0, ((((d_f, d_i), d_cc), d_o), dc))| run(e0, [d_f, d_i, d_cc, d_o, dc]),
+    ) {
+        return;
     }
     run(0, [d_f, d_i, d_cc, d_o, dc_carry]);
 }

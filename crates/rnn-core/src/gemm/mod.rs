@@ -53,7 +53,7 @@ pub use pack::{PackedLhs, PackedRhs};
 pub use packed::gemm_packed;
 pub use reference::gemm;
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) use threads::{for_elements, piece_len, share_pieces};
+pub(crate) use threads::{for_elements, piece_len, share_elements, share_pieces};
 #[cfg(not(target_arch = "wasm32"))]
 pub use threads::{set_threads, threads};
 pub use view::{MatMut, MatRef};

@@ -102,3 +102,20 @@ pub(crate) fn share_pieces<P>(
         }
     });
 }
+
+/// Shares an element-wise pass over `n` elements among threads where that
+/// pays: runs `work` on each of `pieces(per)`, ranges of `per` elements (a
+/// multiple of 64, so whole vectors of lanes). Returns false, having run
+/// nothing, when the pass is better left to the calling thread.
+pub(crate) fn share_elements<I: Iterator + Send>(
+    n: usize,
+    pieces: impl FnOnce(usize) -> I,
+    work: impl Fn(I::Item) + Sync,
+) -> bool {
+    let threads = for_elements(n);
+    if threads < 2 {
+        return false;
+    }
+    share_pieces(threads, pieces(piece_len(n, threads, 64)), work);
+    true
+}
