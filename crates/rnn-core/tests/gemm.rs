@@ -379,7 +379,7 @@ fn packed(
 #[test]
 #[cfg(not(target_arch = "wasm32"))]
 fn packed_rows_shared_among_threads_give_the_same_bits() {
-    // Over the 2^22 multiply-adds per thread a split needs, with the last row
+    // Over the 2^18 multiply-adds per thread a split needs, with the last row
     // panel cut short. A row-major C is shared among threads in runs of row
     // panels; a column-major one cannot be cut by rows and stays one piece.
     let (m, k, n) = (MR * 100 + 5, 300, 2 * NR + 3);

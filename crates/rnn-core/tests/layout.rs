@@ -43,7 +43,7 @@ fn assert_transposed(src: &[f64], rows: usize, cols: usize, dst: &[f64], context
 #[cfg(not(target_arch = "wasm32"))]
 fn large_transposes_shared_among_threads_move_every_element() {
     let mut rng = Rng::new(32);
-    // Over the 2^13 elements per thread a split needs; runs of destination
+    // Over the 2^11 elements per thread a split needs; runs of destination
     // rows that are not whole tiles, and fewer columns than threads' pieces.
     for (rows, cols) in [(257, 130), (130, 257), (5000, 7), (7, 5000), (100, 32768)] {
         let src = rng.vec(rows * cols, 1.0);

@@ -56,7 +56,7 @@ struct Pool {
     active: AtomicUsize,
     /// Set by a worker whose part of the job panicked.
     panicked: AtomicBool,
-    /// Held by the one `broadcast` using the pool.
+    /// Held by the one [`help`] call using the pool.
     busy: Mutex<()>,
     /// Workers started so far.
     workers: Mutex<usize>,
