@@ -1,0 +1,197 @@
+// Generated from rnn-core's kernel table (crates/rnn-core/src/kernels.rs) and its `abi`
+// module by crates/rnn-core/tests/abi.rs. Do not edit: change the table, then run
+//   UPDATE_ABI=1 cargo test -p rnn-core --test abi
+// (without UPDATE_ABI the test fails when this file differs from what the table gives).
+
+/** Status codes of the wasm kernel exports (`rnn_core::Status`). */
+export const STATUS = {
+  ok: 0,
+  dims: 1,
+  memory: 2,
+  overlap: 3,
+  target: 4,
+} as const;
+
+/** What each status code means. */
+export const STATUS_MESSAGES: Readonly<Record<number, string>> = {
+  0: 'success',
+  1: 'dimensions or buffer lengths rejected',
+  2: 'a buffer lies outside linear memory, is null or is misaligned',
+  3: 'an output buffer overlaps another buffer',
+  4: 'a target is neither NO_TARGET nor a class index below n_y',
+};
+
+/** The target of a column that has none (`output_backward`). */
+export const NO_TARGET = -1;
+
+/** Alignment in bytes of every block `rnn_alloc` returns. */
+export const ALLOC_ALIGN = 16;
+
+/** Arrays shorter than this are transposed in JS by the wasm and native backends: crossing the boundary costs more. */
+export const TRANSPOSE_IN_JS_BELOW = 256;
+
+/**
+ * Every kernel: its wasm export, its native (napi) function, the wasm export that gives its
+ * workspace length (`null`: it takes no workspace), and its arguments in order: the dimensions,
+ * then one array per input, then one per output. A wasm export takes each array as
+ * `(pointer, length)` and, when it has a workspace, `(ws, ws_len)` last; a native function
+ * takes `Float64Array`s and no workspace.
+ */
+export const KERNELS = {
+  /** Softmax over axis 0 of the `rows × cols` matrix `z`, into `out`. */
+  softmax: {
+    wasm: 'rnn_softmax',
+    native: 'softmax',
+    workspace: null,
+    dims: ['rows', 'cols'],
+    inputs: ['z'],
+    outputs: ['out'],
+  },
+  /** Element-wise logistic sigmoid `1 / (1 + exp(-z))` of `n` values, into `out`. */
+  sigmoid: {
+    wasm: 'rnn_sigmoid',
+    native: 'sigmoid',
+    workspace: null,
+    dims: ['n'],
+    inputs: ['z'],
+    outputs: ['out'],
+  },
+  /** The `cols × rows` transpose of the `rows × cols` matrix `src`, into `dst`. */
+  transpose: {
+    wasm: 'rnn_transpose',
+    native: 'transpose',
+    workspace: null,
+    dims: ['rows', 'cols'],
+    inputs: ['src'],
+    outputs: ['dst'],
+  },
+  /** RNN forward pass; see `rnn_core::rnn_forward`. */
+  rnnForward: {
+    wasm: 'rnn_forward',
+    native: 'rnnForward',
+    workspace: 'rnn_forward_workspace',
+    dims: ['n_x', 'n_a', 'n_y', 'm', 't'],
+    inputs: ['x', 'a0', 'wax', 'waa', 'ba', 'wya', 'by'],
+    outputs: ['a', 'y'],
+  },
+  /** RNN backward pass; see `rnn_core::rnn_backward`. */
+  rnnBackward: {
+    wasm: 'rnn_backward',
+    native: 'rnnBackward',
+    workspace: 'rnn_backward_workspace',
+    dims: ['n_x', 'n_a', 'm', 't'],
+    inputs: ['da', 'a_next', 'a_prev', 'x', 'wax', 'waa'],
+    outputs: ['dx', 'da0', 'dwax', 'dwaa', 'dba'],
+  },
+  /** LSTM forward pass; see `rnn_core::lstm_forward`. */
+  lstmForward: {
+    wasm: 'lstm_forward',
+    native: 'lstmForward',
+    workspace: 'lstm_forward_workspace',
+    dims: ['n_x', 'n_a', 'n_y', 'm', 't'],
+    inputs: ['x', 'a0', 'c0', 'w', 'b', 'wy', 'by'],
+    outputs: ['a', 'c', 'y', 'gates'],
+  },
+  /** LSTM backward pass; see `rnn_core::lstm_backward`. */
+  lstmBackward: {
+    wasm: 'lstm_backward',
+    native: 'lstmBackward',
+    workspace: 'lstm_backward_workspace',
+    dims: ['n_x', 'n_a', 'm', 't'],
+    inputs: ['da', 'dc_last', 'c_next', 'c_prev', 'a_prev', 'gates', 'x', 'w'],
+    outputs: ['dx', 'da0', 'dc0', 'dw', 'db'],
+  },
+  /** Softmax cross-entropy backward through the output layer; see `rnn_core::output_backward`. */
+  outputBackward: {
+    wasm: 'output_backward',
+    native: 'outputBackward',
+    workspace: 'output_backward_workspace',
+    dims: ['n_a', 'n_y', 'm', 't'],
+    inputs: ['y', 'targets', 'a', 'wy'],
+    outputs: ['loss', 'dwy', 'dby', 'da'],
+  },
+} as const;
+
+/** A kernel's key in `KERNELS`. */
+export type KernelName = keyof typeof KERNELS;
+/** The names of kernel `K`'s dimensions. */
+export type DimName<K extends KernelName> = (typeof KERNELS)[K]['dims'][number];
+/** The names of kernel `K`'s inputs. */
+export type InputName<K extends KernelName> = (typeof KERNELS)[K]['inputs'][number];
+/** The names of kernel `K`'s outputs. */
+export type OutputName<K extends KernelName> = (typeof KERNELS)[K]['outputs'][number];
+
+/** The wasm module's exports, typed. Kernels return a `STATUS` code; pointers are byte addresses, lengths count `f64` elements. */
+export interface WasmExports {
+  memory: WebAssembly.Memory;
+  /** Allocates `bytes` bytes aligned to `ALLOC_ALIGN`; returns 0 on failure. */
+  rnn_alloc(bytes: number): number;
+  /** Frees a block from `rnn_alloc` of the same size; 0 is ignored. */
+  rnn_free(ptr: number, bytes: number): void;
+  /** Softmax over axis 0 of the `rows × cols` matrix `z`, into `out`. */
+  rnn_softmax(rows: number, cols: number, z: number, z_len: number, out: number, out_len: number): number;
+  /** Element-wise logistic sigmoid `1 / (1 + exp(-z))` of `n` values, into `out`. */
+  rnn_sigmoid(n: number, z: number, z_len: number, out: number, out_len: number): number;
+  /** The `cols × rows` transpose of the `rows × cols` matrix `src`, into `dst`. */
+  rnn_transpose(rows: number, cols: number, src: number, src_len: number, dst: number, dst_len: number): number;
+  /** Workspace elements `rnn_forward` needs, or -1 when the sizes overflow. */
+  rnn_forward_workspace(n_x: number, n_a: number, n_y: number, m: number, t: number): number;
+  /** RNN forward pass; see `rnn_core::rnn_forward`. */
+  rnn_forward(n_x: number, n_a: number, n_y: number, m: number, t: number, x: number, x_len: number, a0: number, a0_len: number, wax: number, wax_len: number, waa: number, waa_len: number, ba: number, ba_len: number, wya: number, wya_len: number, by: number, by_len: number, a: number, a_len: number, y: number, y_len: number, ws: number, ws_len: number): number;
+  /** Workspace elements `rnn_backward` needs, or -1 when the sizes overflow. */
+  rnn_backward_workspace(n_x: number, n_a: number, m: number, t: number): number;
+  /** RNN backward pass; see `rnn_core::rnn_backward`. */
+  rnn_backward(n_x: number, n_a: number, m: number, t: number, da: number, da_len: number, a_next: number, a_next_len: number, a_prev: number, a_prev_len: number, x: number, x_len: number, wax: number, wax_len: number, waa: number, waa_len: number, dx: number, dx_len: number, da0: number, da0_len: number, dwax: number, dwax_len: number, dwaa: number, dwaa_len: number, dba: number, dba_len: number, ws: number, ws_len: number): number;
+  /** Workspace elements `lstm_forward` needs, or -1 when the sizes overflow. */
+  lstm_forward_workspace(n_x: number, n_a: number, n_y: number, m: number, t: number): number;
+  /** LSTM forward pass; see `rnn_core::lstm_forward`. */
+  lstm_forward(n_x: number, n_a: number, n_y: number, m: number, t: number, x: number, x_len: number, a0: number, a0_len: number, c0: number, c0_len: number, w: number, w_len: number, b: number, b_len: number, wy: number, wy_len: number, by: number, by_len: number, a: number, a_len: number, c: number, c_len: number, y: number, y_len: number, gates: number, gates_len: number, ws: number, ws_len: number): number;
+  /** Workspace elements `lstm_backward` needs, or -1 when the sizes overflow. */
+  lstm_backward_workspace(n_x: number, n_a: number, m: number, t: number): number;
+  /** LSTM backward pass; see `rnn_core::lstm_backward`. */
+  lstm_backward(n_x: number, n_a: number, m: number, t: number, da: number, da_len: number, dc_last: number, dc_last_len: number, c_next: number, c_next_len: number, c_prev: number, c_prev_len: number, a_prev: number, a_prev_len: number, gates: number, gates_len: number, x: number, x_len: number, w: number, w_len: number, dx: number, dx_len: number, da0: number, da0_len: number, dc0: number, dc0_len: number, dw: number, dw_len: number, db: number, db_len: number, ws: number, ws_len: number): number;
+  /** Workspace elements `output_backward` needs, or -1 when the sizes overflow. */
+  output_backward_workspace(n_a: number, n_y: number, m: number, t: number): number;
+  /** Softmax cross-entropy backward through the output layer; see `rnn_core::output_backward`. */
+  output_backward(n_a: number, n_y: number, m: number, t: number, y: number, y_len: number, targets: number, targets_len: number, a: number, a_len: number, wy: number, wy_len: number, loss: number, loss_len: number, dwy: number, dwy_len: number, dby: number, dby_len: number, da: number, da_len: number, ws: number, ws_len: number): number;
+}
+
+/** The exports of the test module built with the `probes` feature (test/wasm/rnn_wasm_probes.wasm): the shipped ones and the probes. */
+export interface WasmProbeExports extends WasmExports {
+  /** Executes `unreachable`, trapping the instance. */
+  rnn_debug_trap(): void;
+  /** Runs `iters` iterations of the roofline loop (48 FLOPs each); returns a checksum. */
+  rnn_bench_roofline(iters: number): number;
+  /** Packs and multiplies random operands `iters` times (`2·m·n·k` FLOPs each); returns a checksum, NaN if the sizes are too large. */
+  rnn_bench_gemm(m: number, n: number, k: number, iters: number): number;
+  /** The packed GEMM against the scalar reference: the largest relative difference, -1 if the sizes are rejected. */
+  rnn_test_gemm(m: number, n: number, k: number, layout: number, alpha: number, beta: number, seed: number): number;
+}
+
+/** The native addon's exports, typed (napi's generated native/native.d.ts says the same). */
+export interface NativeAddon {
+  /** Softmax over axis 0 of the `rows × cols` matrix `z`, into `out`. */
+  softmax(rows: number, cols: number, z: Float64Array, out: Float64Array): void;
+  /** Element-wise logistic sigmoid `1 / (1 + exp(-z))` of `n` values, into `out`. */
+  sigmoid(n: number, z: Float64Array, out: Float64Array): void;
+  /** The `cols × rows` transpose of the `rows × cols` matrix `src`, into `dst`. */
+  transpose(rows: number, cols: number, src: Float64Array, dst: Float64Array): void;
+  /** RNN forward pass; see `rnn_core::rnn_forward`. */
+  rnnForward(n_x: number, n_a: number, n_y: number, m: number, t: number, x: Float64Array, a0: Float64Array, wax: Float64Array, waa: Float64Array, ba: Float64Array, wya: Float64Array, by: Float64Array, a: Float64Array, y: Float64Array): void;
+  /** RNN backward pass; see `rnn_core::rnn_backward`. */
+  rnnBackward(n_x: number, n_a: number, m: number, t: number, da: Float64Array, a_next: Float64Array, a_prev: Float64Array, x: Float64Array, wax: Float64Array, waa: Float64Array, dx: Float64Array, da0: Float64Array, dwax: Float64Array, dwaa: Float64Array, dba: Float64Array): void;
+  /** LSTM forward pass; see `rnn_core::lstm_forward`. */
+  lstmForward(n_x: number, n_a: number, n_y: number, m: number, t: number, x: Float64Array, a0: Float64Array, c0: Float64Array, w: Float64Array, b: Float64Array, wy: Float64Array, by: Float64Array, a: Float64Array, c: Float64Array, y: Float64Array, gates: Float64Array): void;
+  /** LSTM backward pass; see `rnn_core::lstm_backward`. */
+  lstmBackward(n_x: number, n_a: number, m: number, t: number, da: Float64Array, dc_last: Float64Array, c_next: Float64Array, c_prev: Float64Array, a_prev: Float64Array, gates: Float64Array, x: Float64Array, w: Float64Array, dx: Float64Array, da0: Float64Array, dc0: Float64Array, dw: Float64Array, db: Float64Array): void;
+  /** Softmax cross-entropy backward through the output layer; see `rnn_core::output_backward`. */
+  outputBackward(n_a: number, n_y: number, m: number, t: number, y: Float64Array, targets: Float64Array, a: Float64Array, wy: Float64Array, loss: Float64Array, dwy: Float64Array, dby: Float64Array, da: Float64Array): void;
+  /** Lets the kernels use up to `n` threads (0: all cores, the default). */
+  setThreads(n: number): void;
+  /** Threads the kernels may use. */
+  getThreads(): number;
+  /** The instruction set the GEMM kernel runs on this CPU: `avx512`, `avx2+fma` or `scalar`. */
+  cpuFeatures(): string;
+  /** Asks the OS to back `buf`, a large output array not yet written, with huge pages. Writes nothing. */
+  adviseHugePages(buf: Float64Array): void;
+}
