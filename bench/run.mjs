@@ -59,15 +59,16 @@ const ALIASES = {
 };
 
 function parseArgs(argv) {
-  const opts = { quick: false, withTorch: false, only: null, args: argv };
+  const opts = { quick: false, withTorch: false, only: /** @type {Set<string> | null} */ (null), args: argv };
   for (const arg of argv) {
     if (arg === '--quick') opts.quick = true;
     else if (arg === '--with-torch') opts.withTorch = true;
     else if (arg.startsWith('--only=')) {
-      opts.only = new Set();
+      const only = new Set();
+      opts.only = only;
       for (const name of arg.slice(7).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean)) {
         const ids = ALIASES[name] ?? [name];
-        ids.forEach((id) => opts.only.add(id));
+        for (const id of ids) only.add(id);
       }
     } else if (arg === '--help' || arg === '-h') {
       process.stdout.write(
@@ -151,8 +152,15 @@ async function main() {
   // ---------------------------------------------------------------- JS systems
   const systems = [];
   const results = [];
+  /**
+   * A JS system under test (bench/systems/*.mjs): `supports` says why a case is skipped (or
+   * null), `prepare` returns the timed closure, the check of its result and the cleanup.
+   * @type {Array<{ id: string, label: string, dtype: string, threads: number, version?: string,
+   *   batch?: number, supports: (w: any, cell: string, op: string) => string | null,
+   *   prepare: (w: any, cell: string, op: string, inp: any, ref: any) => any }>}
+   */
   const jsSystems = rnnWasmSystems(api, notes, wanted);
-  for (const [id, make] of [['tfjs-wasm', tfjsSystem], ['onnxruntime', onnxSystem], ['brain.js', brainSystem]]) {
+  for (const { id, make } of [{ id: 'tfjs-wasm', make: tfjsSystem }, { id: 'onnxruntime', make: onnxSystem }, { id: 'brain.js', make: brainSystem }]) {
     if (!wanted(id)) continue;
     const sys = await make(notes);
     if (sys) jsSystems.push(sys);
@@ -175,11 +183,12 @@ async function main() {
       const [out, firstMs] = await timeOnce(prepared.fn);
       row.check = prepared.validate(out);
       const budget = sys.id === 'rnn-wasm:js' && wName !== 'S' ? JS_REFERENCE_BUDGET : budgets[wName];
-      Object.assign(row, await measure(`${sys.id} ${wName} ${cell} ${op}`, prepared.fn, budget, firstMs));
-      row.gflops = row.flops / (row.median_ms * 1e6);
+      const timing = await measure(`${sys.id} ${wName} ${cell} ${op}`, prepared.fn, budget, firstMs);
+      Object.assign(row, timing);
+      row.gflops = row.flops / (timing.median_ms * 1e6);
       progress(sys.label, row);
     } catch (error) {
-      row.error = String(error?.stack ?? error).split('\n').slice(0, 3).join(' | ');
+      row.error = String((error instanceof Error && error.stack) || error).split('\n').slice(0, 3).join(' | ');
       log(`  ${sys.label} ${wName} ${cell} ${op}: error ${row.error}`);
     } finally {
       try {
@@ -320,29 +329,32 @@ async function main() {
 
   // ---------------------------------------------------------------- sweep
   const sweep = [];
+  /** @type {string | null} */
   let sweepBackend = 'wasm';
   if (wanted('sweep') || (opts.only && opts.only.has('rnn-wasm:wasm'))) {
     try {
       api.setBackend('wasm');
     } catch (error) {
       sweepBackend = null;
-      notes.push(`Scaling sweep skipped: the wasm backend is unavailable (${error.message}).`);
+      notes.push(`Scaling sweep skipped: the wasm backend is unavailable (${error instanceof Error ? error.message : error}).`);
     }
     if (sweepBackend) {
       log('\nScaling sweep (rnn-wasm wasm, LSTM)');
       for (const p of sweepPoints(opts.quick)) {
         const inp = p.T === 50 && p.m === 32 && inputs.M ? inputs.M : makeInputs(p);
         for (const op of OPS) {
-          const row = { name: p.name, axis: p.axis, T: p.T, m: p.m, n_x: p.n_x, n_a: p.n_a, n_y: p.n_y, op, flops: flops(p, 'lstm', op) };
+          const work = flops(p, 'lstm', op);
+          /** @type {Record<string, unknown>} */
+          const row = { name: p.name, axis: p.axis, T: p.T, m: p.m, n_x: p.n_x, n_a: p.n_a, n_y: p.n_y, op, flops: work };
           try {
             const fn = closures(api, 'lstm', inp)[op];
             const [, firstMs] = await timeOnce(fn);
-            Object.assign(row, await measure(`sweep ${p.name} ${op}`, fn, budgets.M, firstMs));
-            row.gflops = row.flops / (row.median_ms * 1e6);
-            row.us_per_step_sample = (row.median_ms * 1000) / (p.T * p.m);
-            log(`  ${p.name.padEnd(12)} ${op.padEnd(7)} ${row.median_ms.toFixed(3).padStart(10)} ms  ${row.us_per_step_sample.toFixed(3)} µs/(T·m)`);
+            const timing = await measure(`sweep ${p.name} ${op}`, fn, budgets.M, firstMs);
+            const perStepSample = (timing.median_ms * 1000) / (p.T * p.m);
+            Object.assign(row, timing, { gflops: work / (timing.median_ms * 1e6), us_per_step_sample: perStepSample });
+            log(`  ${p.name.padEnd(12)} ${op.padEnd(7)} ${timing.median_ms.toFixed(3).padStart(10)} ms  ${perStepSample.toFixed(3)} µs/(T·m)`);
           } catch (error) {
-            row.error = String(error?.message ?? error);
+            row.error = String(error instanceof Error ? error.message : error);
           }
           sweep.push(row);
         }
@@ -444,6 +456,12 @@ function describe(sys) {
   return { id: sys.id, label: sys.label, dtype: sys.dtype, threads: sys.threads, version: sys.version ?? null };
 }
 
+/**
+ * A new row of `results`: what runs. The outcome (timings, check, error or why it was skipped)
+ * is added as the case runs.
+ * @returns {{ system: string, workload: string, cell: string, op: string, dtype: string,
+ *   threads: number, dims: object, flops: number } & Record<string, any>}
+ */
 function baseRow(sys, w, cell, op) {
   const countDims = sys.batch ? { ...w, m: sys.batch } : w;
   return {

@@ -34,7 +34,8 @@ export function ensureNodeDeps(benchDir) {
 
 /** Path of a Python with numpy, or null. */
 export function findPython() {
-  for (const exe of [process.env.PYTHON, 'python3', 'python'].filter(Boolean)) {
+  const candidates = process.env.PYTHON ? [process.env.PYTHON, 'python3', 'python'] : ['python3', 'python'];
+  for (const exe of candidates) {
     const r = spawnSync(exe, ['-c', 'import sys; print(sys.version.split()[0])'], { encoding: 'utf8' });
     if (r.status === 0) return exe;
   }

@@ -41,9 +41,10 @@ export async function measure(name, fn, budget, firstCallMs) {
   const started = performance.now();
   const [task] = await bench.run();
   const wallMs = performance.now() - started;
-  const r = task.result;
-  if (r.state !== 'completed') {
-    throw r.error ?? new Error(`${name}: tinybench task ended in state ${r.state}`);
+  const r = task?.result;
+  if (r?.state !== 'completed') {
+    if (r?.state === 'errored') throw r.error;
+    throw new Error(`${name}: tinybench task ended in state ${r?.state ?? 'none (no task)'}`);
   }
   const l = r.latency;
   return {

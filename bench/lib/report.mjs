@@ -90,7 +90,9 @@ function alternatingGrid(rows, aName, bName) {
 }
 
 /** The alternating comparisons present in `doc`: [title, grid]. */
+/** The alternating comparisons' (title, table) pairs. */
 function alternatingTables(doc) {
+  /** @type {Array<[string, { header: string[], rows: string[][] }]>} */
   const tables = [];
   const ratio = "speedup = the median over rounds of each round's ratio (range: its lowest and highest)";
   if (doc.threadScaling?.length) {

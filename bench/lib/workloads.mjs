@@ -102,6 +102,7 @@ export function makeInputs(w, seed = 1234) {
 }
 
 /** `(d0, d1, d2)` C-order array → its `(d2, d0, d1)` permutation (time-major), as Float32 or Float64. */
+/** @param {Float32ArrayConstructor | Float64ArrayConstructor} [Type] */
 export function timeMajor(arr, Type = Float64Array) {
   const [d0, d1, d2] = arr.shape;
   const out = new Type(arr.data.length);
@@ -112,6 +113,7 @@ export function timeMajor(arr, Type = Float64Array) {
 }
 
 /** `(d0, d1, d2)` C-order array → `(d2, d1, d0)` (time, batch, feature: the PyTorch / ONNX layout). */
+/** @param {Float32ArrayConstructor | Float64ArrayConstructor} [Type] */
 export function timeBatchFeature(arr, Type = Float64Array) {
   const [d0, d1, d2] = arr.shape;
   const out = new Type(arr.data.length);
@@ -122,6 +124,7 @@ export function timeBatchFeature(arr, Type = Float64Array) {
 }
 
 /** 2-D C-order `(r, c)` → its transpose `(c, r)`. */
+/** @param {Float32ArrayConstructor | Float64ArrayConstructor} [Type] */
 export function transpose2(data, r, c, Type = Float64Array) {
   const out = new Type(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = data[i * c + j];

@@ -14,7 +14,7 @@ export async function brainSystem(notes) {
     brain = require('brain.js');
     version = require('brain.js/package.json').version;
   } catch (error) {
-    notes.push(`brain.js skipped: it did not install or load (${String(error.message).split('\n')[0]}).`);
+    notes.push(`brain.js skipped: it did not install or load (${String(error instanceof Error ? error.message : error).split('\n')[0]}).`);
     return null;
   }
   notes.push(

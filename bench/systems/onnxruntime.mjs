@@ -16,7 +16,7 @@ export async function onnxSystem(notes) {
     ort = require('onnxruntime-node');
     version = require('onnxruntime-node/package.json').version;
   } catch (error) {
-    notes.push(`onnxruntime-node skipped: it did not load (${String(error.message).split('\n')[0]}).`);
+    notes.push(`onnxruntime-node skipped: it did not load (${String(error instanceof Error ? error.message : error).split('\n')[0]}).`);
     return null;
   }
   return {

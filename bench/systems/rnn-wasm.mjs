@@ -11,7 +11,7 @@ export async function loadPackage(distUrl) {
   try {
     return { api: await import(distUrl) };
   } catch (error) {
-    return { api: null, reason: `cannot import the built package (${error.message}); run \`npm run build\`` };
+    return { api: null, reason: `cannot import the built package (${error instanceof Error ? error.message : error}); run \`npm run build\`` };
   }
 }
 
@@ -50,7 +50,7 @@ export function rnnWasmSystems(api, notes, wanted) {
     try {
       api.setBackend(name);
     } catch (error) {
-      const why = errors[name] ?? error.message;
+      const why = errors[name] ?? (error instanceof Error ? error.message : String(error));
       notes.push(`rnn-wasm \`${name}\` backend skipped: unavailable (${why}).`);
       continue;
     }

@@ -15,10 +15,12 @@ const tokens = Array.from({ length: T * m }, (_, i) => (i * 7) % n);
 const targets = tokens.map((k) => (k + 1) % n);
 const batch = { tokens, targets, T, m };
 const unavailable = backendErrors();
-const backends = ['native', 'wasm', 'js'].filter((b) => !(b in unavailable));
+const all = /** @type {import('../../dist/index.js').BackendName[]} */ (['native', 'wasm', 'js']);
+const backends = all.filter((b) => !(b in unavailable));
 // About a second per round and backend on this workload: js runs ~20× fewer steps.
 const steps = { native: 120, wasm: 60, js: 4 };
 
+/** @type {Record<string, number[]>} */
 const rates = Object.fromEntries(backends.map((b) => [b, []]));
 for (let round = 0; round < rounds; round++) {
   for (const b of backends) {
