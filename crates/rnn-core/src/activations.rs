@@ -17,7 +17,7 @@
 //! (2^k − 1)`. Within a few ulp of the standard library's `tanh`.
 
 use crate::simd::{keep_loop_unvectorised, wide, Lanes, LANES};
-use crate::{expect_len, DimError};
+use crate::{expect_len, expect_workspace, product, ElemDims, KernelError, MatDims};
 
 // The constants of fdlibm's `exp`, as bit patterns so they are exact.
 /// High part of ln 2: its low 32 bits are zero, so `k·LN2_HI` is exact.
@@ -182,16 +182,63 @@ pub(crate) fn map_in_place(buf: &mut [f64], f: impl Fn(Lanes) -> Lanes) {
     }
 }
 
-/// `out[i] = 1 / (1 + exp(-z[i]))`; both slices must have the same length.
+/// Input of [`sigmoid`].
+#[derive(Clone, Copy, Debug)]
+pub struct SigmoidIn<'a> {
+    /// The values, `n` long.
+    pub z: &'a [f64],
+}
+
+/// Output of [`sigmoid`].
+#[derive(Debug)]
+pub struct SigmoidOut<'a> {
+    /// `σ(z)` element by element, `n` long.
+    pub out: &'a mut [f64],
+}
+
+/// Workspace elements [`sigmoid`] needs: none.
+pub fn sigmoid_workspace_len(_d: &ElemDims) -> Option<usize> {
+    Some(0)
+}
+
+/// `out[i] = 1 / (1 + exp(-z[i]))` for the `n` elements of `z`.
 ///
 /// `-∞ → 0`, `+∞ → 1`, NaN stays NaN, as the NumPy expression gives.
-pub fn sigmoid(z: &[f64], out: &mut [f64]) -> Result<(), DimError> {
-    expect_len("out", out.len(), &[z.len()])?;
+pub fn sigmoid(
+    d: &ElemDims,
+    i: SigmoidIn<'_>,
+    o: SigmoidOut<'_>,
+    ws: &mut [f64],
+) -> Result<(), KernelError> {
+    let (SigmoidIn { z }, SigmoidOut { out }) = (i, o);
+    expect_len("z", z.len(), &[d.n])?;
+    expect_len("out", out.len(), &[d.n])?;
+    expect_workspace(ws.len(), sigmoid_workspace_len(d))?;
     wide(
         #[inline(always)]
         || map_into(z, out, with_inline!(sigmoid2)),
     );
     Ok(())
+}
+
+/// Input of [`softmax`].
+#[derive(Clone, Copy, Debug)]
+pub struct SoftmaxIn<'a> {
+    /// The `rows × cols` C-order matrix.
+    pub z: &'a [f64],
+}
+
+/// Output of [`softmax`].
+#[derive(Debug)]
+pub struct SoftmaxOut<'a> {
+    /// The softmax of each column of `z`, `rows × cols`.
+    pub out: &'a mut [f64],
+}
+
+/// Workspace elements [`softmax`] needs: none, once `rows · cols` fits in
+/// `usize` (`None` otherwise).
+pub fn softmax_workspace_len(d: &MatDims) -> Option<usize> {
+    product(&[d.rows, d.cols]).map(|_| 0)
 }
 
 /// Softmax over axis 0 of the `rows × cols` C-order matrix `z`, into `out`:
@@ -200,9 +247,17 @@ pub fn sigmoid(z: &[f64], out: &mut [f64]) -> Result<(), DimError> {
 /// The column maximum propagates NaN as `np.max` does, so a NaN anywhere in a
 /// column makes the whole column NaN, and a column holding `+∞` gives NaN
 /// where NumPy does (`∞ - ∞`).
-pub fn softmax(z: &[f64], rows: usize, cols: usize, out: &mut [f64]) -> Result<(), DimError> {
+pub fn softmax(
+    d: &MatDims,
+    i: SoftmaxIn<'_>,
+    o: SoftmaxOut<'_>,
+    ws: &mut [f64],
+) -> Result<(), KernelError> {
+    let (SoftmaxIn { z }, SoftmaxOut { out }) = (i, o);
+    let MatDims { rows, cols } = *d;
     expect_len("z", z.len(), &[rows, cols])?;
     expect_len("out", out.len(), &[rows, cols])?;
+    expect_workspace(ws.len(), softmax_workspace_len(d))?;
     out.copy_from_slice(z);
     softmax_columns_in_place(out, rows, cols);
     Ok(())

@@ -6,10 +6,30 @@
 //! transpose. It runs in square tiles so that the strided side of each tile
 //! stays within a few cache lines and pages.
 
-use crate::{expect_len, DimError};
+use crate::{expect_len, expect_workspace, product, KernelError, MatDims};
 
 /// Side of a tile: 16 × 16 values (2 KiB) read strided and written in runs.
 const TILE: usize = 16;
+
+/// Input of [`transpose`].
+#[derive(Clone, Copy, Debug)]
+pub struct TransposeIn<'a> {
+    /// The `rows × cols` C-order matrix.
+    pub src: &'a [f64],
+}
+
+/// Output of [`transpose`].
+#[derive(Debug)]
+pub struct TransposeOut<'a> {
+    /// `srcᵀ`, `cols × rows`.
+    pub dst: &'a mut [f64],
+}
+
+/// Workspace elements [`transpose`] needs: none, once `rows · cols` fits in
+/// `usize` (`None` otherwise).
+pub fn transpose_workspace_len(d: &MatDims) -> Option<usize> {
+    product(&[d.rows, d.cols]).map(|_| 0)
+}
 
 /// `dst ← srcᵀ` for the `rows × cols` C-order matrix `src`; `dst` is
 /// `cols × rows`.
@@ -17,19 +37,27 @@ const TILE: usize = 16;
 /// With `rows = n·m` and `cols = T` this takes a notebook array to
 /// time-major; with `rows = T` and `cols = n·m`, back. Native builds share
 /// large ones among threads, in runs of `dst` rows.
-pub fn transpose(src: &[f64], rows: usize, cols: usize, dst: &mut [f64]) -> Result<(), DimError> {
+pub fn transpose(
+    d: &MatDims,
+    i: TransposeIn<'_>,
+    o: TransposeOut<'_>,
+    ws: &mut [f64],
+) -> Result<(), KernelError> {
+    let (TransposeIn { src }, TransposeOut { dst }) = (i, o);
+    let MatDims { rows, cols } = *d;
     expect_len("src", src.len(), &[rows, cols])?;
     expect_len("dst", dst.len(), &[rows, cols])?;
+    expect_workspace(ws.len(), transpose_workspace_len(d))?;
     if rows == 0 {
         return Ok(());
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let threads = crate::gemm::for_elements(rows * cols);
+        let threads = crate::threads::for_elements(rows * cols);
         if threads > 1 {
-            let per = crate::gemm::piece_len(cols, threads, TILE);
+            let per = crate::threads::piece_len(cols, threads, TILE);
             let pieces = dst.chunks_mut(per * rows).enumerate();
-            crate::gemm::share_pieces(threads, pieces, |(i, part)| {
+            crate::threads::share_pieces(threads, pieces, |(i, part)| {
                 transpose_columns(src, rows, cols, i * per, part)
             });
             return Ok(());

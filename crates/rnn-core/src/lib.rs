@@ -15,42 +15,85 @@
 //!
 //! # Contract
 //!
-//! Each kernel checks every slice length against [`Dims`] before touching any
-//! data and returns [`DimError`] on a mismatch or when a size overflows
-//! `usize`; no argument values can make it panic. Outputs are overwritten in
-//! full and never read before being written. Kernels do not allocate: scratch
-//! space comes from a caller-provided workspace whose minimum length the
-//! matching `*_workspace_len` function reports (a longer one is fine).
+//! Every kernel has the same form:
+//!
+//! ```text
+//! kernel(&dims, KernelIn { inputs.. }, KernelOut { outputs.. }, ws) -> Result<(), KernelError>
+//! kernel_workspace_len(&dims) -> Option<usize>
+//! ```
+//!
+//! The dimensions are a small struct ([`Dims`] for the sequence kernels,
+//! [`MatDims`] or [`ElemDims`] for the others), the inputs a struct of
+//! `&[f64]` and the outputs one of `&mut [f64]`, each field named as the
+//! slice it holds. A kernel checks every slice length against the
+//! dimensions before touching any data and returns [`KernelError`] on a
+//! mismatch, on a size that overflows `usize` or (the loss) on a target that
+//! is not a class index; no argument values can make it panic. Outputs are
+//! overwritten in full and never read before being written. Kernels do not
+//! allocate: scratch space comes from the workspace `ws`, whose minimum
+//! length `*_workspace_len` reports (a longer one is fine; kernels that need
+//! none report 0 and take an empty one).
+//!
+//! | module | what |
+//! |---|---|
+//! | `rnn.rs`, `lstm.rs` | the recurrent kernels, forward and backward |
+//! | `loss.rs` | the output layer's softmax cross-entropy backward |
+//! | `activations.rs` | [`softmax`], [`sigmoid`] and the lane functions |
+//! | `layout.rs` | [`transpose`] between the notebook's and the time-major layouts |
+//! | `seq.rs` | what the sequence kernels share (packed steps, weight gradients) |
+//! | [`gemm`] | the matrix product every kernel is built on |
+//! | `threads.rs` | how native builds share work among threads |
+//! | `simd.rs` | the vector type of the element-wise loops |
+//! | [`abi`] | status codes and constants the boundary crates share |
+//! | `error.rs` | [`KernelError`] and the length checks |
 
 #![forbid(unsafe_code)]
 
+pub mod abi;
 mod activations;
+mod error;
 pub mod gemm;
+mod kernels;
 mod layout;
 mod loss;
 mod lstm;
+#[cfg(feature = "probes")]
 pub mod probe;
 mod rnn;
 mod seq;
 mod simd;
-
-use core::fmt;
-
-pub use activations::{sigmoid, softmax};
-pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
 #[cfg(not(target_arch = "wasm32"))]
-pub use gemm::{isa_name, set_threads, threads};
-pub use layout::transpose;
-pub use loss::{output_backward, output_backward_workspace_len, NO_TARGET};
+mod threads;
+
+pub use abi::{Status, ALLOC_ALIGN, NO_TARGET, TRANSPOSE_IN_JS_BELOW};
+pub use activations::{
+    sigmoid, sigmoid_workspace_len, softmax, softmax_workspace_len, SigmoidIn, SigmoidOut,
+    SoftmaxIn, SoftmaxOut,
+};
+pub use error::KernelError;
+pub(crate) use error::{check_lens, expect_len, expect_workspace, product, sizes_fit, Arg};
+#[cfg(not(target_arch = "wasm32"))]
+pub use gemm::isa_name;
+pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+pub use layout::{transpose, transpose_workspace_len, TransposeIn, TransposeOut};
+pub use loss::{
+    output_backward, output_backward_workspace_len, OutputBackwardIn, OutputBackwardOut,
+};
 pub use lstm::{
     lstm_backward, lstm_backward_workspace_len, lstm_forward, lstm_forward_workspace_len,
+    LstmBackwardIn, LstmBackwardOut, LstmForwardIn, LstmForwardOut,
 };
-pub use rnn::{rnn_backward, rnn_backward_workspace_len, rnn_forward, rnn_forward_workspace_len};
+pub use rnn::{
+    rnn_backward, rnn_backward_workspace_len, rnn_forward, rnn_forward_workspace_len,
+    RnnBackwardIn, RnnBackwardOut, RnnForwardIn, RnnForwardOut,
+};
+#[cfg(not(target_arch = "wasm32"))]
+pub use threads::{set_threads, threads};
 
-/// Sizes of one sequence computation.
+/// Sizes of one sequence computation (the RNN, LSTM and loss kernels).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Dims {
-    /// Input features per step.
+    /// Input features per step (ignored by `output_backward`).
     pub n_x: usize,
     /// Hidden units.
     pub n_a: usize,
@@ -62,98 +105,20 @@ pub struct Dims {
     pub t: usize,
 }
 
-/// A slice whose length does not match what the dimensions require.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DimError {
-    /// Name of the offending argument.
-    pub arg: &'static str,
-    /// Required length, or `None` when it overflows `usize`.
-    pub expected: Option<usize>,
-    /// Length that was passed.
-    pub actual: usize,
+/// Sizes of one C-order matrix ([`softmax`], [`transpose`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MatDims {
+    /// Rows.
+    pub rows: usize,
+    /// Columns.
+    pub cols: usize,
 }
 
-impl fmt::Display for DimError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.expected {
-            Some(n) => write!(
-                f,
-                "`{}` has length {}, expected {}",
-                self.arg, self.actual, n
-            ),
-            // An element-wise check (the loss targets) reports the position it rejected.
-            None if self.arg == "targets" => write!(
-                f,
-                "`targets` element {} is neither -1 nor an integer class index below n_y",
-                self.actual
-            ),
-            None => write!(f, "the size required for `{}` overflows usize", self.arg),
-        }
-    }
-}
-
-impl std::error::Error for DimError {}
-
-/// Product of `factors`, or `None` if it overflows. A zero factor makes the
-/// product zero however large the others are.
-pub(crate) fn product(factors: &[usize]) -> Option<usize> {
-    if factors.contains(&0) {
-        return Some(0);
-    }
-    factors
-        .iter()
-        .try_fold(1usize, |acc, &f| acc.checked_mul(f))
-}
-
-/// Requires `actual == product(factors)`.
-pub(crate) fn expect_len(
-    arg: &'static str,
-    actual: usize,
-    factors: &[usize],
-) -> Result<(), DimError> {
-    let expected = product(factors);
-    if expected == Some(actual) {
-        Ok(())
-    } else {
-        Err(DimError {
-            arg,
-            expected,
-            actual,
-        })
-    }
-}
-
-/// A shape of up to three factors; unused factors are 1.
-pub(crate) type Shape = [usize; 3];
-
-/// Checks `lens[i] == product(shapes[i])` for every argument, in order.
-/// The shared `N` keeps the three tables in step at compile time.
-pub(crate) fn check_lens<const N: usize>(
-    names: &[&'static str; N],
-    shapes: &[Shape; N],
-    lens: &[usize; N],
-) -> Result<(), DimError> {
-    for ((&name, shape), &len) in names.iter().zip(shapes).zip(lens) {
-        expect_len(name, len, shape)?;
-    }
-    Ok(())
-}
-
-/// Whether every shape's element count fits in `usize`.
-pub(crate) fn sizes_fit(shapes: &[Shape]) -> bool {
-    shapes.iter().all(|s| product(s).is_some())
-}
-
-/// Requires a workspace of at least `needed` elements.
-pub(crate) fn expect_workspace(actual: usize, needed: Option<usize>) -> Result<(), DimError> {
-    match needed {
-        Some(n) if actual >= n => Ok(()),
-        _ => Err(DimError {
-            arg: "ws",
-            expected: needed,
-            actual,
-        }),
-    }
+/// Length of an element-wise operand ([`sigmoid`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ElemDims {
+    /// Elements.
+    pub n: usize,
 }
 
 /// Step `t` of a time-major array whose steps are `step` elements long.

@@ -11,25 +11,50 @@ use crate::seq::{
     copy_columns, lhs_len, rhs_len, sum, take, weight_gradients, weight_gradients_workspace_len,
 };
 use crate::{
-    check_lens, expect_workspace, product, sizes_fit, step, step_mut, DimError, Dims, Shape,
+    check_lens, expect_workspace, product, sizes_fit, step, step_mut, Arg, Dims, KernelError,
+    NO_TARGET,
 };
 
-/// The target value that marks "no target here".
-pub const NO_TARGET: f64 = -1.0;
+/// Inputs of [`output_backward`].
+#[derive(Clone, Copy, Debug)]
+pub struct OutputBackwardIn<'a> {
+    /// Softmax outputs of the forward pass, `[T][n_y][m]`.
+    pub y: &'a [f64],
+    /// A class index per step and example as an integer-valued `f64`, or
+    /// [`NO_TARGET`], `[T][m]`.
+    pub targets: &'a [f64],
+    /// Hidden states `y` was computed from, `[T][n_a][m]`.
+    pub a: &'a [f64],
+    /// Output weight, `n_y × n_a`.
+    pub wy: &'a [f64],
+}
 
-const ARGS: [&str; 8] = ["y", "targets", "a", "wy", "loss", "dwy", "dby", "da"];
+/// Outputs of [`output_backward`].
+#[derive(Debug)]
+pub struct OutputBackwardOut<'a> {
+    /// `[Σ −ln y_t[target], number of targets]`.
+    pub loss: &'a mut [f64],
+    /// Gradient for the output weight, `n_y × n_a`.
+    pub dwy: &'a mut [f64],
+    /// Gradient for the output bias, `[n_y]`.
+    pub dby: &'a mut [f64],
+    /// Gradient for the hidden states, `[T][n_a][m]`.
+    pub da: &'a mut [f64],
+}
 
-fn shapes(d: &Dims) -> [Shape; 8] {
+/// [`output_backward`]'s slices and their shapes: inputs, then outputs, in
+/// the order of the structs' fields.
+fn shapes(d: &Dims) -> [Arg; 8] {
     let Dims { n_a, n_y, m, t, .. } = *d;
     [
-        [t, n_y, m],   // y
-        [t, m, 1],     // targets
-        [t, n_a, m],   // a
-        [n_y, n_a, 1], // wy
-        [2, 1, 1],     // loss: [sum, count]
-        [n_y, n_a, 1], // dwy
-        [n_y, 1, 1],   // dby
-        [t, n_a, m],   // da
+        ("y", [t, n_y, m]),
+        ("targets", [t, m, 1]),
+        ("a", [t, n_a, m]),
+        ("wy", [n_y, n_a, 1]),
+        ("loss", [2, 1, 1]), // [sum, count]
+        ("dwy", [n_y, n_a, 1]),
+        ("dby", [n_y, 1, 1]),
+        ("da", [t, n_a, m]),
     ]
 }
 
@@ -81,21 +106,16 @@ fn class_of(value: f64, n_y: usize) -> Result<Option<usize>, ()> {
 /// elsewhere. These are gradients of the summed loss; a caller who wants
 /// the mean scales them by the count.
 ///
-/// Every target is checked before anything is written; an invalid one is a
-/// [`DimError`] on `targets` whose `actual` is its position.
-#[allow(clippy::too_many_arguments)]
+/// Every target is checked before anything is written; the first invalid
+/// one is a [`KernelError::Target`] with its position.
 pub fn output_backward(
     d: &Dims,
-    y: &[f64],
-    targets: &[f64],
-    a: &[f64],
-    wy: &[f64],
-    loss: &mut [f64],
-    dwy: &mut [f64],
-    dby: &mut [f64],
-    da: &mut [f64],
+    i: OutputBackwardIn<'_>,
+    o: OutputBackwardOut<'_>,
     ws: &mut [f64],
-) -> Result<(), DimError> {
+) -> Result<(), KernelError> {
+    let OutputBackwardIn { y, targets, a, wy } = i;
+    let OutputBackwardOut { loss, dwy, dby, da } = o;
     let lens = [
         y.len(),
         targets.len(),
@@ -106,15 +126,11 @@ pub fn output_backward(
         dby.len(),
         da.len(),
     ];
-    check_lens(&ARGS, &shapes(d), &lens)?;
+    check_lens(&shapes(d), &lens)?;
     expect_workspace(ws.len(), output_backward_workspace_len(d))?;
     let Dims { n_a, n_y, m, .. } = *d;
     if let Some(bad) = targets.iter().position(|&v| class_of(v, n_y).is_err()) {
-        return Err(DimError {
-            arg: "targets",
-            expected: None,
-            actual: bad,
-        });
+        return Err(KernelError::Target { index: bad });
     }
     loss.fill(0.0);
     dwy.fill(0.0);

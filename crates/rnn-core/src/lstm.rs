@@ -16,19 +16,89 @@ use crate::seq::{
 };
 use crate::simd::{for_lanes, ld, st, wide, Lanes};
 use crate::{
-    check_lens, expect_workspace, product, sizes_fit, step, step_mut, DimError, Dims, Shape,
+    check_lens, expect_workspace, product, sizes_fit, step, step_mut, Arg, Dims, KernelError,
 };
+
+/// Inputs of [`lstm_forward`].
+#[derive(Clone, Copy, Debug)]
+pub struct LstmForwardIn<'a> {
+    /// Inputs, `[T][n_x][m]`.
+    pub x: &'a [f64],
+    /// Initial hidden state, `[n_a][m]`.
+    pub a0: &'a [f64],
+    /// Initial cell state, `[n_a][m]`.
+    pub c0: &'a [f64],
+    /// Fused gate weight `[Wf; Wi; Wc; Wo]`, `(4·n_a) × (n_a + n_x)`.
+    pub w: &'a [f64],
+    /// Fused gate bias, `[4·n_a]`.
+    pub b: &'a [f64],
+    /// Output weight, `n_y × n_a`.
+    pub wy: &'a [f64],
+    /// Output bias, `[n_y]`.
+    pub by: &'a [f64],
+}
+
+/// Outputs of [`lstm_forward`].
+#[derive(Debug)]
+pub struct LstmForwardOut<'a> {
+    /// Hidden states, `[T][n_a][m]`.
+    pub a: &'a mut [f64],
+    /// Cell states, `[T][n_a][m]`.
+    pub c: &'a mut [f64],
+    /// Softmax outputs, `[T][n_y][m]`.
+    pub y: &'a mut [f64],
+    /// Activated gates `f, i, c̃, o` of every step, `[T][4·n_a][m]`.
+    pub gates: &'a mut [f64],
+}
+
+/// Inputs of [`lstm_backward`].
+#[derive(Clone, Copy, Debug)]
+pub struct LstmBackwardIn<'a> {
+    /// Gradient of the loss with respect to each hidden state from outside
+    /// the recurrence, `[T][n_a][m]`.
+    pub da: &'a [f64],
+    /// Gradient with respect to the last cell state, `[n_a][m]`.
+    pub dc_last: &'a [f64],
+    /// Each step's cell state (`c` of the forward pass), `[T][n_a][m]`.
+    pub c_next: &'a [f64],
+    /// Each step's input cell state (`c0`, then `c` shifted by a step),
+    /// `[T][n_a][m]`.
+    pub c_prev: &'a [f64],
+    /// Each step's input hidden state (`a0`, then `a` shifted by a step),
+    /// `[T][n_a][m]`.
+    pub a_prev: &'a [f64],
+    /// The forward pass's activated gates, `[T][4·n_a][m]`.
+    pub gates: &'a [f64],
+    /// Inputs, `[T][n_x][m]`.
+    pub x: &'a [f64],
+    /// Fused gate weight, `(4·n_a) × (n_a + n_x)`.
+    pub w: &'a [f64],
+}
+
+/// Outputs of [`lstm_backward`].
+#[derive(Debug)]
+pub struct LstmBackwardOut<'a> {
+    /// Gradient for the inputs, `[T][n_x][m]`.
+    pub dx: &'a mut [f64],
+    /// Gradient for the initial hidden state, `[n_a][m]`.
+    pub da0: &'a mut [f64],
+    /// Gradient for the initial cell state, `[n_a][m]`.
+    pub dc0: &'a mut [f64],
+    /// Gradient for `w`, shaped like it.
+    pub dw: &'a mut [f64],
+    /// Gradient for `b`, `[4·n_a]`.
+    pub db: &'a mut [f64],
+}
 
 /// `(4·n_a, n_a + n_x)`, the shape of the fused weight, if it fits.
 fn fused_shape(d: &Dims) -> Option<(usize, usize)> {
     Some((d.n_a.checked_mul(4)?, d.n_a.checked_add(d.n_x)?))
 }
 
-const FORWARD_ARGS: [&str; 11] = [
-    "x", "a0", "c0", "w", "b", "wy", "by", "a", "c", "y", "gates",
-];
-
-fn forward_shapes(d: &Dims) -> Option<[Shape; 11]> {
+/// [`lstm_forward`]'s slices and their shapes: inputs, then outputs, in the
+/// order of the structs' fields; `None` if the fused weight's shape
+/// overflows.
+fn forward_shapes(d: &Dims) -> Option<[Arg; 11]> {
     let Dims {
         n_x,
         n_a,
@@ -38,53 +108,43 @@ fn forward_shapes(d: &Dims) -> Option<[Shape; 11]> {
     } = *d;
     let (g, k) = fused_shape(d)?;
     Some([
-        [t, n_x, m],   // x
-        [n_a, m, 1],   // a0
-        [n_a, m, 1],   // c0
-        [g, k, 1],     // w
-        [g, 1, 1],     // b
-        [n_y, n_a, 1], // wy
-        [n_y, 1, 1],   // by
-        [t, n_a, m],   // a
-        [t, n_a, m],   // c
-        [t, n_y, m],   // y
-        [t, g, m],     // gates
+        ("x", [t, n_x, m]),
+        ("a0", [n_a, m, 1]),
+        ("c0", [n_a, m, 1]),
+        ("w", [g, k, 1]),
+        ("b", [g, 1, 1]),
+        ("wy", [n_y, n_a, 1]),
+        ("by", [n_y, 1, 1]),
+        ("a", [t, n_a, m]),
+        ("c", [t, n_a, m]),
+        ("y", [t, n_y, m]),
+        ("gates", [t, g, m]),
     ])
 }
 
-const BACKWARD_ARGS: [&str; 13] = [
-    "da", "dc_last", "c_next", "c_prev", "a_prev", "gates", "x", "w", "dx", "da0", "dc0", "dw",
-    "db",
-];
-
-fn backward_shapes(d: &Dims) -> Option<[Shape; 13]> {
+/// [`lstm_backward`]'s slices and their shapes, as [`forward_shapes`].
+fn backward_shapes(d: &Dims) -> Option<[Arg; 13]> {
     let Dims { n_x, n_a, m, t, .. } = *d;
     let (g, k) = fused_shape(d)?;
     Some([
-        [t, n_a, m], // da
-        [n_a, m, 1], // dc_last
-        [t, n_a, m], // c_next
-        [t, n_a, m], // c_prev
-        [t, n_a, m], // a_prev
-        [t, g, m],   // gates
-        [t, n_x, m], // x
-        [g, k, 1],   // w
-        [t, n_x, m], // dx
-        [n_a, m, 1], // da0
-        [n_a, m, 1], // dc0
-        [g, k, 1],   // dw
-        [g, 1, 1],   // db
+        ("da", [t, n_a, m]),
+        ("dc_last", [n_a, m, 1]),
+        ("c_next", [t, n_a, m]),
+        ("c_prev", [t, n_a, m]),
+        ("a_prev", [t, n_a, m]),
+        ("gates", [t, g, m]),
+        ("x", [t, n_x, m]),
+        ("w", [g, k, 1]),
+        ("dx", [t, n_x, m]),
+        ("da0", [n_a, m, 1]),
+        ("dc0", [n_a, m, 1]),
+        ("dw", [g, k, 1]),
+        ("db", [g, 1, 1]),
     ])
 }
 
-/// Error for dimensions whose fused weight size overflows `usize`.
-fn overflow(arg: &'static str, actual: usize) -> DimError {
-    DimError {
-        arg,
-        expected: None,
-        actual,
-    }
-}
+/// The error for dimensions whose fused weight size overflows `usize`.
+const W_OVERFLOWS: KernelError = KernelError::Overflow { arg: "w" };
 
 /// Workspace elements [`lstm_forward`] needs (the packed fused weight
 /// `[W | b]`, one packed step input, the output layer's packed operands);
@@ -94,7 +154,7 @@ pub fn lstm_forward_workspace_len(d: &Dims) -> Option<usize> {
     if !sizes_fit(&shapes) {
         return None;
     }
-    if shapes[7..].iter().all(|s| product(s) == Some(0)) {
+    if shapes[7..].iter().all(|(_, s)| product(s) == Some(0)) {
         return Some(0); // every output is empty: nothing to compute
     }
     let (g, k) = fused_shape(d)?;
@@ -115,18 +175,16 @@ pub fn lstm_backward_workspace_len(d: &Dims) -> Option<usize> {
     if !sizes_fit(&shapes) {
         return None;
     }
-    if crate::product(&[d.t, d.n_a, d.m]) == Some(0)
-        && crate::product(&[d.t, d.n_x, d.m]) == Some(0)
-    {
+    if product(&[d.t, d.n_a, d.m]) == Some(0) && product(&[d.t, d.n_x, d.m]) == Some(0) {
         return Some(0); // no step gradient and no dx: nothing to compute
     }
     let (g, k) = fused_shape(d)?;
     sum(&[
-        crate::product(&[d.t, g, d.m]),
+        product(&[d.t, g, d.m]),
         lhs_len(d.n_a, Some(g)),
         lhs_len(d.n_x, Some(g)),
         rhs_len(Some(g), d.m),
-        crate::product(&[g, k.checked_add(1)?]),
+        product(&[g, k.checked_add(1)?]),
         weight_gradients_workspace_len(d, g),
     ])
 }
@@ -139,23 +197,23 @@ pub fn lstm_backward_workspace_len(d: &Dims) -> Option<usize> {
 ///
 /// Each step is one GEMM, `[W | b]·[a_prev; x_t; 1]`, over the weight packed
 /// once per call, then one vectorised pass over the gates.
-#[allow(clippy::too_many_arguments)]
 pub fn lstm_forward(
     d: &Dims,
-    x: &[f64],
-    a0: &[f64],
-    c0: &[f64],
-    w: &[f64],
-    b: &[f64],
-    wy: &[f64],
-    by: &[f64],
-    a: &mut [f64],
-    c: &mut [f64],
-    y: &mut [f64],
-    gates: &mut [f64],
+    i: LstmForwardIn<'_>,
+    o: LstmForwardOut<'_>,
     ws: &mut [f64],
-) -> Result<(), DimError> {
-    let shapes = forward_shapes(d).ok_or_else(|| overflow("w", w.len()))?;
+) -> Result<(), KernelError> {
+    let LstmForwardIn {
+        x,
+        a0,
+        c0,
+        w,
+        b,
+        wy,
+        by,
+    } = i;
+    let LstmForwardOut { a, c, y, gates } = o;
+    let shapes = forward_shapes(d).ok_or(W_OVERFLOWS)?;
     let lens = [
         x.len(),
         a0.len(),
@@ -169,7 +227,7 @@ pub fn lstm_forward(
         y.len(),
         gates.len(),
     ];
-    check_lens(&FORWARD_ARGS, &shapes, &lens)?;
+    check_lens(&shapes, &lens)?;
     expect_workspace(ws.len(), lstm_forward_workspace_len(d))?;
     if a.is_empty() && y.is_empty() && gates.is_empty() {
         return Ok(());
@@ -231,7 +289,7 @@ fn cell_pointwise(g_t: &mut [f64], c_prev: &[f64], c_t: &mut [f64], a_t: &mut [f
         )
     };
     #[cfg(not(target_arch = "wasm32"))]
-    if crate::gemm::share_elements(
+    if crate::threads::share_elements(
         sa,
         |per| {
             f.chunks_mut(per)
@@ -290,25 +348,30 @@ fn lstm_cell_pointwise(gates: [&mut [f64]; 4], c_prev: &[f64], c_t: &mut [f64], 
 /// (`W_aᵀ·dg_t` for the carry, `W_xᵀ·dg_t` for `dx_t`, sharing the packed
 /// `dg_t`); the weight and bias gradients of all steps follow as one GEMM
 /// with `k = T·m`.
-#[allow(clippy::too_many_arguments)]
 pub fn lstm_backward(
     d: &Dims,
-    da: &[f64],
-    dc_last: &[f64],
-    c_next: &[f64],
-    c_prev: &[f64],
-    a_prev: &[f64],
-    gates: &[f64],
-    x: &[f64],
-    w: &[f64],
-    dx: &mut [f64],
-    da0: &mut [f64],
-    dc0: &mut [f64],
-    dw: &mut [f64],
-    db: &mut [f64],
+    i: LstmBackwardIn<'_>,
+    o: LstmBackwardOut<'_>,
     ws: &mut [f64],
-) -> Result<(), DimError> {
-    let shapes = backward_shapes(d).ok_or_else(|| overflow("w", w.len()))?;
+) -> Result<(), KernelError> {
+    let LstmBackwardIn {
+        da,
+        dc_last,
+        c_next,
+        c_prev,
+        a_prev,
+        gates,
+        x,
+        w,
+    } = i;
+    let LstmBackwardOut {
+        dx,
+        da0,
+        dc0,
+        dw,
+        db,
+    } = o;
+    let shapes = backward_shapes(d).ok_or(W_OVERFLOWS)?;
     let lens = [
         da.len(),
         dc_last.len(),
@@ -324,7 +387,7 @@ pub fn lstm_backward(
         dw.len(),
         db.len(),
     ];
-    check_lens(&BACKWARD_ARGS, &shapes, &lens)?;
+    check_lens(&shapes, &lens)?;
     expect_workspace(ws.len(), lstm_backward_workspace_len(d))?;
     da0.fill(0.0);
     dc0.copy_from_slice(dc_last);
@@ -405,7 +468,7 @@ fn cell_backward(
         )
     };
     #[cfg(not(target_arch = "wasm32"))]
-    if crate::gemm::share_elements(
+    if crate::threads::share_elements(
         sa,
         |per| {
             d_f.chunks_mut(per)

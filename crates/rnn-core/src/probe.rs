@@ -6,7 +6,7 @@
 
 use crate::gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
 use crate::simd::F64x2;
-use crate::DimError;
+use crate::KernelError;
 
 /// Independent accumulator chains in [`roofline`]: enough to cover the
 /// add and multiply latencies on two ports.
@@ -83,7 +83,7 @@ pub fn gemm_bench(
     iters: u32,
     prepared: bool,
     buf: &mut [f64],
-) -> Result<f64, DimError> {
+) -> Result<f64, KernelError> {
     let need = gemm_bench_len(m, n, k);
     crate::expect_workspace(buf.len(), need)?;
     let (a, rest) = buf.split_at_mut(m * k);
@@ -139,7 +139,7 @@ pub fn gemm_check(
     beta: f64,
     seed: u64,
     buf: &mut [f64],
-) -> Result<f64, DimError> {
+) -> Result<f64, KernelError> {
     crate::expect_workspace(buf.len(), gemm_check_len(m, n, k))?;
     let (mp, np, kp) = (m + 1, n + 1, k + 1);
     let (a, rest) = buf.split_at_mut(mp * kp);

@@ -9,12 +9,74 @@ use crate::seq::{
 };
 use crate::simd::{for_lanes, ld, st, wide, Lanes};
 use crate::{
-    check_lens, expect_workspace, product, sizes_fit, step, step_mut, DimError, Dims, Shape,
+    check_lens, expect_workspace, product, sizes_fit, step, step_mut, Arg, Dims, KernelError,
 };
 
-const FORWARD_ARGS: [&str; 9] = ["x", "a0", "wax", "waa", "ba", "wya", "by", "a", "y"];
+/// Inputs of [`rnn_forward`].
+#[derive(Clone, Copy, Debug)]
+pub struct RnnForwardIn<'a> {
+    /// Inputs, `[T][n_x][m]`.
+    pub x: &'a [f64],
+    /// Initial hidden state, `[n_a][m]`.
+    pub a0: &'a [f64],
+    /// Input weight, `n_a × n_x`.
+    pub wax: &'a [f64],
+    /// Recurrent weight, `n_a × n_a`.
+    pub waa: &'a [f64],
+    /// Hidden bias, `[n_a]`.
+    pub ba: &'a [f64],
+    /// Output weight, `n_y × n_a`.
+    pub wya: &'a [f64],
+    /// Output bias, `[n_y]`.
+    pub by: &'a [f64],
+}
 
-fn forward_shapes(d: &Dims) -> [Shape; 9] {
+/// Outputs of [`rnn_forward`].
+#[derive(Debug)]
+pub struct RnnForwardOut<'a> {
+    /// Hidden states, `[T][n_a][m]`.
+    pub a: &'a mut [f64],
+    /// Softmax outputs, `[T][n_y][m]`.
+    pub y: &'a mut [f64],
+}
+
+/// Inputs of [`rnn_backward`].
+#[derive(Clone, Copy, Debug)]
+pub struct RnnBackwardIn<'a> {
+    /// Gradient of the loss with respect to each hidden state from outside
+    /// the recurrence, `[T][n_a][m]`.
+    pub da: &'a [f64],
+    /// Each step's output state (`a` of the forward pass), `[T][n_a][m]`.
+    pub a_next: &'a [f64],
+    /// Each step's input state (`a0`, then `a` shifted by a step),
+    /// `[T][n_a][m]`.
+    pub a_prev: &'a [f64],
+    /// Inputs, `[T][n_x][m]`.
+    pub x: &'a [f64],
+    /// Input weight, `n_a × n_x`.
+    pub wax: &'a [f64],
+    /// Recurrent weight, `n_a × n_a`.
+    pub waa: &'a [f64],
+}
+
+/// Outputs of [`rnn_backward`].
+#[derive(Debug)]
+pub struct RnnBackwardOut<'a> {
+    /// Gradient for the inputs, `[T][n_x][m]`.
+    pub dx: &'a mut [f64],
+    /// Gradient for the initial hidden state, `[n_a][m]`.
+    pub da0: &'a mut [f64],
+    /// Gradient for `wax`, `n_a × n_x`.
+    pub dwax: &'a mut [f64],
+    /// Gradient for `waa`, `n_a × n_a`.
+    pub dwaa: &'a mut [f64],
+    /// Gradient for `ba`, `[n_a]`.
+    pub dba: &'a mut [f64],
+}
+
+/// [`rnn_forward`]'s slices and their shapes: inputs, then outputs, in the
+/// order of the structs' fields.
+fn forward_shapes(d: &Dims) -> [Arg; 9] {
     let Dims {
         n_x,
         n_a,
@@ -23,36 +85,33 @@ fn forward_shapes(d: &Dims) -> [Shape; 9] {
         t,
     } = *d;
     [
-        [t, n_x, m],   // x
-        [n_a, m, 1],   // a0
-        [n_a, n_x, 1], // wax
-        [n_a, n_a, 1], // waa
-        [n_a, 1, 1],   // ba
-        [n_y, n_a, 1], // wya
-        [n_y, 1, 1],   // by
-        [t, n_a, m],   // a
-        [t, n_y, m],   // y
+        ("x", [t, n_x, m]),
+        ("a0", [n_a, m, 1]),
+        ("wax", [n_a, n_x, 1]),
+        ("waa", [n_a, n_a, 1]),
+        ("ba", [n_a, 1, 1]),
+        ("wya", [n_y, n_a, 1]),
+        ("by", [n_y, 1, 1]),
+        ("a", [t, n_a, m]),
+        ("y", [t, n_y, m]),
     ]
 }
 
-const BACKWARD_ARGS: [&str; 11] = [
-    "da", "a_next", "a_prev", "x", "wax", "waa", "dx", "da0", "dwax", "dwaa", "dba",
-];
-
-fn backward_shapes(d: &Dims) -> [Shape; 11] {
+/// [`rnn_backward`]'s slices and their shapes, as [`forward_shapes`].
+fn backward_shapes(d: &Dims) -> [Arg; 11] {
     let Dims { n_x, n_a, m, t, .. } = *d;
     [
-        [t, n_a, m],   // da
-        [t, n_a, m],   // a_next
-        [t, n_a, m],   // a_prev
-        [t, n_x, m],   // x
-        [n_a, n_x, 1], // wax
-        [n_a, n_a, 1], // waa
-        [t, n_x, m],   // dx
-        [n_a, m, 1],   // da0
-        [n_a, n_x, 1], // dwax
-        [n_a, n_a, 1], // dwaa
-        [n_a, 1, 1],   // dba
+        ("da", [t, n_a, m]),
+        ("a_next", [t, n_a, m]),
+        ("a_prev", [t, n_a, m]),
+        ("x", [t, n_x, m]),
+        ("wax", [n_a, n_x, 1]),
+        ("waa", [n_a, n_a, 1]),
+        ("dx", [t, n_x, m]),
+        ("da0", [n_a, m, 1]),
+        ("dwax", [n_a, n_x, 1]),
+        ("dwaa", [n_a, n_a, 1]),
+        ("dba", [n_a, 1, 1]),
     ]
 }
 
@@ -64,7 +123,7 @@ pub fn rnn_forward_workspace_len(d: &Dims) -> Option<usize> {
     if !sizes_fit(&shapes) {
         return None;
     }
-    if shapes[7..].iter().all(|s| product(s) == Some(0)) {
+    if shapes[7..].iter().all(|(_, s)| product(s) == Some(0)) {
         return Some(0); // every output is empty: nothing to compute
     }
     let k1 = d.n_a.checked_add(d.n_x)?.checked_add(1);
@@ -105,20 +164,22 @@ pub fn rnn_backward_workspace_len(d: &Dims) -> Option<usize> {
 ///
 /// Each step is one GEMM, `[Waa | Wax | ba]·[a_prev; x_t; 1]`, over the
 /// weight packed once per call, then a vectorised `tanh`.
-#[allow(clippy::too_many_arguments)]
 pub fn rnn_forward(
     d: &Dims,
-    x: &[f64],
-    a0: &[f64],
-    wax: &[f64],
-    waa: &[f64],
-    ba: &[f64],
-    wya: &[f64],
-    by: &[f64],
-    a: &mut [f64],
-    y: &mut [f64],
+    i: RnnForwardIn<'_>,
+    o: RnnForwardOut<'_>,
     ws: &mut [f64],
-) -> Result<(), DimError> {
+) -> Result<(), KernelError> {
+    let RnnForwardIn {
+        x,
+        a0,
+        wax,
+        waa,
+        ba,
+        wya,
+        by,
+    } = i;
+    let RnnForwardOut { a, y } = o;
     let lens = [
         x.len(),
         a0.len(),
@@ -130,7 +191,7 @@ pub fn rnn_forward(
         a.len(),
         y.len(),
     ];
-    check_lens(&FORWARD_ARGS, &forward_shapes(d), &lens)?;
+    check_lens(&forward_shapes(d), &lens)?;
     expect_workspace(ws.len(), rnn_forward_workspace_len(d))?;
     if a.is_empty() && y.is_empty() {
         return Ok(());
@@ -182,22 +243,27 @@ pub fn rnn_forward(
 /// The recurrence runs two GEMMs per step over weights packed once per
 /// call; the weight and bias gradients of all steps follow as one GEMM with
 /// `k = T·m`.
-#[allow(clippy::too_many_arguments)]
 pub fn rnn_backward(
     d: &Dims,
-    da: &[f64],
-    a_next: &[f64],
-    a_prev: &[f64],
-    x: &[f64],
-    wax: &[f64],
-    waa: &[f64],
-    dx: &mut [f64],
-    da0: &mut [f64],
-    dwax: &mut [f64],
-    dwaa: &mut [f64],
-    dba: &mut [f64],
+    i: RnnBackwardIn<'_>,
+    o: RnnBackwardOut<'_>,
     ws: &mut [f64],
-) -> Result<(), DimError> {
+) -> Result<(), KernelError> {
+    let RnnBackwardIn {
+        da,
+        a_next,
+        a_prev,
+        x,
+        wax,
+        waa,
+    } = i;
+    let RnnBackwardOut {
+        dx,
+        da0,
+        dwax,
+        dwaa,
+        dba,
+    } = o;
     let lens = [
         da.len(),
         a_next.len(),
@@ -211,7 +277,7 @@ pub fn rnn_backward(
         dwaa.len(),
         dba.len(),
     ];
-    check_lens(&BACKWARD_ARGS, &backward_shapes(d), &lens)?;
+    check_lens(&backward_shapes(d), &lens)?;
     expect_workspace(ws.len(), rnn_backward_workspace_len(d))?;
     da0.fill(0.0);
     dwax.fill(0.0);

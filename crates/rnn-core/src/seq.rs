@@ -12,18 +12,18 @@
 
 use crate::activations::softmax_columns_in_place;
 use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
-use crate::{step, step_mut, DimError, Dims};
+use crate::{step, step_mut, Dims, KernelError};
 
 /// The value of every element of a [`ones`] view.
 static ONE: [f64; 1] = [1.0];
 
 /// A `rows × cols` view whose every element is 1 (zero strides).
-pub(crate) fn ones(rows: usize, cols: usize) -> Result<MatRef<'static>, DimError> {
+pub(crate) fn ones(rows: usize, cols: usize) -> Result<MatRef<'static>, KernelError> {
     MatRef::new(&ONE, rows, cols, 0, 0)
 }
 
 /// `b` as a column vector.
-pub(crate) fn column(b: &[f64]) -> Result<MatRef<'_>, DimError> {
+pub(crate) fn column(b: &[f64]) -> Result<MatRef<'_>, KernelError> {
     MatRef::new(b, b.len(), 1, 1, 1)
 }
 
@@ -66,7 +66,7 @@ pub(crate) fn step_input<'a>(
     n_a: usize,
     n_x: usize,
     m: usize,
-) -> Result<PackedRhs<'a>, DimError> {
+) -> Result<PackedRhs<'a>, KernelError> {
     let mut rhs = PackedRhs::new(buf, n_a + n_x + 1, m)?;
     rhs.pack(0, 0, MatRef::row_major(a_prev, n_a, m)?)?;
     rhs.pack(n_a, 0, MatRef::row_major(x_t, n_x, m)?)?;
@@ -89,7 +89,7 @@ pub(crate) fn output_layer(
     a: &[f64],
     y: &mut [f64],
     ws: &mut [f64],
-) -> Result<(), DimError> {
+) -> Result<(), KernelError> {
     let Dims { n_a, n_y, m, .. } = *d;
     if y.is_empty() {
         return Ok(());
@@ -140,7 +140,7 @@ pub(crate) fn weight_gradients(
     x: &[f64],
     ext: &mut [f64],
     ws: &mut [f64],
-) -> Result<(), DimError> {
+) -> Result<(), KernelError> {
     let Dims { n_x, n_a, m, .. } = *d;
     let cols = n_a + n_x + 1;
     let per = steps_per_run(m, d.t);

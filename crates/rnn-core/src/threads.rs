@@ -1,7 +1,9 @@
 //! How many threads the native kernels may use (set by [`set_threads`], else
 //! all the cores the process may run on), when a split pays, and how the
 //! pieces of a split are shared among the calling thread and `rnn-pool`'s
-//! workers.
+//! workers. The GEMM (row panels), the LSTM gate passes and large
+//! transposes (element ranges) split their work this way; the wasm build
+//! has one thread and none of this.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
@@ -12,13 +14,13 @@ static CORES: OnceLock<usize> = OnceLock::new();
 /// The setting; 0 until set.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
 
-/// Lets native GEMMs use up to `n` threads (0 restores the default: all
-/// cores).
+/// Lets the native kernels use up to `n` threads (0 restores the default:
+/// all cores).
 pub fn set_threads(n: usize) {
     THREADS.store(n, Ordering::Relaxed);
 }
 
-/// Threads a native GEMM may use (at least 1).
+/// Threads the native kernels may use (at least 1).
 pub fn threads() -> usize {
     match THREADS.load(Ordering::Relaxed) {
         0 => cores(),

@@ -4,7 +4,27 @@
 mod common;
 
 use common::{assert_close, nan_vec, Rng};
-use rnn_core::{sigmoid, softmax};
+use rnn_core::{ElemDims, KernelError, MatDims, SigmoidIn, SigmoidOut, SoftmaxIn, SoftmaxOut};
+
+/// `rnn_core::softmax` on a `rows × cols` matrix (no workspace).
+fn softmax(z: &[f64], rows: usize, cols: usize, out: &mut [f64]) -> Result<(), KernelError> {
+    rnn_core::softmax(
+        &MatDims { rows, cols },
+        SoftmaxIn { z },
+        SoftmaxOut { out },
+        &mut [],
+    )
+}
+
+/// `rnn_core::sigmoid` over all of `z` (no workspace).
+fn sigmoid(z: &[f64], out: &mut [f64]) -> Result<(), KernelError> {
+    rnn_core::sigmoid(
+        &ElemDims { n: z.len() },
+        SigmoidIn { z },
+        SigmoidOut { out },
+        &mut [],
+    )
+}
 
 #[test]
 fn softmax_matches_reference_on_random_matrices() {

@@ -4,7 +4,17 @@
 mod common;
 
 use common::{nan_vec, Rng};
-use rnn_core::transpose;
+use rnn_core::{KernelError, MatDims, TransposeIn, TransposeOut};
+
+/// `rnn_core::transpose` of a `rows × cols` matrix (no workspace).
+fn transpose(src: &[f64], rows: usize, cols: usize, dst: &mut [f64]) -> Result<(), KernelError> {
+    rnn_core::transpose(
+        &MatDims { rows, cols },
+        TransposeIn { src },
+        TransposeOut { dst },
+        &mut [],
+    )
+}
 
 #[test]
 fn transpose_moves_every_element_to_its_mirrored_index() {
@@ -61,13 +71,17 @@ fn large_transposes_shared_among_threads_move_every_element() {
 fn transpose_rejects_lengths_that_do_not_match() {
     let src = [0.0; 6];
     let mut dst = [0.0; 6];
-    assert_eq!(transpose(&src[..5], 2, 3, &mut dst).unwrap_err().arg, "src");
-    assert_eq!(transpose(&src, 2, 3, &mut dst[..5]).unwrap_err().arg, "dst");
     assert_eq!(
-        transpose(&src, usize::MAX, 3, &mut dst)
-            .unwrap_err()
-            .expected,
-        None
+        transpose(&src[..5], 2, 3, &mut dst).unwrap_err().arg(),
+        "src"
+    );
+    assert_eq!(
+        transpose(&src, 2, 3, &mut dst[..5]).unwrap_err().arg(),
+        "dst"
+    );
+    assert_eq!(
+        transpose(&src, usize::MAX, 3, &mut dst).unwrap_err(),
+        KernelError::Overflow { arg: "src" }
     );
     let mut empty: [f64; 0] = [];
     assert!(transpose(&[], 0, usize::MAX, &mut empty).is_ok());

@@ -4,7 +4,32 @@
 mod common;
 
 use common::{assert_close, block, nan_vec, shapes, softmax, Rng, Shape};
-use rnn_core::{output_backward, output_backward_workspace_len, Dims, NO_TARGET};
+use rnn_core::{
+    output_backward_workspace_len, Dims, KernelError, OutputBackwardIn, OutputBackwardOut,
+    NO_TARGET,
+};
+
+/// `rnn_core::output_backward` with its slices in field order.
+#[allow(clippy::too_many_arguments)]
+fn output_backward(
+    d: &Dims,
+    y: &[f64],
+    targets: &[f64],
+    a: &[f64],
+    wy: &[f64],
+    loss: &mut [f64],
+    dwy: &mut [f64],
+    dby: &mut [f64],
+    da: &mut [f64],
+    ws: &mut [f64],
+) -> Result<(), KernelError> {
+    rnn_core::output_backward(
+        d,
+        OutputBackwardIn { y, targets, a, wy },
+        OutputBackwardOut { loss, dwy, dby, da },
+        ws,
+    )
+}
 
 struct Out {
     loss: [f64; 2],
@@ -13,13 +38,7 @@ struct Out {
     da: Vec<f64>,
 }
 
-fn run(
-    s: Shape,
-    y: &[f64],
-    targets: &[f64],
-    a: &[f64],
-    wy: &[f64],
-) -> Result<Out, rnn_core::DimError> {
+fn run(s: Shape, y: &[f64], targets: &[f64], a: &[f64], wy: &[f64]) -> Result<Out, KernelError> {
     let d = s.dims();
     let mut out = Out {
         loss: [f64::NAN; 2],
@@ -207,7 +226,7 @@ fn invalid_targets_are_rejected_before_any_output_is_written() {
         let mut targets = c.targets.clone();
         targets[2] = bad;
         let err = run(s, &y, &targets, &c.a, &c.wy).err().expect("rejected");
-        assert_eq!((err.arg, err.actual), ("targets", 2), "target {bad}");
+        assert_eq!(err, KernelError::Target { index: 2 }, "target {bad}");
         assert!(err.to_string().contains("element 2"), "{err}");
     }
 }
@@ -230,7 +249,7 @@ fn wrong_lengths_and_short_workspace_are_rejected() {
         &d, &y, &t, &a, &wy, &mut loss, &mut dwy, &mut dby, &mut da, &mut ws,
     )
     .unwrap_err();
-    assert_eq!(err.arg, "ws");
+    assert_eq!(err.arg(), "ws");
     let mut ws = vec![0.0; need];
     let err = output_backward(
         &d,
@@ -245,7 +264,14 @@ fn wrong_lengths_and_short_workspace_are_rejected() {
         &mut ws,
     )
     .unwrap_err();
-    assert_eq!((err.arg, err.expected, err.actual), ("targets", Some(4), 3));
+    assert_eq!(
+        err,
+        KernelError::Length {
+            arg: "targets",
+            expected: 4,
+            actual: 3
+        }
+    );
     let err = output_backward(
         &d,
         &y,
@@ -259,7 +285,7 @@ fn wrong_lengths_and_short_workspace_are_rejected() {
         &mut ws,
     )
     .unwrap_err();
-    assert_eq!(err.arg, "loss");
+    assert_eq!(err.arg(), "loss");
     assert_eq!(
         output_backward_workspace_len(&Dims {
             n_a: usize::MAX,

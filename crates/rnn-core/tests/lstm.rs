@@ -7,6 +7,7 @@ use common::{
 };
 use rnn_core::{
     lstm_backward, lstm_backward_workspace_len, lstm_forward, lstm_forward_workspace_len,
+    LstmBackwardIn, LstmBackwardOut, LstmForwardIn, LstmForwardOut,
 };
 
 #[derive(Clone)]
@@ -43,22 +44,22 @@ fn forward(s: Shape, x: &[f64], a0: &[f64], c0: &[f64], p: &Params) -> Out {
         gates: nan_vec(4 * sa),
     };
     let mut ws = nan_vec(lstm_forward_workspace_len(&d).unwrap());
-    lstm_forward(
-        &d,
+    let i = LstmForwardIn {
         x,
         a0,
         c0,
-        &p.w,
-        &p.b,
-        &p.wy,
-        &p.by,
-        &mut o.a,
-        &mut o.c,
-        &mut o.y,
-        &mut o.gates,
-        &mut ws,
-    )
-    .unwrap();
+        w: &p.w,
+        b: &p.b,
+        wy: &p.wy,
+        by: &p.by,
+    };
+    let outs = LstmForwardOut {
+        a: &mut o.a,
+        c: &mut o.c,
+        y: &mut o.y,
+        gates: &mut o.gates,
+    };
+    lstm_forward(&d, i, outs, &mut ws).unwrap();
     o
 }
 
@@ -88,11 +89,24 @@ fn backward(s: Shape, da: &[f64], dc_last: &[f64], k: &Caches, x: &[f64], w: &[f
         db: nan_vec(4 * s.n_a),
     };
     let mut ws = nan_vec(lstm_backward_workspace_len(&d).unwrap());
-    lstm_backward(
-        &d, da, dc_last, &k.c_next, &k.c_prev, &k.a_prev, &k.gates, x, w, &mut g.dx, &mut g.da0,
-        &mut g.dc0, &mut g.dw, &mut g.db, &mut ws,
-    )
-    .unwrap();
+    let i = LstmBackwardIn {
+        da,
+        dc_last,
+        c_next: &k.c_next,
+        c_prev: &k.c_prev,
+        a_prev: &k.a_prev,
+        gates: &k.gates,
+        x,
+        w,
+    };
+    let o = LstmBackwardOut {
+        dx: &mut g.dx,
+        da0: &mut g.da0,
+        dc0: &mut g.dc0,
+        dw: &mut g.dw,
+        db: &mut g.db,
+    };
+    lstm_backward(&d, i, o, &mut ws).unwrap();
     g
 }
 

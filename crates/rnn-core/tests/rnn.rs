@@ -3,7 +3,10 @@
 mod common;
 
 use common::{assert_close, block, nan_vec, rnn_backward_ref, rnn_forward_ref, shapes, Rng, Shape};
-use rnn_core::{rnn_backward, rnn_backward_workspace_len, rnn_forward, rnn_forward_workspace_len};
+use rnn_core::{
+    rnn_backward, rnn_backward_workspace_len, rnn_forward, rnn_forward_workspace_len,
+    RnnBackwardIn, RnnBackwardOut, RnnForwardIn, RnnForwardOut,
+};
 
 struct Params {
     wax: Vec<f64>,
@@ -29,10 +32,20 @@ fn forward(s: Shape, x: &[f64], a0: &[f64], p: &Params) -> (Vec<f64>, Vec<f64>) 
     let mut a = nan_vec(s.t * s.n_a * s.m);
     let mut y = nan_vec(s.t * s.n_y * s.m);
     let mut ws = nan_vec(rnn_forward_workspace_len(&d).unwrap());
-    rnn_forward(
-        &d, x, a0, &p.wax, &p.waa, &p.ba, &p.wya, &p.by, &mut a, &mut y, &mut ws,
-    )
-    .unwrap();
+    let i = RnnForwardIn {
+        x,
+        a0,
+        wax: &p.wax,
+        waa: &p.waa,
+        ba: &p.ba,
+        wya: &p.wya,
+        by: &p.by,
+    };
+    let o = RnnForwardOut {
+        a: &mut a,
+        y: &mut y,
+    };
+    rnn_forward(&d, i, o, &mut ws).unwrap();
     (a, y)
 }
 
@@ -54,22 +67,22 @@ fn backward(s: Shape, da: &[f64], a_next: &[f64], a_prev: &[f64], x: &[f64], p: 
         dba: nan_vec(s.n_a),
     };
     let mut ws = nan_vec(rnn_backward_workspace_len(&d).unwrap());
-    rnn_backward(
-        &d,
+    let i = RnnBackwardIn {
         da,
         a_next,
         a_prev,
         x,
-        &p.wax,
-        &p.waa,
-        &mut g.dx,
-        &mut g.da0,
-        &mut g.dwax,
-        &mut g.dwaa,
-        &mut g.dba,
-        &mut ws,
-    )
-    .unwrap();
+        wax: &p.wax,
+        waa: &p.waa,
+    };
+    let o = RnnBackwardOut {
+        dx: &mut g.dx,
+        da0: &mut g.da0,
+        dwax: &mut g.dwax,
+        dwaa: &mut g.dwaa,
+        dba: &mut g.dba,
+    };
+    rnn_backward(&d, i, o, &mut ws).unwrap();
     g
 }
 

@@ -7,11 +7,12 @@ use common::Rng;
 use rnn_core::gemm::{MR, NR};
 use rnn_core::{
     lstm_backward, lstm_backward_workspace_len, lstm_forward, lstm_forward_workspace_len,
-    rnn_backward, rnn_backward_workspace_len, rnn_forward, rnn_forward_workspace_len, DimError,
-    Dims,
+    rnn_backward, rnn_backward_workspace_len, rnn_forward, rnn_forward_workspace_len, Dims,
+    KernelError, LstmBackwardIn, LstmBackwardOut, LstmForwardIn, LstmForwardOut, RnnBackwardIn,
+    RnnBackwardOut, RnnForwardIn, RnnForwardOut,
 };
 
-type Runner = fn(&Dims, &[Vec<f64>], &mut [Vec<f64>]) -> Result<(), DimError>;
+type Runner = fn(&Dims, &[Vec<f64>], &mut [Vec<f64>]) -> Result<(), KernelError>;
 
 /// A kernel seen as: dims, then its slices in order (the last one is the
 /// workspace), with `n_in` leading inputs.
@@ -51,7 +52,16 @@ fn kernels() -> [Kernel; 4] {
             workspace: rnn_forward_workspace_len,
             run: |d, i, o| {
                 let [a, y, ws] = o else { unreachable!() };
-                rnn_forward(d, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5], &i[6], a, y, ws)
+                let i = RnnForwardIn {
+                    x: &i[0],
+                    a0: &i[1],
+                    wax: &i[2],
+                    waa: &i[3],
+                    ba: &i[4],
+                    wya: &i[5],
+                    by: &i[6],
+                };
+                rnn_forward(d, i, RnnForwardOut { a, y }, ws)
             },
         },
         Kernel {
@@ -79,9 +89,22 @@ fn kernels() -> [Kernel; 4] {
                 let [dx, da0, dwax, dwaa, dba, ws] = o else {
                     unreachable!()
                 };
-                rnn_backward(
-                    d, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5], dx, da0, dwax, dwaa, dba, ws,
-                )
+                let i = RnnBackwardIn {
+                    da: &i[0],
+                    a_next: &i[1],
+                    a_prev: &i[2],
+                    x: &i[3],
+                    wax: &i[4],
+                    waa: &i[5],
+                };
+                let o = RnnBackwardOut {
+                    dx,
+                    da0,
+                    dwax,
+                    dwaa,
+                    dba,
+                };
+                rnn_backward(d, i, o, ws)
             },
         },
         Kernel {
@@ -110,9 +133,16 @@ fn kernels() -> [Kernel; 4] {
                 let [a, c, y, gates, ws] = o else {
                     unreachable!()
                 };
-                lstm_forward(
-                    d, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5], &i[6], a, c, y, gates, ws,
-                )
+                let i = LstmForwardIn {
+                    x: &i[0],
+                    a0: &i[1],
+                    c0: &i[2],
+                    w: &i[3],
+                    b: &i[4],
+                    wy: &i[5],
+                    by: &i[6],
+                };
+                lstm_forward(d, i, LstmForwardOut { a, c, y, gates }, ws)
             },
         },
         Kernel {
@@ -145,16 +175,30 @@ fn kernels() -> [Kernel; 4] {
                 let [dx, da0, dc0, dw, db, ws] = o else {
                     unreachable!()
                 };
-                lstm_backward(
-                    d, &i[0], &i[1], &i[2], &i[3], &i[4], &i[5], &i[6], &i[7], dx, da0, dc0, dw,
-                    db, ws,
-                )
+                let i = LstmBackwardIn {
+                    da: &i[0],
+                    dc_last: &i[1],
+                    c_next: &i[2],
+                    c_prev: &i[3],
+                    a_prev: &i[4],
+                    gates: &i[5],
+                    x: &i[6],
+                    w: &i[7],
+                };
+                let o = LstmBackwardOut {
+                    dx,
+                    da0,
+                    dc0,
+                    dw,
+                    db,
+                };
+                lstm_backward(d, i, o, ws)
             },
         },
     ]
 }
 
-fn call(k: &Kernel, d: &Dims, lens: &[usize]) -> Result<(), DimError> {
+fn call(k: &Kernel, d: &Dims, lens: &[usize]) -> Result<(), KernelError> {
     let inputs: Vec<Vec<f64>> = lens[..k.n_in].iter().map(|&n| vec![0.5; n]).collect();
     let mut outputs: Vec<Vec<f64>> = lens[k.n_in..].iter().map(|&n| vec![f64::NAN; n]).collect();
     (k.run)(d, &inputs, &mut outputs)
@@ -235,25 +279,25 @@ fn error_names_the_argument() {
         m: 1,
         t: 1,
     };
-    let err = rnn_forward(
-        &d,
-        &[0.0; 2],
-        &[0.0; 3],
-        &[0.0; 6],
-        &[0.0; 8],
-        &[0.0; 3],
-        &[0.0; 3],
-        &[0.0],
-        &mut [0.0; 3],
-        &mut [0.0],
-        &mut [],
-    )
-    .unwrap_err();
+    let i = RnnForwardIn {
+        x: &[0.0; 2],
+        a0: &[0.0; 3],
+        wax: &[0.0; 6],
+        waa: &[0.0; 8],
+        ba: &[0.0; 3],
+        wya: &[0.0; 3],
+        by: &[0.0],
+    };
+    let o = RnnForwardOut {
+        a: &mut [0.0; 3],
+        y: &mut [0.0],
+    };
+    let err = rnn_forward(&d, i, o, &mut []).unwrap_err();
     assert_eq!(
         err,
-        DimError {
+        KernelError::Length {
             arg: "waa",
-            expected: Some(9),
+            expected: 9,
             actual: 8
         }
     );

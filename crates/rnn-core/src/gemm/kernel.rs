@@ -13,9 +13,10 @@
 //! plain dot product would, so within one `k` block the result is the same,
 //! bit for bit, as the reference loop's.
 
-// Native builds use `native.rs` for the tile; `Update` is shared.
+// Native builds use `native.rs` for the tile.
 #![cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 
+use super::update::{Rule, Update};
 use super::MatMut;
 use crate::simd::F64x2;
 
@@ -60,47 +61,6 @@ pub(crate) fn tile_store(
     store(&tile(k, a, b), up, c, i0, j0);
 }
 
-/// How a computed tile combines with what `C` holds.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Update {
-    pub alpha: f64,
-    pub beta: f64,
-}
-
-impl Update {
-    /// `α·v + β·c` for one value, with `β = 0` ignoring `c` and `α = 1` not
-    /// scaling.
-    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-    #[inline(always)]
-    pub(crate) fn combine(self, v: f64, c: f64) -> f64 {
-        let v = if self.alpha == 1.0 { v } else { self.alpha * v };
-        if self.beta == 0.0 {
-            v
-        } else if self.beta == 1.0 {
-            c + v
-        } else {
-            self.beta * c + v
-        }
-    }
-
-    /// `α·v + β·c`, with `β = 0` not reading `c` and `α = 1` not scaling.
-    #[inline(always)]
-    fn apply(self, v: F64x2, c: impl FnOnce() -> F64x2) -> F64x2 {
-        let v = if self.alpha == 1.0 {
-            v
-        } else {
-            v.mul(F64x2::splat(self.alpha))
-        };
-        if self.beta == 0.0 {
-            v
-        } else if self.beta == 1.0 {
-            c().add(v)
-        } else {
-            c().mul(F64x2::splat(self.beta)).add(v)
-        }
-    }
-}
-
 /// Writes the tile at `(i0, j0)` of `c`, leaving out rows and columns past
 /// the edges of `c`.
 #[inline(always)]
@@ -125,15 +85,8 @@ fn store(acc: &Tile, up: Update, c: &mut MatMut<'_>, i0: usize, j0: usize) {
     }
     for (r, t_row) in t.chunks_exact(NR).enumerate().take(rows) {
         for (j, &v) in t_row.iter().enumerate().take(cols) {
-            let v = if up.alpha == 1.0 { v } else { up.alpha * v };
             let cell = c.at_mut(i0 + r, j0 + j);
-            *cell = if up.beta == 0.0 {
-                v
-            } else if up.beta == 1.0 {
-                *cell + v
-            } else {
-                up.beta * *cell + v
-            };
+            *cell = up.combine(v, *cell);
         }
     }
 }

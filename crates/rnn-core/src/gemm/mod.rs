@@ -25,8 +25,8 @@
 //! | `reference.rs` | [`gemm`], the scalar loops |
 //! | `pack.rs` | the packed layouts and packing |
 //! | `kernel.rs` | the SIMD128 `MR × NR` micro-kernel and tile store (wasm) |
+//! | `update.rs` | `C ← α·tile + β·C`: how every path stores a tile |
 //! | `native.rs` | the native micro-kernel, dispatched on CPU features |
-//! | `threads.rs` | the thread setting of native builds |
 //! | `packed.rs` | [`gemm_packed`], the blocked loop nest |
 
 mod kernel;
@@ -35,8 +35,7 @@ mod native;
 mod pack;
 mod packed;
 mod reference;
-#[cfg(not(target_arch = "wasm32"))]
-mod threads;
+mod update;
 mod view;
 
 // The tile kernel: SIMD128 4 × 4 in the wasm build, 12 × 16 with run-time
@@ -52,8 +51,4 @@ pub use native::isa_name;
 pub use pack::{PackedLhs, PackedRhs};
 pub use packed::gemm_packed;
 pub use reference::gemm;
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) use threads::{for_elements, piece_len, share_elements, share_pieces};
-#[cfg(not(target_arch = "wasm32"))]
-pub use threads::{set_threads, threads};
 pub use view::{MatMut, MatRef};

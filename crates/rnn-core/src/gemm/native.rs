@@ -12,7 +12,7 @@
 //! differ from the reference loop (and from wasm) in the last bits; the sum
 //! order within a `k` block is the same, `p = 0, 1, ...`.
 
-use super::kernel::Update;
+use super::update::{Rule, Update};
 use super::MatMut;
 
 /// Rows of a tile (and of a left panel).
@@ -52,10 +52,6 @@ pub(crate) fn tile_store(
     #[cfg(target_arch = "x86_64")]
     if c.cs == 1 && i0 + MR <= c.rows && j0 + NR <= c.cols {
         let dst = &mut c.data[i0 * c.rs + j0..];
-        let up = rnn_x86::Update {
-            alpha: up.alpha,
-            beta: up.beta,
-        };
         if rnn_x86::tile(rnn_x86::isa(), k, a, b, up, dst, c.rs) {
             return;
         }

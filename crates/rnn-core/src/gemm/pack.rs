@@ -15,25 +15,33 @@
 
 use super::MatRef;
 use super::{MR, NR};
-use crate::DimError;
+use crate::KernelError;
 
 /// Elements needed to pack `rows × k` into panels of `panel` rows.
 fn packed_len(rows: usize, k: usize, panel: usize) -> Option<usize> {
     rows.div_ceil(panel).checked_mul(panel)?.checked_mul(k)
 }
 
-fn too_short(actual: usize, expected: Option<usize>) -> DimError {
-    DimError {
-        arg: "packing buffer",
-        expected,
-        actual,
+/// A packing buffer of `actual` elements where `expected` are needed
+/// (`None`: the size overflows).
+fn too_short(actual: usize, expected: Option<usize>) -> KernelError {
+    match expected {
+        Some(expected) => KernelError::Length {
+            arg: "packing buffer",
+            expected,
+            actual,
+        },
+        None => KernelError::Overflow {
+            arg: "packing buffer",
+        },
     }
 }
 
-fn range_error(arg: &'static str, expected: usize, actual: usize) -> DimError {
-    DimError {
+/// Rows or columns `..actual` packed into an operand of `expected`.
+fn range_error(arg: &'static str, expected: usize, actual: usize) -> KernelError {
+    KernelError::Length {
         arg,
-        expected: Some(expected),
+        expected,
         actual,
     }
 }
@@ -54,11 +62,12 @@ impl<'a> PackedLhs<'a> {
 
     /// An operand of `rows × k` in the start of `buf`, with its padding rows
     /// zeroed; the values are filled in with [`PackedLhs::pack`].
-    pub fn new(buf: &'a mut [f64], rows: usize, k: usize) -> Result<Self, DimError> {
+    pub fn new(buf: &'a mut [f64], rows: usize, k: usize) -> Result<Self, KernelError> {
         let len = Self::len_for(rows, k).ok_or_else(|| too_short(buf.len(), None))?;
+        let have = buf.len();
         let data = buf
             .get_mut(..len)
-            .ok_or_else(|| too_short(len, Some(len)))?;
+            .ok_or_else(|| too_short(have, Some(len)))?;
         let full = rows / MR;
         if !rows.is_multiple_of(MR) {
             let last = &mut data[full * MR * k..];
@@ -71,11 +80,12 @@ impl<'a> PackedLhs<'a> {
 
     /// An operand of `rows × k` that `buf` already holds packed (by an
     /// earlier [`PackedLhs::new`] and [`PackedLhs::pack`] on the same buffer).
-    pub fn wrap(buf: &'a mut [f64], rows: usize, k: usize) -> Result<Self, DimError> {
+    pub fn wrap(buf: &'a mut [f64], rows: usize, k: usize) -> Result<Self, KernelError> {
         let len = Self::len_for(rows, k).ok_or_else(|| too_short(buf.len(), None))?;
+        let have = buf.len();
         let data = buf
             .get_mut(..len)
-            .ok_or_else(|| too_short(len, Some(len)))?;
+            .ok_or_else(|| too_short(have, Some(len)))?;
         Ok(Self { data, rows, k })
     }
 
@@ -91,7 +101,7 @@ impl<'a> PackedLhs<'a> {
 
     /// Copies `src` into rows `i0..i0 + src.rows()` and columns
     /// `k0..k0 + src.cols()` of the operand.
-    pub fn pack(&mut self, i0: usize, k0: usize, src: MatRef<'_>) -> Result<(), DimError> {
+    pub fn pack(&mut self, i0: usize, k0: usize, src: MatRef<'_>) -> Result<(), KernelError> {
         let (rows, cols) = (src.rows, src.cols);
         if i0.checked_add(rows).is_none_or(|e| e > self.rows) {
             return Err(range_error(
@@ -168,11 +178,12 @@ impl<'a> PackedRhs<'a> {
 
     /// An operand of `k × cols` in the start of `buf`, with its padding
     /// columns zeroed; the values are filled in with [`PackedRhs::pack`].
-    pub fn new(buf: &'a mut [f64], k: usize, cols: usize) -> Result<Self, DimError> {
+    pub fn new(buf: &'a mut [f64], k: usize, cols: usize) -> Result<Self, KernelError> {
         let len = Self::len_for(k, cols).ok_or_else(|| too_short(buf.len(), None))?;
+        let have = buf.len();
         let data = buf
             .get_mut(..len)
-            .ok_or_else(|| too_short(len, Some(len)))?;
+            .ok_or_else(|| too_short(have, Some(len)))?;
         let full = cols / NR;
         if !cols.is_multiple_of(NR) {
             let last = &mut data[full * NR * k..];
@@ -195,7 +206,7 @@ impl<'a> PackedRhs<'a> {
 
     /// Copies `src` into rows `k0..k0 + src.rows()` and columns
     /// `j0..j0 + src.cols()` of the operand.
-    pub fn pack(&mut self, k0: usize, j0: usize, src: MatRef<'_>) -> Result<(), DimError> {
+    pub fn pack(&mut self, k0: usize, j0: usize, src: MatRef<'_>) -> Result<(), KernelError> {
         let (rows, cols) = (src.rows, src.cols);
         if k0.checked_add(rows).is_none_or(|e| e > self.k) {
             return Err(range_error("packed k", self.k, k0.saturating_add(rows)));

@@ -11,11 +11,11 @@
 //! Later k blocks add to what the earlier ones stored (their `β` is 1).
 //! Native builds may run the row blocks on several threads.
 
-use super::kernel::Update;
 use super::micro::{self, MR, NR};
 use super::pack::{PackedLhs, PackedRhs};
+use super::update::Update;
 use super::MatMut;
-use crate::DimError;
+use crate::KernelError;
 
 /// Longest k block. Splitting k costs one more pass over `C` per block;
 /// measured, the recurrent GEMMs (k up to `n_a + n_x + 1` = 769 at the L
@@ -53,7 +53,7 @@ fn blocking(k: usize, b_panels: usize) -> (usize, usize) {
 /// factor is zero. Within a k block each element is summed in order, as in
 /// [`super::gemm`]; `k` longer than `KC` is split into equal blocks whose
 /// partial sums are added in order. Native builds may split the rows of `C`
-/// among threads (see `threads.rs`); each element is computed the same way
+/// among threads (see `crate::threads`); each element is computed the same way
 /// whatever the thread count.
 pub fn gemm_packed(
     alpha: f64,
@@ -61,25 +61,25 @@ pub fn gemm_packed(
     b: &PackedRhs<'_>,
     beta: f64,
     c: MatMut<'_>,
-) -> Result<(), DimError> {
+) -> Result<(), KernelError> {
     if a.rows() != c.rows {
-        return Err(DimError {
+        return Err(KernelError::Length {
             arg: "A rows",
-            expected: Some(c.rows),
+            expected: c.rows,
             actual: a.rows(),
         });
     }
     if b.cols() != c.cols {
-        return Err(DimError {
+        return Err(KernelError::Length {
             arg: "B cols",
-            expected: Some(c.cols),
+            expected: c.cols,
             actual: b.cols(),
         });
     }
     if a.k() != b.k() {
-        return Err(DimError {
+        return Err(KernelError::Length {
             arg: "B rows",
-            expected: Some(a.k()),
+            expected: a.k(),
             actual: b.k(),
         });
     }
@@ -90,7 +90,7 @@ pub fn gemm_packed(
     #[cfg(not(target_arch = "wasm32"))]
     {
         let fmas = c.rows.saturating_mul(c.cols).saturating_mul(a.k());
-        let threads = super::threads::for_work(fmas, panels);
+        let threads = crate::threads::for_work(fmas, panels);
         if threads > 1 {
             split_among(threads, alpha, a, b, beta, c);
             return Ok(());
@@ -113,7 +113,7 @@ fn split_among(
     c: MatMut<'_>,
 ) {
     let panels = a.panels();
-    let per = super::threads::piece_len(panels, threads, 1);
+    let per = crate::threads::piece_len(panels, threads, 1);
     // The rows not yet handed out, and the panel they start at.
     let (mut rest, mut p0) = (Some(c), 0);
     let pieces = std::iter::from_fn(move || {
@@ -134,7 +134,7 @@ fn split_among(
         p0 = end;
         Some((piece, start, end))
     });
-    super::threads::share_pieces(threads, pieces, |(piece, p0, p1)| {
+    crate::threads::share_pieces(threads, pieces, |(piece, p0, p1)| {
         sweep(alpha, a, b, beta, piece, p0, p1)
     });
 }

@@ -1,8 +1,9 @@
 //! The plain scalar loop nests: the reference every faster path is tested
 //! against, and the path for calls that bring no packing workspace.
 
+use super::update::{Rule, Update};
 use super::{MatMut, MatRef};
-use crate::DimError;
+use crate::KernelError;
 
 /// `C ← α·A·B + β·C` for `A: m × k`, `B: k × n`, `C: m × n`.
 ///
@@ -15,25 +16,25 @@ pub fn gemm(
     b: MatRef<'_>,
     beta: f64,
     c: MatMut<'_>,
-) -> Result<(), DimError> {
+) -> Result<(), KernelError> {
     if a.rows != c.rows {
-        return Err(DimError {
+        return Err(KernelError::Length {
             arg: "A rows",
-            expected: Some(c.rows),
+            expected: c.rows,
             actual: a.rows,
         });
     }
     if b.cols != c.cols {
-        return Err(DimError {
+        return Err(KernelError::Length {
             arg: "B cols",
-            expected: Some(c.cols),
+            expected: c.cols,
             actual: b.cols,
         });
     }
     if a.cols != b.rows {
-        return Err(DimError {
+        return Err(KernelError::Length {
             arg: "B rows",
-            expected: Some(a.cols),
+            expected: a.cols,
             actual: b.rows,
         });
     }
@@ -59,13 +60,13 @@ fn gemm_dispatch(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, c: MatMut<
     }
 }
 
-/// Scales `row` by `beta`, with `β = 0` meaning "overwrite with zeros".
+/// Scales `row` by `beta`, with `β = 0` meaning "overwrite with zeros":
+/// `C`'s part of the update ([`Rule::keep`]).
 fn scale_row(row: &mut [f64], beta: f64) {
-    if beta == 0.0 {
-        row.fill(0.0);
-    } else if beta != 1.0 {
+    let up = Update { alpha: 1.0, beta };
+    if beta != 1.0 {
         for v in row {
-            *v *= beta;
+            *v = up.keep(*v);
         }
     }
 }
@@ -89,31 +90,30 @@ fn gemm_rows(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, mut c: MatMut<
 /// Dot-product form, for contiguous rows of A and columns of B:
 /// `C[i,j] = β·C[i,j] + α·(A[i,:] · B[:,j])`.
 fn gemm_dots(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, mut c: MatMut<'_>) {
+    let up = Update { alpha, beta };
     let bt = b.t();
     for i in 0..c.rows {
         let a_row = a.row(i);
         for j in 0..c.cols {
-            let v = alpha * dot(a_row, bt.row(j));
-            store(c.at_mut(i, j), beta, v);
+            let cell = c.at_mut(i, j);
+            *cell = up.combine(dot(a_row, bt.row(j)), *cell);
         }
     }
 }
 
 /// Any strides: `C[i,j] = β·C[i,j] + α·Σ_p A[i,p]·B[p,j]`.
 fn gemm_strided(alpha: f64, a: MatRef<'_>, b: MatRef<'_>, beta: f64, mut c: MatMut<'_>) {
+    let up = Update { alpha, beta };
     for i in 0..c.rows {
         for j in 0..c.cols {
             let mut acc = 0.0;
             for p in 0..a.cols {
                 acc += a.at(i, p) * b.at(p, j);
             }
-            store(c.at_mut(i, j), beta, alpha * acc);
+            let cell = c.at_mut(i, j);
+            *cell = up.combine(acc, *cell);
         }
     }
-}
-
-fn store(c: &mut f64, beta: f64, v: f64) {
-    *c = if beta == 0.0 { v } else { beta * *c + v };
 }
 
 /// Dot product of equal-length slices, four partial sums for throughput.

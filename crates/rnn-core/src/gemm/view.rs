@@ -1,6 +1,6 @@
 //! Strided matrix views: element `(i, j)` of a view is `data[i·rs + j·cs]`.
 
-use crate::DimError;
+use crate::KernelError;
 
 /// Largest index a `rows × cols` view with strides `rs`, `cs` touches, or
 /// `None` for an empty view. `Err` when the arithmetic overflows.
@@ -20,20 +20,17 @@ fn check_view(
     cols: usize,
     rs: usize,
     cs: usize,
-) -> Result<(), DimError> {
+) -> Result<(), KernelError> {
     match last_index(rows, cols, rs, cs) {
         Ok(None) => Ok(()),
         Ok(Some(last)) if last < len => Ok(()),
-        Ok(Some(last)) => Err(DimError {
+        // `last ≥ len`, so `last + 1` fits.
+        Ok(Some(last)) => Err(KernelError::Length {
             arg,
-            expected: last.checked_add(1),
+            expected: last + 1,
             actual: len,
         }),
-        Err(()) => Err(DimError {
-            arg,
-            expected: None,
-            actual: len,
-        }),
+        Err(()) => Err(KernelError::Overflow { arg }),
     }
 }
 
@@ -56,7 +53,7 @@ impl<'a> MatRef<'a> {
         cols: usize,
         rs: usize,
         cs: usize,
-    ) -> Result<Self, DimError> {
+    ) -> Result<Self, KernelError> {
         check_view("matrix view", data.len(), rows, cols, rs, cs)?;
         Ok(Self {
             data,
@@ -68,7 +65,7 @@ impl<'a> MatRef<'a> {
     }
 
     /// A dense row-major `rows × cols` view of the start of `data`.
-    pub fn row_major(data: &'a [f64], rows: usize, cols: usize) -> Result<Self, DimError> {
+    pub fn row_major(data: &'a [f64], rows: usize, cols: usize) -> Result<Self, KernelError> {
         Self::new(data, rows, cols, cols, 1)
     }
 
@@ -124,7 +121,7 @@ impl<'a> MatMut<'a> {
         cols: usize,
         rs: usize,
         cs: usize,
-    ) -> Result<Self, DimError> {
+    ) -> Result<Self, KernelError> {
         check_view("matrix view", data.len(), rows, cols, rs, cs)?;
         Ok(Self {
             data,
@@ -136,7 +133,7 @@ impl<'a> MatMut<'a> {
     }
 
     /// A dense row-major `rows × cols` view of the start of `data`.
-    pub fn row_major(data: &'a mut [f64], rows: usize, cols: usize) -> Result<Self, DimError> {
+    pub fn row_major(data: &'a mut [f64], rows: usize, cols: usize) -> Result<Self, KernelError> {
         Self::new(data, rows, cols, cols, 1)
     }
 
