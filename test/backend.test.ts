@@ -3,7 +3,7 @@
  * backendErrors, the package entry points from plain Node, and wasm trap recovery.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,8 +232,9 @@ test.each(BACKENDS)('%s: sigmoid is 0 exactly where the formula 1 / (1 + e^-z) o
   for (const out of [want, got]) expect(Array.from(out.slice(1)).every((v) => Object.is(v, 0)), `${backend}: ${Array.from(out)}`).toBe(true);
 });
 
-describe('transpose: the (n, m, T) ↔ [T][n][m] conversion of every backend', () => {
-  // Sizes on both sides of the wasm backend's switch from JS to the module (256 elements).
+describe('transpose: the kernel behind the (n, m, T) ↔ [T][n][m] conversion, on every backend', () => {
+  // Every size goes through the kernel here, also those that layout.ts transposes in JS
+  // (below TRANSPOSE_IN_JS_BELOW = 256 elements) in the API's own conversions.
   const SHAPES = [[0, 5], [1, 1], [3, 7], [15, 17], [16, 16], [17, 33], [40, 50], [257, 3]];
   test.each(BACKENDS.flatMap((b) => SHAPES.map(([r, c]) => [b, r, c] as const)))(
     '%s: %i × %i moves every value to its mirrored index, bit for bit',
@@ -242,7 +243,7 @@ describe('transpose: the (n, m, T) ↔ [T][n][m] conversion of every backend', (
       const src = Float64Array.from({ length: rows * cols }, (_, i) => (i % 7 === 3 ? -0 : i * 1.5 - 40));
       const copy = src.slice();
       const out = new Float64Array(rows * cols).fill(NaN);
-      activeBackend().transpose(src, rows, cols, out);
+      activeBackend().run('transpose', { rows, cols }, { src }, { dst: out });
       for (let r = 0; r < rows; r++) {
         for (let c = 0; c < cols; c++) expect(Object.is(out[c * rows + r], src[r * cols + c])).toBe(true);
       }
@@ -380,6 +381,27 @@ describe('a package without a working native addon', () => {
   });
 });
 
+/** The wasm module built with the `probes` feature: the shipped exports plus `rnn_debug_trap`. */
+const PROBES_WASM = new URL('./wasm/rnn_wasm_probes.wasm', import.meta.url);
+
+/**
+ * Every output of an LSTM forward and backward kernel call on `backend`, with fixed inputs
+ * (the kernels directly: a backend loaded from other bytes is not one `setBackend` can pick).
+ */
+function kernelOutputs(backend: WasmBackend): Record<string, Float64Array> {
+  const r = makeRng(5);
+  const [n_x, n_a, n_y, m, t] = [3, 4, 2, 5, 6];
+  const fill = (n: number) => Float64Array.from({ length: n }, () => r.normal());
+  const [x, a0, c0, w, b, wy, by] = [t * n_x * m, n_a * m, n_a * m, 4 * n_a * (n_a + n_x), 4 * n_a, n_y * n_a, n_y].map(fill);
+  const fwd = { a: new Float64Array(t * n_a * m), c: new Float64Array(t * n_a * m), y: new Float64Array(t * n_y * m), gates: new Float64Array(4 * t * n_a * m) };
+  backend.run('lstmForward', { n_x, n_a, n_y, m, t }, { x, a0, c0, w, b, wy, by }, fwd);
+  const back = { dx: new Float64Array(t * n_x * m), da0: new Float64Array(n_a * m), dc0: new Float64Array(n_a * m), dw: new Float64Array(w.length), db: new Float64Array(b.length) };
+  const steps = (first: Float64Array, all: Float64Array) => [first, all.subarray(0, (t - 1) * n_a * m)];
+  const inputs = { da: fill(t * n_a * m), dc_last: fill(n_a * m), c_next: fwd.c, c_prev: steps(c0, fwd.c), a_prev: steps(a0, fwd.a), gates: fwd.gates, x, w };
+  backend.run('lstmBackward', { n_x, n_a, m, t }, inputs, back);
+  return { ...fwd, ...back };
+}
+
 describe('wasm backend: size limit and trap recovery', () => {
   test('the active wasm backend exposes its test hooks', () => {
     setBackend('wasm');
@@ -389,11 +411,23 @@ describe('wasm backend: size limit and trap recovery', () => {
     expect(typeof backend.memoryBytes).toBe('function');
   });
 
-  test('after a forced trap: ERR_RNN_WASM_TRAP, then the next calls succeed with identical values', () => {
+  test('the shipped module has no trap probe: forceTrap says so, and the backend keeps working', () => {
     setBackend('wasm');
     const backend = activeBackend() as WasmBackend;
     const before = compute();
-    const [, , , cachesBefore] = lstm_forward(x, a0, lp);
+    const err = thrownBy(() => backend.forceTrap());
+    expect(err.constructor).toBe(Error);
+    expect(err.code).toBeUndefined();
+    expect(err.message).toContain('rnn_debug_trap');
+    expectIdentical(compute(), before);
+  });
+
+  test('after a forced trap (probes module): ERR_RNN_WASM_TRAP, then the next calls succeed with identical values', () => {
+    const backend = loadWasmBackend(readFileSync(PROBES_WASM));
+    const before = kernelOutputs(backend);
+    // The probes module runs the same kernels as the shipped one, bit for bit.
+    const shipped = kernelOutputs(loadWasmBackend());
+    for (const key of Object.keys(shipped)) expect(sameValues(before[key], shipped[key]), key).toBe(true);
 
     const err = thrownBy(() => backend.forceTrap());
     expect(err.constructor).toBe(Error);
@@ -401,14 +435,14 @@ describe('wasm backend: size limit and trap recovery', () => {
     expect(err.message).toMatch(/re-instantiated/);
     expect(err.cause).toBeInstanceOf(WebAssembly.RuntimeError);
 
-    expect(getBackend()).toBe('wasm');
-    expectIdentical(compute(), before);
-    // Caches made before the trap live in JS memory and still work.
-    expectIdentical({ ...lstm_backward(da, cachesBefore) }, { ...lstm_backward(da, lstm_forward(x, a0, lp)[3]) });
+    const after = kernelOutputs(backend);
+    for (const key of Object.keys(before)) expect(sameValues(after[key], before[key]), key).toBe(true);
 
     // Repeated traps recover as well.
     for (let i = 0; i < 3; i++) expect(thrownBy(() => backend.forceTrap()).code).toBe('ERR_RNN_WASM_TRAP');
-    expectIdentical(compute(), before);
+    const again = kernelOutputs(backend);
+    for (const key of Object.keys(before)) expect(sameValues(again[key], before[key]), key).toBe(true);
+    expect(backend.memoryBytes()).toBeGreaterThan(0);
   });
 
   test('a call needing more WebAssembly memory than wasm32 addresses throws ERR_RNN_SIZE up front', () => {
@@ -424,16 +458,5 @@ describe('wasm backend: size limit and trap recovery', () => {
     expect(err.message).toContain('rnn_forward');
     expect(err.message).toContain('GiB');
     expectIdentical(compute(), before);
-  });
-
-  test('a fresh loadWasmBackend() instance recovers from a trap too', () => {
-    const backend = loadWasmBackend();
-    const z = Float64Array.from([0.5, -1, 2, 3, -4, 0.25]);
-    const [s1, s2] = [new Float64Array(6), new Float64Array(6)];
-    backend.softmax(z, 2, 3, s1);
-    expect(thrownBy(() => backend.forceTrap()).code).toBe('ERR_RNN_WASM_TRAP');
-    backend.softmax(z, 2, 3, s2);
-    expect(sameValues(s2, s1)).toBe(true);
-    expect(backend.memoryBytes()).toBeGreaterThan(0);
   });
 });

@@ -121,13 +121,45 @@ const ROWS: Row[] = [
   { what: 'LSTM a0 with n_a ≠ the weights', call: (v) => lstm_forward(v.x, arr([6, 10]), v.lp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0', '(5, 10)', '(6, 10)'] },
   { what: 'a0 with m ≠ x', call: (v) => rnn_forward(v.x, arr([5, 9]), v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0', '(5, 10)', '(5, 9)'] },
   { what: 'c_prev with m ≠ xt', call: (v) => lstm_cell_forward(v.xt, v.a_prev, arr([5, 11]), v.lp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['c_prev', '(5, 10)', '(5, 11)'] },
-  { what: 'rnn_backward: da with m ≠ the caches', call: (v) => rnn_backward(arr([5, 9, 4]), rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0][0][0] (a_next)', '(5, 9)', '(5, 10)'] },
-  { what: 'rnn_backward: da with T_x ≠ the caches', call: (v) => rnn_backward(arr([5, 10, 3]), rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0]', 'T_x = 3', 'da of shape (5, 10, 3)', 'got 4'] },
-  { what: 'lstm_backward: da with T_x ≠ the caches', call: (v) => lstm_backward(arr([5, 10, 5]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0]', 'T_x = 5', '(5, 10, 5)', 'got 4'] },
-  { what: 'lstm_backward: da with m ≠ the caches', call: (v) => lstm_backward(arr([5, 3, 4]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0][0]', '(5, 3)', '(5, 10)'] },
-  { what: 'lstm_backward: da with n_a ≠ the caches', call: (v) => lstm_backward(arr([4, 10, 4]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['caches[0][0][9] (parameters)["Wf"]', '(4, 7)', '(5, 8)'] },
-  { what: 'lstm_cell_backward: dc_next ≠ da_next', call: (v) => lstm_cell_backward(v.da_next, arr([5, 9]), lstmCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['dc_next must have shape (5, 10) (n_a, m); got (5, 9)'] },
-  { what: 'rnn_cell_backward: da_next with m ≠ the cache', call: (v) => rnn_cell_backward(arr([5, 4]), rnnCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['cache[0] (a_next)', '(5, 4)', '(5, 10)'] },
+  // In a backward pass the caches come from the forward pass: they fix n_x, n_a, m and T_x, so
+  // a gradient that disagrees with them is the gradient's error, whichever dimension differs.
+  { what: 'rnn_backward: da with m ≠ the caches', call: (v) => rnn_backward(arr([5, 9, 4]), rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have shape (5, 10, 4) (n_a, m, T_x) to match caches (4 step caches); got (5, 9, 4)'] },
+  { what: 'rnn_backward: da with T_x ≠ the caches', call: (v) => rnn_backward(arr([5, 10, 3]), rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have shape (5, 10, 4) (n_a, m, T_x) to match caches (4 step caches); got (5, 10, 3)'] },
+  { what: 'rnn_backward: da with n_a ≠ the caches', call: (v) => rnn_backward(arr([4, 10, 4]), rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have shape (5, 10, 4) (n_a, m, T_x) to match caches (4 step caches); got (4, 10, 4)'] },
+  { what: 'rnn_backward: da with T_x = 0 for caches of 4 steps', call: (v) => rnn_backward(arr([5, 10, 0]), rnnCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have shape (5, 10, 4)', 'got (5, 10, 0)'] },
+  { what: 'rnn_backward: da with T_x = 2 for empty caches', call: (v) => rnn_backward(arr([5, 10, 2]), rnn_forward(arr([3, 10, 0]), v.a0, v.rp)[2]), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have shape (5, 10, 0) (n_a, m, T_x) to match caches (0 step caches, x of shape (3, 10, 0)); got (5, 10, 2)'] },
+  { what: 'lstm_backward: da with T_x ≠ the caches', call: (v) => lstm_backward(arr([5, 10, 5]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have shape (5, 10, 4) (n_a, m, T_x) to match caches (4 step caches); got (5, 10, 5)'] },
+  { what: 'lstm_backward: da with m ≠ the caches', call: (v) => lstm_backward(arr([5, 3, 4]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have shape (5, 10, 4) (n_a, m, T_x) to match caches (4 step caches); got (5, 3, 4)'] },
+  { what: 'lstm_backward: da with n_a ≠ the caches', call: (v) => lstm_backward(arr([4, 10, 4]), lstmCaches(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da must have shape (5, 10, 4) (n_a, m, T_x) to match caches (4 step caches); got (4, 10, 4)'] },
+  { what: 'lstm_cell_backward: dc_next with m ≠ the cache', call: (v) => lstm_cell_backward(v.da_next, arr([5, 9]), lstmCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['dc_next must have shape (5, 10) (n_a, m) to match cache; got (5, 9)'] },
+  { what: 'lstm_cell_backward: dc_next with n_a ≠ the cache', call: (v) => lstm_cell_backward(v.da_next, arr([6, 10]), lstmCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['dc_next must have shape (5, 10) (n_a, m) to match cache; got (6, 10)'] },
+  { what: 'lstm_cell_backward: da_next with n_a ≠ the cache (dc_next agreeing with it)', call: (v) => lstm_cell_backward(arr([4, 10]), arr([4, 10]), lstmCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da_next must have shape (5, 10) (n_a, m) to match cache; got (4, 10)'] },
+  { what: 'rnn_cell_backward: da_next with m ≠ the cache', call: (v) => rnn_cell_backward(arr([5, 4]), rnnCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da_next must have shape (5, 10) (n_a, m) to match cache; got (5, 4)'] },
+  { what: 'rnn_cell_backward: da_next with n_a ≠ the cache', call: (v) => rnn_cell_backward(arr([4, 10]), rnnCache(v)), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['da_next must have shape (5, 10) (n_a, m) to match cache; got (4, 10)'] },
+  // Within the caches, the first step's xt (n_x, m) and cached weights (n_a) are the reference.
+  {
+    what: 'rnn_backward: one step cache with another m',
+    call: (v) => {
+      const [list, x] = rnnCaches(v);
+      const steps = list.map((c) => c.slice() as typeof c);
+      steps[2][0] = arr([5, 9]);
+      return rnn_backward(v.da, [steps, x]);
+    },
+    error: RangeError,
+    code: 'ERR_RNN_SHAPE',
+    contains: ['caches[0][2][0] (a_next) must have shape (5, 10) (n_a, m) to match caches[0][0][2] (xt) and caches[0][0][3] (parameters); got (5, 9)'],
+  },
+  {
+    what: 'lstm_cell_backward: cached Wi of another n_a than the cached Wf',
+    call: (v) => {
+      const cache = lstmCache(v).slice() as ReturnType<typeof lstmCache>;
+      cache[9] = { ...v.lp, Wi: arr([4, 8]) };
+      return lstm_cell_backward(v.da_next, v.dc_next, cache);
+    },
+    error: RangeError,
+    code: 'ERR_RNN_SHAPE',
+    contains: ['cache[9] (parameters)["Wi"] must have shape (5, 8) (n_a, n_a+n_x); got (4, 8)'],
+  },
   // --- parameters not an object
   { what: 'parameters a string', call: (v) => rnn_forward(v.x, v.a0, 'params' as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['parameters must be an object', 'the string "params"'] },
   { what: 'parameters null', call: (v) => lstm_forward(v.x, v.a0, null as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['parameters must be an object', 'null'] },

@@ -4,7 +4,8 @@
  * reference on many shapes, and its handling of padding targets.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { NO_TARGET } from '../ts/backend.js';
+import type { Backend } from '../ts/backend.js';
+import { NO_TARGET } from '../ts/generated/abi.js';
 import { activeBackend } from '../ts/registry.js';
 import { getBackend, setBackend } from '../ts/index.js';
 import { jsBackend } from '../ts/backends/js.js';
@@ -65,14 +66,15 @@ function summedLoss(c: Case, a = c.a, Wy = c.Wy, by = c.by): number {
   return total;
 }
 
-function run(backend: typeof jsBackend, c: Case) {
+function run(backend: Backend, c: Case) {
   const out = {
     loss: new Float64Array(2).fill(NaN),
     dWy: new Float64Array(c.n_y * c.n_a).fill(NaN),
     dby: new Float64Array(c.n_y).fill(NaN),
     da: new Float64Array(c.T * c.n_a * c.m).fill(NaN),
   };
-  backend.outputBackward({ n_x: 0, ...c }, outputs(c), c.targets, c.a, c.Wy, out);
+  const dims = { n_a: c.n_a, n_y: c.n_y, m: c.m, t: c.T };
+  backend.run('outputBackward', dims, { y: outputs(c), targets: c.targets, a: c.a, wy: c.Wy }, { loss: out.loss, dwy: out.dWy, dby: out.dby, da: out.da });
   return out;
 }
 

@@ -3,53 +3,45 @@
  * order, shapes and return values. Each function validates everything, converts the inputs to
  * the kernels' time-major layout, makes one backend call, and builds fresh outputs and caches
  * (caches hold zero-copy views of per-step blocks).
+ *
+ * When two arguments disagree, the error names the one that does not fit the authoritative
+ * source: in a backward pass the caches come from the forward pass, so the dimensions come from
+ * the caches (their `xt` and parameters) and a `da` of another shape is `da`'s error.
  */
-import { fromTimeMajor, stepView, toTimeMajor } from './layout.js';
+import type { Backend } from './backend.js';
 import {
-  beginCall,
-  describe,
-  endOfCallerReads,
-  formatShape,
-  ndarray,
-  toNDArray,
-  zeros,
-  type ArrayInput,
-  type NDArray,
-} from './ndarray.js';
+  LSTM_CACHE,
+  LSTM_CACHE_FIELDS,
+  RNN_CACHE,
+  RNN_CACHE_FIELDS,
+  requireStepLimit,
+  sequenceCaches,
+  stepCaches,
+  type LstmCache,
+  type LstmCaches,
+  type RnnCache,
+  type RnnCaches,
+  type StepCaches,
+} from './caches.js';
+import { rangeError } from './errors.js';
+import { fromTimeMajor, stepView, toTimeMajor } from './layout.js';
+import { CallContext, formatShape, ndarray, toNDArray, zeros, type ArrayInput, type NDArray } from './ndarray.js';
+import { allocateOutputs } from './outputs.js';
 import { activeBackend } from './registry.js';
-import { unfilledFloat64Array } from './unfilled.js';
-import { rangeError, typeError } from './errors.js';
-import { MAX_ELEMENTS } from './ndarray.js';
 import {
   arrayOfRank,
   arrayOfShape,
-  cacheTuple,
   param,
+  paramName,
   paramsObject,
   readParams,
   requireRows,
-  type DimValues,
+  requireShape,
   type ParamSpec,
 } from './validate.js';
 
 /** A parameters dictionary as the notebook uses it: weight names → arrays. */
 export type Parameters = Record<string, ArrayInput>;
-
-export type RnnCache = [a_next: NDArray, a_prev: NDArray, xt: NDArray, parameters: Parameters];
-export type RnnCaches = [caches: RnnCache[], x: NDArray];
-export type LstmCache = [
-  a_next: NDArray,
-  c_next: NDArray,
-  a_prev: NDArray,
-  c_prev: NDArray,
-  ft: NDArray,
-  it: NDArray,
-  cct: NDArray,
-  ot: NDArray,
-  xt: NDArray,
-  parameters: Parameters,
-];
-export type LstmCaches = [caches: LstmCache[], x: NDArray];
 
 export interface RnnCellGradients {
   dxt: NDArray;
@@ -98,34 +90,46 @@ const LSTM_SPEC: ParamSpec = {
   Wy: ['n_y', 'n_a'],
   by: ['n_y', '1'],
 };
-const RNN_CACHE_FIELDS = ['a_next', 'a_prev', 'xt', 'parameters'] as const;
-const LSTM_CACHE_FIELDS = ['a_next', 'c_next', 'a_prev', 'c_prev', 'ft', 'it', 'cct', 'ot', 'xt', 'parameters'] as const;
+
+/**
+ * The outputs of a call, once all of the caller's objects have been read: the arrays read in
+ * place are looked at again first (`CallContext.endOfCallerReads`).
+ */
+function outputsOf<K extends string>(
+  call: CallContext,
+  backend: Backend,
+  what: string,
+  lengths: Record<K, number>,
+): Record<K, Float64Array> {
+  call.endOfCallerReads();
+  return allocateOutputs(backend, what, lengths);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Activations
 
 /** Softmax over axis 0 (numerically stable, as the notebook's). */
 export function softmax(z: ArrayInput): NDArray {
-  const call = beginCall();
-  const Z = toNDArray(z, 'z');
+  const call = new CallContext();
+  const backend = activeBackend();
+  const Z = toNDArray(call, z, 'z');
   if (Z.shape.length === 0) {
     throw rangeError('ERR_RNN_SHAPE', 'z must have at least 1 dimension (softmax is over axis 0); got shape ()');
   }
   requireRows(Z, 'z', 'softmax is over axis 0');
   const rows = Z.shape[0];
-  endOfCallerReads(call);
-  const out = new Float64Array(Z.data.length);
-  activeBackend().softmax(Z.data, rows, Z.data.length / rows, out);
+  const { out } = outputsOf(call, backend, 'softmax', { out: Z.data.length });
+  backend.run('softmax', { rows, cols: Z.data.length / rows }, { z: Z.data }, { out });
   return ndarray(out, Z.shape.slice());
 }
 
 /** Elementwise `1 / (1 + exp(-z))`. */
 export function sigmoid(z: ArrayInput): NDArray {
-  const call = beginCall();
-  const Z = toNDArray(z, 'z');
-  endOfCallerReads(call);
-  const out = new Float64Array(Z.data.length);
-  activeBackend().sigmoid(Z.data, out);
+  const call = new CallContext();
+  const backend = activeBackend();
+  const Z = toNDArray(call, z, 'z');
+  const { out } = outputsOf(call, backend, 'sigmoid', { out: Z.data.length });
+  backend.run('sigmoid', { n: Z.data.length }, { z: Z.data }, { out });
   return ndarray(out, Z.shape.slice());
 }
 
@@ -138,14 +142,15 @@ export function rnn_cell_forward(
   a_prev: ArrayInput,
   parameters: Parameters,
 ): [a_next: NDArray, yt_pred: NDArray, cache: RnnCache] {
-  const call = beginCall();
-  const XT = arrayOfRank(xt, 'xt', ['n_x', 'm']);
+  const call = new CallContext();
+  const backend = activeBackend();
+  const XT = arrayOfRank(call, xt, 'xt', ['n_x', 'm']);
   const [n_x, m] = XT.shape;
-  const { dims, w } = rnnParameters(parameters, n_x, m);
-  const A_prev = arrayOfShape(a_prev, 'a_prev', dims, ['n_a', 'm']);
+  const { dims, w } = rnnParameters(call, parameters, n_x, m);
+  const A_prev = arrayOfShape(call, a_prev, 'a_prev', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
-  const out = allocate(call, 'rnn_cell_forward', { a: n_a * m, y: n_y * m });
-  activeBackend().rnnForward({ ...dims, T: 1 }, XT.data, A_prev.data, w, out);
+  const out = outputsOf(call, backend, 'rnn_cell_forward', { a: n_a * m, y: n_y * m });
+  backend.run('rnnForward', { n_x, n_a, n_y, m, t: 1 }, { x: XT.data, a0: A_prev.data, ...w }, out);
   const a_next = ndarray(out.a, [n_a, m]);
   return [a_next, ndarray(out.y, [n_y, m]), [a_next, A_prev, XT, parameters]];
 }
@@ -156,102 +161,126 @@ export function rnn_forward(
   a0: ArrayInput,
   parameters: Parameters,
 ): [a: NDArray, y_pred: NDArray, caches: RnnCaches] {
-  const call = beginCall();
-  const X = arrayOfRank(x, 'x', ['n_x', 'm', 'T_x']);
+  const call = new CallContext();
+  const backend = activeBackend();
+  const X = arrayOfRank(call, x, 'x', ['n_x', 'm', 'T_x']);
   const [n_x, m, T] = X.shape;
   requireStepLimit('rnn_forward', T);
-  const { dims, w } = rnnParameters(parameters, n_x, m);
-  const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
+  const { dims, w } = rnnParameters(call, parameters, n_x, m);
+  const A0 = arrayOfShape(call, a0, 'a0', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
   const [sx, sa, sy] = [n_x * m, n_a * m, n_y * m];
-  const out = allocate(call, 'rnn_forward', { x: T * sx, a: T * sa, y: T * sy, aOut: T * sa, yOut: T * sy });
-  toTimeMajor(activeBackend(), X.data, n_x, m, T, out.x);
-  activeBackend().rnnForward({ ...dims, T }, out.x, A0.data, w, out);
+  const out = outputsOf(call, backend, 'rnn_forward', { x: T * sx, a: T * sa, y: T * sy, aOut: T * sa, yOut: T * sy });
+  toTimeMajor(backend, X.data, n_x, m, T, out.x);
+  backend.run('rnnForward', { n_x, n_a, n_y, m, t: T }, { x: out.x, a0: A0.data, ...w }, out);
   const caches: RnnCache[] = [];
   for (let t = 0; t < T; t++) {
-    const a_prev = t === 0 ? A0 : caches[t - 1][0];
+    const a_prev = t === 0 ? A0 : caches[t - 1][RNN_CACHE.a_next];
     caches.push([stepView(out.a, t, n_a, m), a_prev, stepView(out.x, t, n_x, m), parameters]);
   }
   return [
-    ndarray(fromTimeMajor(activeBackend(), out.a, n_a, m, T, out.aOut), [n_a, m, T]),
-    ndarray(fromTimeMajor(activeBackend(), out.y, n_y, m, T, out.yOut), [n_y, m, T]),
+    ndarray(fromTimeMajor(backend, out.a, n_a, m, T, out.aOut), [n_a, m, T]),
+    ndarray(fromTimeMajor(backend, out.y, n_y, m, T, out.yOut), [n_y, m, T]),
     [caches, X],
   ];
 }
 
 /** Dimensions from `Wya` (as the notebook takes them) and every RNN weight, checked. */
-function rnnParameters(parameters: unknown, n_x: number, m: number) {
+function rnnParameters(call: CallContext, parameters: unknown, n_x: number, m: number) {
   const p = paramsObject(parameters, 'parameters');
-  const [n_y, n_a] = arrayOfRank(param(p, 'parameters', 'Wya', RNN_SPEC), 'Wya', ['n_y', 'n_a']).shape;
+  const [n_y, n_a] = arrayOfRank(call, param(p, 'parameters', 'Wya', RNN_SPEC), 'Wya', ['n_y', 'n_a']).shape;
   const dims = { n_x, n_a, n_y, m };
-  const P = readParams(p, 'parameters', RNN_SPEC, ['Wax', 'Waa', 'Wya', 'ba', 'by'], dims);
+  const P = readParams(call, p, 'parameters', RNN_SPEC, ['Wax', 'Waa', 'Wya', 'ba', 'by'], dims);
   requireRows(P.Wya, 'Wya', 'softmax needs n_y ≥ 1 classes');
-  const w = { Wax: P.Wax.data, Waa: P.Waa.data, ba: P.ba.data, Wya: P.Wya.data, by: P.by.data };
+  const w = { wax: P.Wax.data, waa: P.Waa.data, ba: P.ba.data, wya: P.Wya.data, by: P.by.data };
   return { dims, w };
 }
 
 /** Gradients of one step: `{dxt, da_prev, dWax, dWaa, dba}`. */
 export function rnn_cell_backward(da_next: ArrayInput, cache: RnnCache): RnnCellGradients {
-  const call = beginCall();
-  const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
-  const steps = stepCaches([cache], () => 'cache', RNN_CACHE_FIELDS, `to match da_next of shape ${formatShape(DA.shape)}`);
-  const g = rnnBackwardSteps(call, DA, steps);
+  const call = new CallContext();
+  const DA = arrayOfRank(call, da_next, 'da_next', ['n_a', 'm']);
+  const steps = stepCaches(call, [cache], () => 'cache', RNN_CACHE_FIELDS);
+  const g = rnnBackwardSteps(call, DA, 'da_next', steps);
   return { dxt: g.dx, da_prev: g.da0, dWax: g.dWax, dWaa: g.dWaa, dba: g.dba };
 }
 
 /** Gradients of the whole sequence: `{dx, da0, dWax, dWaa, dba}`. */
 export function rnn_backward(da: ArrayInput, caches: RnnCaches): RnnGradients {
-  const call = beginCall();
-  const DA = arrayOfRank(da, 'da', ['n_a', 'm', 'T_x']);
-  const T = DA.shape[2];
-  const { list, x } = sequenceCaches(caches, T, 'rnn_forward', DA.shape);
-  if (T === 0) {
-    endOfCallerReads(call);
-    return emptyGradients(x, DA, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
+  const call = new CallContext();
+  const DA = arrayOfRank(call, da, 'da', ['n_a', 'm', 'T_x']);
+  const { list, x } = sequenceCaches(caches, 'rnn_forward');
+  if (list.length === 0) {
+    return emptyGradients(call, x, DA, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
   }
-  const steps = stepCaches(list, (t) => `caches[0][${t}]`, RNN_CACHE_FIELDS, `to match da of shape ${formatShape(DA.shape)}`);
-  return rnnBackwardSteps(call, DA, steps);
+  const steps = stepCaches(call, list, (t) => `caches[0][${t}]`, RNN_CACHE_FIELDS);
+  return rnnBackwardSteps(call, DA, 'da', steps);
+}
+
+/**
+ * `da` (`daName`) as the caches (of one step or of a sequence) want it: `(n_a, m)` for a cell,
+ * `(n_a, m, T_x)` for a sequence, with every dimension taken from the caches.
+ */
+function requireGradientShape(DA: NDArray, daName: string, dims: { n_a: number; m: number }, T: number): void {
+  if (DA.shape.length === 2) requireShape(DA, daName, dims, ['n_a', 'm'], 'to match cache');
+  else requireShape(DA, daName, { ...dims, T_x: T }, ['n_a', 'm', 'T_x'], `to match caches (${T} step caches)`);
 }
 
 /**
  * The shared backward of cell (`da` of shape `(n_a, m)`, one step cache) and sequence (`da`
- * of shape `(n_a, m, T_x)`); `dx` comes back in the shape of `da` with n_x rows.
+ * of shape `(n_a, m, T_x)`); `dx` comes back in the shape of `da` with n_x rows. The dimensions
+ * come from the first step's `xt` (n_x, m) and cached `Wax` (n_a).
  */
-function rnnBackwardSteps(call: ReturnType<typeof beginCall>, DA: NDArray, steps: StepCaches) {
-  const [n_a, m] = DA.shape;
-  const T = steps.tuples.length;
-  const n_x = arrayOfRank(steps.tuples[0][2], steps.name(0, 2), ['n_x', 'm']).shape[0];
-  const dims = { n_a, m, n_x };
-  const p = paramsObject(steps.tuples[0][3], steps.name(0, 3));
-  const P = readParams(p, steps.name(0, 3), RNN_SPEC, ['Wax', 'Waa'], dims);
-  const aNext = steps.blocks([0], dims, ['n_a', 'm']);
-  const aPrev = steps.blocks([1], dims, ['n_a', 'm']);
-  const x = steps.blocks([2], dims, ['n_x', 'm']);
+function rnnBackwardSteps(call: CallContext, DA: NDArray, daName: string, steps: StepCaches<(typeof RNN_CACHE_FIELDS)[number]>) {
+  const backend = activeBackend();
+  const T = steps.count;
+  const [n_x, m] = arrayOfRank(call, steps.field(0, 'xt'), steps.name(0, 'xt'), ['n_x', 'm']).shape;
+  const owner = steps.name(0, 'parameters');
+  const p = paramsObject(steps.field(0, 'parameters'), owner);
+  const Wax = arrayOfRank(call, param(p, owner, 'Wax', RNN_SPEC), paramName(owner, 'Wax'), ['n_a', 'n_x']);
+  const dims = { n_x, n_a: Wax.shape[0], m };
+  const n_a = dims.n_a;
+  requireShape(Wax, paramName(owner, 'Wax'), dims, RNN_SPEC.Wax, `to match ${steps.name(0, 'xt')}`);
+  const { Waa } = readParams(call, p, owner, RNN_SPEC, ['Waa'], dims);
+  requireGradientShape(DA, daName, dims, T);
+  const context = `to match ${steps.name(0, 'xt')} and ${owner}`;
+  const aNext = steps.blocks(['a_next'], dims, ['n_a', 'm'], context);
+  const aPrev = steps.blocks(['a_prev'], dims, ['n_a', 'm'], context);
+  const x = steps.blocks(['xt'], dims, ['n_x', 'm'], context);
   const [sx, sa] = [n_x * m, n_a * m];
-  const out = allocate(call, 'rnn_backward', { daTm: T * sa, dx: T * sx, dxOut: T * sx, da0: sa, dWax: n_a * n_x, dWaa: n_a * n_a, dba: n_a });
-  const da = sequenceToTimeMajor(DA, out.daTm);
-  activeBackend().rnnBackward({ ...dims, n_y: 0, T }, da, aNext, aPrev, x, P.Wax.data, P.Waa.data, out);
+  const out = outputsOf(call, backend, 'rnn_backward', {
+    daTm: T * sa,
+    dx: T * sx,
+    dxOut: T * sx,
+    da0: sa,
+    dwax: n_a * n_x,
+    dwaa: n_a * n_a,
+    dba: n_a,
+  });
+  const da = sequenceToTimeMajor(backend, DA, out.daTm);
+  const inputs = { da, a_next: aNext, a_prev: aPrev, x, wax: Wax.data, waa: Waa.data };
+  backend.run('rnnBackward', { n_x, n_a, m, t: T }, inputs, out);
   return {
-    dx: sequenceFromTimeMajor(DA, out.dx, n_x, out.dxOut),
+    dx: sequenceFromTimeMajor(backend, DA, out.dx, n_x, out.dxOut),
     da0: ndarray(out.da0, [n_a, m]),
-    dWax: ndarray(out.dWax, [n_a, n_x]),
-    dWaa: ndarray(out.dWaa, [n_a, n_a]),
+    dWax: ndarray(out.dwax, [n_a, n_x]),
+    dWaa: ndarray(out.dwaa, [n_a, n_a]),
     dba: ndarray(out.dba, [n_a, 1]),
   };
 }
 
 /** A cell's `(n, m)` array is already one time-major step; a sequence's is converted. */
-function sequenceToTimeMajor(A: NDArray, scratch: Float64Array): Float64Array {
+function sequenceToTimeMajor(backend: Backend, A: NDArray, scratch: Float64Array): Float64Array {
   if (A.shape.length === 2) return A.data;
   const [n, m, T] = A.shape;
-  return toTimeMajor(activeBackend(), A.data, n, m, T, scratch);
+  return toTimeMajor(backend, A.data, n, m, T, scratch);
 }
 
 /** The time-major result `tm` with `rows` rows, shaped like `like` (a cell's or a sequence's). */
-function sequenceFromTimeMajor(like: NDArray, tm: Float64Array, rows: number, out: Float64Array): NDArray {
+function sequenceFromTimeMajor(backend: Backend, like: NDArray, tm: Float64Array, rows: number, out: Float64Array): NDArray {
   const [, m, T] = like.shape;
   if (like.shape.length === 2) return ndarray(tm, [rows, m]);
-  return ndarray(fromTimeMajor(activeBackend(), tm, rows, m, T, out), [rows, m, T]);
+  return ndarray(fromTimeMajor(backend, tm, rows, m, T, out), [rows, m, T]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,15 +293,16 @@ export function lstm_cell_forward(
   c_prev: ArrayInput,
   parameters: Parameters,
 ): [a_next: NDArray, c_next: NDArray, yt_pred: NDArray, cache: LstmCache] {
-  const call = beginCall();
-  const XT = arrayOfRank(xt, 'xt', ['n_x', 'm']);
+  const call = new CallContext();
+  const backend = activeBackend();
+  const XT = arrayOfRank(call, xt, 'xt', ['n_x', 'm']);
   const [n_x, m] = XT.shape;
-  const { dims, w } = lstmParameters(parameters, n_x, m);
-  const A_prev = arrayOfShape(a_prev, 'a_prev', dims, ['n_a', 'm']);
-  const C_prev = arrayOfShape(c_prev, 'c_prev', dims, ['n_a', 'm']);
+  const { dims, w } = lstmParameters(call, parameters, n_x, m);
+  const A_prev = arrayOfShape(call, a_prev, 'a_prev', dims, ['n_a', 'm']);
+  const C_prev = arrayOfShape(call, c_prev, 'c_prev', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
-  const out = allocate(call, 'lstm_cell_forward', { a: n_a * m, c: n_a * m, y: n_y * m, gates: 4 * n_a * m });
-  activeBackend().lstmForward({ ...dims, T: 1 }, XT.data, A_prev.data, C_prev.data, w, out);
+  const out = outputsOf(call, backend, 'lstm_cell_forward', { a: n_a * m, c: n_a * m, y: n_y * m, gates: 4 * n_a * m });
+  backend.run('lstmForward', { n_x, n_a, n_y, m, t: 1 }, { x: XT.data, a0: A_prev.data, c0: C_prev.data, ...w }, out);
   const a_next = ndarray(out.a, [n_a, m]);
   const c_next = ndarray(out.c, [n_a, m]);
   const [ft, it, cct, ot] = gateViews(out.gates, 0, n_a, m);
@@ -285,16 +315,17 @@ export function lstm_forward(
   a0: ArrayInput,
   parameters: Parameters,
 ): [a: NDArray, y: NDArray, c: NDArray, caches: LstmCaches] {
-  const call = beginCall();
-  const X = arrayOfRank(x, 'x', ['n_x', 'm', 'T_x']);
+  const call = new CallContext();
+  const backend = activeBackend();
+  const X = arrayOfRank(call, x, 'x', ['n_x', 'm', 'T_x']);
   const [n_x, m, T] = X.shape;
   requireStepLimit('lstm_forward', T);
-  const { dims, w } = lstmParameters(parameters, n_x, m);
-  const A0 = arrayOfShape(a0, 'a0', dims, ['n_a', 'm']);
+  const { dims, w } = lstmParameters(call, parameters, n_x, m);
+  const A0 = arrayOfShape(call, a0, 'a0', dims, ['n_a', 'm']);
   const { n_a, n_y } = dims;
   const [sx, sa, sy] = [n_x * m, n_a * m, n_y * m];
   // c0 right before c: the backward pass then reads every step's c_prev as one view, no copy.
-  const out = allocate(call, 'lstm_forward', {
+  const out = outputsOf(call, backend, 'lstm_forward', {
     x: T * sx,
     a: T * sa,
     c0: sa,
@@ -306,20 +337,21 @@ export function lstm_forward(
     cOut: T * sa,
   });
   out.c0.fill(0); // the notebook's initial cell state
-  toTimeMajor(activeBackend(), X.data, n_x, m, T, out.x);
-  activeBackend().lstmForward({ ...dims, T }, out.x, A0.data, out.c0, w, out);
+  toTimeMajor(backend, X.data, n_x, m, T, out.x);
+  backend.run('lstmForward', { n_x, n_a, n_y, m, t: T }, { x: out.x, a0: A0.data, c0: out.c0, ...w }, out);
   const C0 = ndarray(out.c0, [n_a, m]);
   const caches: LstmCache[] = [];
   for (let t = 0; t < T; t++) {
-    const [a_prev, c_prev] = t === 0 ? [A0, C0] : [caches[t - 1][0], caches[t - 1][1]];
+    const before = caches[t - 1];
+    const [a_prev, c_prev] = t === 0 ? [A0, C0] : [before[LSTM_CACHE.a_next], before[LSTM_CACHE.c_next]];
     const [ft, it, cct, ot] = gateViews(out.gates, t, n_a, m);
     const xt = stepView(out.x, t, n_x, m);
     caches.push([stepView(out.a, t, n_a, m), stepView(out.c, t, n_a, m), a_prev, c_prev, ft, it, cct, ot, xt, parameters]);
   }
   return [
-    ndarray(fromTimeMajor(activeBackend(), out.a, n_a, m, T, out.aOut), [n_a, m, T]),
-    ndarray(fromTimeMajor(activeBackend(), out.y, n_y, m, T, out.yOut), [n_y, m, T]),
-    ndarray(fromTimeMajor(activeBackend(), out.c, n_a, m, T, out.cOut), [n_a, m, T]),
+    ndarray(fromTimeMajor(backend, out.a, n_a, m, T, out.aOut), [n_a, m, T]),
+    ndarray(fromTimeMajor(backend, out.y, n_y, m, T, out.yOut), [n_y, m, T]),
+    ndarray(fromTimeMajor(backend, out.c, n_a, m, T, out.cOut), [n_a, m, T]),
     [caches, X],
   ];
 }
@@ -330,215 +362,111 @@ function gateViews(gates: Float64Array, t: number, n_a: number, m: number): NDAr
 }
 
 /** Dimensions from `Wy`, every LSTM weight checked, and the gates fused as the kernels want. */
-function lstmParameters(parameters: unknown, n_x: number, m: number) {
+function lstmParameters(call: CallContext, parameters: unknown, n_x: number, m: number) {
   const p = paramsObject(parameters, 'parameters');
-  const [n_y, n_a] = arrayOfRank(param(p, 'parameters', 'Wy', LSTM_SPEC), 'Wy', ['n_y', 'n_a']).shape;
+  const [n_y, n_a] = arrayOfRank(call, param(p, 'parameters', 'Wy', LSTM_SPEC), 'Wy', ['n_y', 'n_a']).shape;
   const dims = { n_x, n_a, n_y, m };
-  const P = readParams(p, 'parameters', LSTM_SPEC, Object.keys(LSTM_SPEC), dims);
+  const P = readParams(call, p, 'parameters', LSTM_SPEC, Object.keys(LSTM_SPEC), dims);
   requireRows(P.Wy, 'Wy', 'softmax needs n_y ≥ 1 classes');
-  const W = GATES.map((g) => P[`W${g}`].data);
+  const w = GATES.map((g) => P[`W${g}`].data);
   const b = GATES.map((g) => P[`b${g}`].data);
-  return { dims, w: { W, b, Wy: P.Wy.data, by: P.by.data } };
+  return { dims, w: { w, b, wy: P.Wy.data, by: P.by.data } };
 }
 
 /** Gradients of one step: `{dxt, da_prev, dc_prev, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}`. */
 export function lstm_cell_backward(da_next: ArrayInput, dc_next: ArrayInput, cache: LstmCache): LstmCellGradients {
-  const call = beginCall();
-  const DA = arrayOfRank(da_next, 'da_next', ['n_a', 'm']);
-  const [n_a, m] = DA.shape;
-  const DC = arrayOfShape(dc_next, 'dc_next', { n_a, m }, ['n_a', 'm']);
-  const steps = stepCaches([cache], () => 'cache', LSTM_CACHE_FIELDS, `to match da_next of shape ${formatShape(DA.shape)}`);
-  const { dx, da0, dc0, gates } = lstmBackwardSteps(call, DA, DC.data, steps);
+  const call = new CallContext();
+  const DA = arrayOfRank(call, da_next, 'da_next', ['n_a', 'm']);
+  const DC = arrayOfRank(call, dc_next, 'dc_next', ['n_a', 'm']);
+  const steps = stepCaches(call, [cache], () => 'cache', LSTM_CACHE_FIELDS);
+  const { dx, da0, dc0, gates } = lstmBackwardSteps(call, DA, 'da_next', DC, steps);
   return { dxt: dx, da_prev: da0, dc_prev: dc0, ...gates };
 }
 
 /** Gradients of the whole sequence (`dc` is zero after the last step): `{dx, da0, dWf, ...}`. */
 export function lstm_backward(da: ArrayInput, caches: LstmCaches): LstmGradients {
-  const call = beginCall();
-  const DA = arrayOfRank(da, 'da', ['n_a', 'm', 'T_x']);
-  const [n_a, m, T] = DA.shape;
-  const { list, x } = sequenceCaches(caches, T, 'lstm_forward', DA.shape);
-  if (T === 0) {
-    endOfCallerReads(call);
+  const call = new CallContext();
+  const DA = arrayOfRank(call, da, 'da', ['n_a', 'm', 'T_x']);
+  const { list, x } = sequenceCaches(caches, 'lstm_forward');
+  if (list.length === 0) {
     const pairs = GATES.flatMap((g) => [[`dW${g}`, 'n_a+n_x'], [`db${g}`, '1']] as [string, string][]);
-    return emptyGradients(x, DA, ...pairs) as unknown as LstmGradients;
+    return emptyGradients(call, x, DA, ...pairs) as unknown as LstmGradients;
   }
-  const steps = stepCaches(list, (t) => `caches[0][${t}]`, LSTM_CACHE_FIELDS, `to match da of shape ${formatShape(DA.shape)}`);
-  const { dx, da0, gates } = lstmBackwardSteps(call, DA, new Float64Array(n_a * m), steps);
+  const steps = stepCaches(call, list, (t) => `caches[0][${t}]`, LSTM_CACHE_FIELDS);
+  const { dx, da0, gates } = lstmBackwardSteps(call, DA, 'da', undefined, steps);
   return { dx, da0, ...gates };
 }
 
-/** The shared backward of cell and sequence, as `rnnBackwardSteps`. */
+/**
+ * The shared backward of cell and sequence, as `rnnBackwardSteps`; `DC` is the cell's
+ * `dc_next` (a sequence's `dc` is zero after the last step). n_a comes from the cached `Wf`.
+ */
 function lstmBackwardSteps(
-  call: ReturnType<typeof beginCall>,
+  call: CallContext,
   DA: NDArray,
-  dcLast: Float64Array,
-  steps: StepCaches,
+  daName: string,
+  DC: NDArray | undefined,
+  steps: StepCaches<(typeof LSTM_CACHE_FIELDS)[number]>,
 ) {
-  const [n_a, m] = DA.shape;
-  const T = steps.tuples.length;
-  const n_x = arrayOfRank(steps.tuples[0][8], steps.name(0, 8), ['n_x', 'm']).shape[0];
-  const dims = { n_a, m, n_x };
-  const p = paramsObject(steps.tuples[0][9], steps.name(0, 9));
-  const P = readParams(p, steps.name(0, 9), LSTM_SPEC, GATES.map((g) => `W${g}`), dims);
-  const W = GATES.map((g) => P[`W${g}`].data);
-  const cNext = steps.blocks([1], dims, ['n_a', 'm']);
-  const aPrev = steps.blocks([2], dims, ['n_a', 'm']);
-  const cPrev = steps.blocks([3], dims, ['n_a', 'm']);
-  const gates = steps.blocks([4, 5, 6, 7], dims, ['n_a', 'm']);
-  const x = steps.blocks([8], dims, ['n_x', 'm']);
+  const backend = activeBackend();
+  const T = steps.count;
+  const [n_x, m] = arrayOfRank(call, steps.field(0, 'xt'), steps.name(0, 'xt'), ['n_x', 'm']).shape;
+  const owner = steps.name(0, 'parameters');
+  const p = paramsObject(steps.field(0, 'parameters'), owner);
+  const Wf = arrayOfRank(call, param(p, owner, 'Wf', LSTM_SPEC), paramName(owner, 'Wf'), ['n_a', 'n_a+n_x']);
+  const dims = { n_x, n_a: Wf.shape[0], m };
+  const n_a = dims.n_a;
+  requireShape(Wf, paramName(owner, 'Wf'), dims, LSTM_SPEC.Wf, `to match ${steps.name(0, 'xt')}`);
+  const P = readParams(call, p, owner, LSTM_SPEC, ['Wi', 'Wc', 'Wo'], dims);
+  requireGradientShape(DA, daName, dims, T);
+  if (DC) requireShape(DC, 'dc_next', dims, ['n_a', 'm'], 'to match cache');
+  const context = `to match ${steps.name(0, 'xt')} and ${owner}`;
+  const cNext = steps.blocks(['c_next'], dims, ['n_a', 'm'], context);
+  const aPrev = steps.blocks(['a_prev'], dims, ['n_a', 'm'], context);
+  const cPrev = steps.blocks(['c_prev'], dims, ['n_a', 'm'], context);
+  const gates = steps.blocks(['ft', 'it', 'cct', 'ot'], dims, ['n_a', 'm'], context);
+  const x = steps.blocks(['xt'], dims, ['n_x', 'm'], context);
   const [sx, sa, cols] = [n_x * m, n_a * m, n_a + n_x];
-  const out = allocate(call, 'lstm_backward', {
+  const out = outputsOf(call, backend, 'lstm_backward', {
     daTm: T * sa,
     dx: T * sx,
     dxOut: T * sx,
     da0: sa,
     dc0: sa,
-    dW: 4 * n_a * cols,
+    dw: 4 * n_a * cols,
     db: 4 * n_a,
   });
-  const da = sequenceToTimeMajor(DA, out.daTm);
-  activeBackend().lstmBackward({ ...dims, n_y: 0, T }, da, dcLast, cNext, cPrev, aPrev, gates, x, W, out);
+  const da = sequenceToTimeMajor(backend, DA, out.daTm);
+  const dcLast = DC ? DC.data : new Float64Array(sa);
+  const w = [Wf.data, P.Wi.data, P.Wc.data, P.Wo.data];
+  const inputs = { da, dc_last: dcLast, c_next: cNext, c_prev: cPrev, a_prev: aPrev, gates, x, w };
+  backend.run('lstmBackward', { n_x, n_a, m, t: T }, inputs, out);
   const gateGrads = {} as Record<string, NDArray>;
   GATES.forEach((g, k) => {
-    gateGrads[`dW${g}`] = ndarray(out.dW.subarray(k * n_a * cols, (k + 1) * n_a * cols), [n_a, cols]);
+    gateGrads[`dW${g}`] = ndarray(out.dw.subarray(k * n_a * cols, (k + 1) * n_a * cols), [n_a, cols]);
     gateGrads[`db${g}`] = ndarray(out.db.subarray(k * n_a, (k + 1) * n_a), [n_a, 1]);
   });
   return {
-    dx: sequenceFromTimeMajor(DA, out.dx, n_x, out.dxOut),
+    dx: sequenceFromTimeMajor(backend, DA, out.dx, n_x, out.dxOut),
     da0: ndarray(out.da0, [n_a, m]),
     dc0: ndarray(out.dc0, [n_a, m]),
     gates: gateGrads as unknown as LstmGateGradients,
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Outputs and caches
-
-/**
- * One allocation for all the named outputs of a call, handed out as views: allocating a
- * Float64Array costs about a microsecond, which matters for small sequences. Checked against
- * the backend's limit first, so an oversized call fails before any memory is taken. Every call
- * allocates once all of the caller's objects have been read, so this is also where the arrays
- * read in place are looked at again (`endOfCallerReads`).
- */
-function allocate<K extends string>(
-  call: ReturnType<typeof beginCall>,
-  what: string,
-  lengths: Record<K, number>,
-): Record<K, Float64Array> {
-  endOfCallerReads(call);
-  let total = 0;
-  for (const key in lengths) total += lengths[key];
-  const limit = Math.min(MAX_ELEMENTS * 8, activeBackend().maxCallBytes);
-  if (total * 8 > limit) {
-    const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-    throw rangeError(
-      'ERR_RNN_SIZE',
-      `${what} needs ${gib(total * 8)} for its outputs; the ${activeBackend().name} backend allows ${gib(limit)} per call`,
-    );
-  }
-  const buffer = freshOutputBuffer(total);
-  const out = {} as Record<K, Float64Array>;
-  let at = 0;
-  for (const key in lengths) {
-    out[key] = buffer.subarray(at, at + lengths[key]);
-    at += lengths[key];
-  }
-  return out;
-}
-
-/**
- * Test switch: with `RNN_WASM_POISON_OUTPUTS=1` fresh output buffers start as NaN, so an
- * element that a call leaves unwritten shows in its results instead of passing as a zero.
- */
-const POISON_OUTPUTS = process.env.RNN_WASM_POISON_OUTPUTS === '1';
-
-/** The one buffer for all outputs of a call, `length` float64s. */
-function freshOutputBuffer(length: number): Float64Array {
-  // Every element of every output is written by the call that allocates it (the kernels and
-  // layout conversions write each output whole; the one exception, `c0`, is zeroed where it is
-  // allocated), so a zero-fill would be wasted: it took ~10 % of an M-size LSTM forward pass.
-  const buffer = unfilledFloat64Array(length);
-  // Before anything is written: the native backend asks for huge pages here.
-  activeBackend().prepareOutputs?.(buffer);
-  if (POISON_OUTPUTS) buffer.fill(NaN);
-  return buffer;
-}
-
-/**
- * The most time steps one forward pass takes. Its result holds one cache tuple per step, about
- * 1.5 KB of JavaScript heap and 20 µs to build whatever the sizes, so a long sequence of empty
- * data (m = 0 or n_x = 0 with T_x = 1e9, which passes every memory check) would otherwise
- * exhaust the heap and crash the process. 2^20 steps take about 1.5 GB.
- */
-export const MAX_TIME_STEPS = 2 ** 20;
-
-function requireStepLimit(what: string, T: number): void {
-  if (T > MAX_TIME_STEPS) {
-    throw rangeError(
-      'ERR_RNN_SIZE',
-      `${what} would build ${T} step caches (T_x = ${T}); at most ${MAX_TIME_STEPS} time steps per call are allowed`,
-    );
-  }
-}
-
-/** Validated per-step cache tuples and how to name their fields in errors. */
-interface StepCaches {
-  tuples: unknown[][];
-  name(t: number, field: number): string;
-  /**
-   * The data of `fields` of every step, in time order (for each step, the fields in the order
-   * given), each checked against `dimNames`: the blocks of a time-major buffer.
-   */
-  blocks(fields: number[], dims: DimValues, dimNames: string[]): Float64Array[];
-}
-
-function stepCaches(
-  list: unknown[],
-  tupleName: (t: number) => string,
-  fields: readonly string[],
-  context: string,
-): StepCaches {
-  // Array.from visits holes too, so a sparse list gets a clear error rather than a skipped step.
-  const tuples = Array.from(list, (tuple, t) => cacheTuple(tuple, tupleName(t), fields));
-  const name = (t: number, field: number) => `${tupleName(t)}[${field}] (${fields[field]})`;
-  return {
-    tuples,
-    name,
-    blocks(wanted, dims, dimNames) {
-      const out: Float64Array[] = [];
-      for (let t = 0; t < tuples.length; t++) {
-        for (const field of wanted) out.push(arrayOfShape(tuples[t][field], name(t, field), dims, dimNames, context).data);
-      }
-      return out;
-    },
-  };
-}
-
-/** The `[caches, x]` pair a forward pass returns, with one step cache per time step of `da`. */
-function sequenceCaches(caches: unknown, T: number, forward: string, daShape: number[]) {
-  if (!Array.isArray(caches) || caches.length !== 2 || !Array.isArray(caches[0])) {
-    throw typeError('ERR_RNN_TYPE', `caches must be the [caches, x] pair that ${forward} returns; got ${describe(caches)}`);
-  }
-  const list = caches[0] as unknown[];
-  if (list.length !== T) {
-    throw rangeError(
-      'ERR_RNN_SHAPE',
-      `caches[0] must hold T_x = ${T} step caches to match da of shape ${formatShape(daShape)}; got ${list.length}`,
-    );
-  }
-  return { list, x: caches[1] as unknown };
-}
-
 /**
  * T_x = 0: no step ran, so every gradient is exactly zero (NumPy's notebook code raises an
- * IndexError here instead). n_x comes from `x`, the second entry of the caches pair.
+ * IndexError here instead). n_x and m come from `x`, the second entry of the caches pair; n_a,
+ * which nothing in empty caches records, from `da`.
  */
-function emptyGradients(x: unknown, DA: NDArray, ...weights: [string, string][]) {
-  const [n_a, m] = DA.shape;
-  const n_x = arrayOfRank(x, 'caches[1] (x)', ['n_x', 'm', 'T_x']).shape[0];
-  arrayOfShape(x, 'caches[1] (x)', { n_x, m, T_x: 0 }, ['n_x', 'm', 'T_x'], `to match da of shape ${formatShape(DA.shape)}`);
+function emptyGradients(call: CallContext, x: unknown, DA: NDArray, ...weights: [string, string][]) {
+  const X = arrayOfRank(call, x, 'caches[1] (x)', ['n_x', 'm', 'T_x']);
+  const [n_x, m] = X.shape;
+  requireShape(X, 'caches[1] (x)', { n_x, m, T_x: 0 }, ['n_x', 'm', 'T_x'], 'to match caches[0] (0 step caches)');
+  const n_a = DA.shape[0];
+  const context = `to match caches (0 step caches, x of shape ${formatShape(X.shape)})`;
+  requireShape(DA, 'da', { n_a, m, T_x: 0 }, ['n_a', 'm', 'T_x'], context);
+  call.endOfCallerReads();
   const cols: Record<string, number> = { n_x, n_a, 'n_a+n_x': n_a + n_x, '1': 1 };
   return {
     dx: zeros([n_x, m, 0]),

@@ -16,16 +16,13 @@ export {
 } from './api.js';
 export type {
   Parameters,
-  RnnCache,
-  RnnCaches,
-  LstmCache,
-  LstmCaches,
   RnnCellGradients,
   RnnGradients,
   LstmCellGradients,
   LstmGradients,
   LstmGateGradients,
 } from './api.js';
+export type { RnnCache, RnnCaches, LstmCache, LstmCaches } from './caches.js';
 export { RNNModel, LSTMModel } from './model/models.js';
 export type {
   ModelKind,
@@ -42,7 +39,7 @@ export { clipByValue, clipByGlobalNorm, globalNorm } from './model/clipping.js';
 export { modelToJSON, serializeModel, parseModel, toNpy, npyFiles, MODEL_FORMAT, MODEL_VERSION } from './model/serialize.js';
 export type { SavedModel, SavedParameter } from './model/serialize.js';
 export { saveModel, loadModel, exportNpy } from './model/files.js';
-export { NO_TARGET } from './backend.js';
+export { NO_TARGET } from './generated/abi.js';
 export { getBackend, setBackend, backendErrors, getThreads } from './registry.js';
 export { setThreads } from './threads.js';
 export type { BackendName } from './backend.js';

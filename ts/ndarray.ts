@@ -105,14 +105,14 @@ const ACCEPTED = 'an NDArray {data, shape}, a nested array of numbers, or a numb
 
 /**
  * Converts any accepted input into a C-ordered float64 NDArray. A C-contiguous Float64Array
- * input is not copied: the result is a view of the same memory (never written to); everything
- * else is copied.
+ * input is not copied: the result is a view of the same memory (never written to), which `call`
+ * looks at again before its data is read; everything else is copied.
  */
-export function toNDArray(value: unknown, name: string): NDArray {
+export function toNDArray(call: CallContext, value: unknown, name: string): NDArray {
   if (typeof value === 'number') return { data: Float64Array.of(value), shape: [] };
   if (Array.isArray(value)) return fromNested(value, name);
   if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
-    return fromArrayLike(value as Record<string, unknown>, name);
+    return fromArrayLike(call, value as Record<string, unknown>, name);
   }
   throw typeError('ERR_RNN_TYPE', `${name} must be ${ACCEPTED}; got ${describe(value)}`);
 }
@@ -165,7 +165,7 @@ function fromNested(value: readonly unknown[], name: string): NDArray {
   return { data, shape };
 }
 
-function fromArrayLike(value: Record<string, unknown>, name: string): NDArray {
+function fromArrayLike(call: CallContext, value: Record<string, unknown>, name: string): NDArray {
   const shape = readShape(value.shape, name);
   const source = readData(value.data, name);
   const strideValue = value.stride;
@@ -184,7 +184,7 @@ function fromArrayLike(value: Record<string, unknown>, name: string): NDArray {
       `${name}.data has ${length} elements but shape ${formatShape(shape)} needs ${size}`,
     );
   }
-  return { data: asFloat64(source, name), shape };
+  return { data: asFloat64(call, source, name), shape };
 }
 
 /** `data` as what it really is, with its true length. */
@@ -282,10 +282,10 @@ export function checkSize(shape: readonly number[], name: string): void {
  * C-ordered data of exactly `source.length` elements as a Float64Array: for Float64Array data a
  * new view of the same memory (no copy, and none of the caller's own properties), else a copy.
  */
-function asFloat64(source: Source, name: string): Float64Array {
+function asFloat64(call: CallContext, source: Source, name: string): Float64Array {
   if (source.kind === 'Float64Array') {
     const view = new Float64Array(typedArrayBuffer.call(source.array), typedArrayByteOffset.call(source.array), source.length);
-    currentCall?.push({ name, view, length: source.length });
+    call.readsInPlace(name, view, source.length);
     return view;
   }
   const out = new Float64Array(source.length);
@@ -365,7 +365,7 @@ function cOrderStrides(shape: readonly number[]): number[] {
 // ---------------------------------------------------------------------------------------------
 // Arrays read in place, looked at again before use
 
-/** A caller's Float64Array that the current call reads in place, and the length checked. */
+/** A caller's Float64Array that a call reads in place, and the length checked. */
 interface InPlace {
   name: string;
   view: Float64Array;
@@ -373,36 +373,39 @@ interface InPlace {
 }
 
 /**
- * The in-place arrays of the API call in progress (null outside one). A getter or Proxy of the
- * caller's that runs while later arguments are read can still detach an array checked earlier
- * (transfer its ArrayBuffer); `endOfCallerReads` looks again once no more of the caller's code
- * can run, so that no backend ever reads memory that is gone.
+ * One API call's reading of the caller's objects: the Float64Arrays it reads in place (no copy).
+ * A getter or Proxy of the caller's that runs while later arguments are read can still detach
+ * an array checked earlier (transfer its ArrayBuffer); `endOfCallerReads` looks again once no
+ * more of the caller's code can run, so that no backend ever reads memory that is gone.
+ *
+ * Each API function makes its own and passes it to every conversion, so calls nested through a
+ * caller's getter keep theirs apart and nothing outlives the call.
  */
-let currentCall: InPlace[] | null = null;
+export class CallContext {
+  private inPlace: InPlace[] | undefined;
 
-/** Starts tracking a call's in-place arrays; returns what `endOfCallerReads` needs. */
-export function beginCall(): { views: InPlace[]; outer: InPlace[] | null } {
-  const call = { views: [] as InPlace[], outer: currentCall };
-  currentCall = call.views;
-  return call;
-}
+  /** Remembers that `view` (named `name` in errors) of `length` elements is read in place. */
+  readsInPlace(name: string, view: Float64Array, length: number): void {
+    (this.inPlace ??= []).push({ name, view, length });
+  }
 
-/**
- * Throws a TypeError if an array of `call` was detached (or changed length) after it was
- * checked; otherwise ends the tracking. Called after the last read of the caller's objects and
- * before the first read of their data. (A call that throws earlier is simply replaced by the
- * next `beginCall`; calls nested through a caller's getter restore the outer call's list.)
- */
-export function endOfCallerReads(call: { views: InPlace[]; outer: InPlace[] | null }): void {
-  currentCall = call.outer;
-  for (const { name, view, length } of call.views) {
-    if (isDetached(view) || typedArrayLength.call(view) !== length) {
-      throw typeError(
-        'ERR_RNN_TYPE',
-        `${name}.data was detached while rnn-wasm read the call's other arguments ` +
-          '(a getter or Proxy transferred its ArrayBuffer); its contents are gone',
-      );
+  /**
+   * Throws a TypeError if an array read in place was detached (or changed length) after it was
+   * checked. Called after the last read of the caller's objects and before the first read of
+   * their data.
+   */
+  endOfCallerReads(): void {
+    const views = this.inPlace;
+    if (views === undefined) return;
+    this.inPlace = undefined;
+    for (const { name, view, length } of views) {
+      if (isDetached(view) || typedArrayLength.call(view) !== length) {
+        throw typeError(
+          'ERR_RNN_TYPE',
+          `${name}.data was detached while rnn-wasm read the call's other arguments ` +
+            '(a getter or Proxy transferred its ArrayBuffer); its contents are gone',
+        );
+      }
     }
   }
-  call.views.length = 0;
 }

@@ -3,7 +3,7 @@
  * done, with a message that names the argument and gives expected and actual shapes.
  */
 import { rangeError, typeError } from './errors.js';
-import { describe, formatShape, toNDArray, type NDArray } from './ndarray.js';
+import { describe, formatShape, toNDArray, type CallContext, type NDArray } from './ndarray.js';
 
 /**
  * Named dimension values, e.g. `{ n_a: 5, m: 10 }`. Shapes name their dimensions with these
@@ -18,8 +18,8 @@ function resolve(dims: DimValues, name: string): number {
 }
 
 /** Converts `value` and checks that it has `dimNames.length` dimensions; returns it. */
-export function arrayOfRank(value: unknown, name: string, dimNames: string[]): NDArray {
-  const array = toNDArray(value, name);
+export function arrayOfRank(call: CallContext, value: unknown, name: string, dimNames: readonly string[]): NDArray {
+  const array = toNDArray(call, value, name);
   if (array.shape.length !== dimNames.length) {
     throw rangeError(
       'ERR_RNN_SHAPE',
@@ -30,17 +30,16 @@ export function arrayOfRank(value: unknown, name: string, dimNames: string[]): N
 }
 
 /**
- * Converts `value` and checks its shape against named dimensions; `context` (e.g. "to match
- * da of shape (5, 10, 4)") says where the expected dimensions came from.
+ * Checks an array's shape against named dimensions; `context` (e.g. "to match caches (4 step
+ * caches)") says where the expected dimensions came from when they are not the array's own.
  */
-export function arrayOfShape(
-  value: unknown,
+export function requireShape(
+  array: NDArray,
   name: string,
   dims: DimValues,
-  dimNames: string[],
+  dimNames: readonly string[],
   context = '',
 ): NDArray {
-  const array = toNDArray(value, name);
   const expected = dimNames.map((d) => resolve(dims, d));
   if (array.shape.length !== expected.length || expected.some((n, k) => array.shape[k] !== n)) {
     throw rangeError(
@@ -50,6 +49,18 @@ export function arrayOfShape(
     );
   }
   return array;
+}
+
+/** Converts `value` and checks its shape against named dimensions (see `requireShape`). */
+export function arrayOfShape(
+  call: CallContext,
+  value: unknown,
+  name: string,
+  dims: DimValues,
+  dimNames: readonly string[],
+  context = '',
+): NDArray {
+  return requireShape(toNDArray(call, value, name), name, dims, dimNames, context);
 }
 
 /**
@@ -70,10 +81,11 @@ export function paramsObject(value: unknown, name: string): Record<string, unkno
 }
 
 /** Expected shapes of parameter keys, in named dimensions. */
-export type ParamSpec = Record<string, string[]>;
+export type ParamSpec = Readonly<Record<string, readonly string[]>>;
 
 /** Reads `keys` of a parameters object, each checked against `spec` with `dims`. */
 export function readParams<K extends string>(
+  call: CallContext,
   params: Record<string, unknown>,
   owner: string,
   spec: ParamSpec,
@@ -82,7 +94,7 @@ export function readParams<K extends string>(
 ): Record<K, NDArray> {
   const out = {} as Record<K, NDArray>;
   for (const key of keys) {
-    out[key] = arrayOfShape(param(params, owner, key, spec, dims), paramName(owner, key), dims, spec[key]);
+    out[key] = arrayOfShape(call, param(params, owner, key, spec, dims), paramName(owner, key), dims, spec[key]);
   }
   return out;
 }

@@ -1,9 +1,11 @@
 /**
  * The plain TypeScript reference backend: the notebook's formulas as straightforward loops,
  * one time step at a time. It is the oracle the fast backends are tested against, so it
- * favours being obviously right over being fast.
+ * favours being obviously right over being fast: one function per kernel of `KERNELS`, over the
+ * same named dimensions, inputs and outputs.
  */
-import { concatBlocks, NO_TARGET, type Backend, type LstmWeights, type RnnWeights } from '../backend.js';
+import { concatBlocks, type Backend, type KernelDims, type KernelInputs, type KernelOutputs } from '../backend.js';
+import { NO_TARGET, type KernelName } from '../generated/abi.js';
 import { rangeError } from '../errors.js';
 import { transposeInto } from '../layout.js';
 
@@ -80,7 +82,7 @@ function addRowSums(db: Float64Array, G: Float64Array, rows: number, m: number):
 
 const sigmoidOf = (z: number) => 1 / (1 + Math.exp(-z));
 
-function softmax(z: Float64Array, rows: number, cols: number, out: Float64Array): void {
+function softmaxInto(z: Float64Array, rows: number, cols: number, out: Float64Array): void {
   for (let j = 0; j < cols; j++) {
     let max = -Infinity;
     for (let i = 0; i < rows; i++) max = Math.max(max, z[i * cols + j]); // NaN propagates, as np.max
@@ -101,45 +103,51 @@ const step = (buf: Float64Array, t: number, rows: number, m: number) =>
 const gateBlocks = (g: Float64Array, n_a: number, m: number) =>
   [0, 1, 2, 3].map((k) => g.subarray(k * n_a * m, (k + 1) * n_a * m));
 
-export const jsBackend: Backend = {
-  name: 'js',
-  maxCallBytes: Infinity,
+/** The reference of one kernel. */
+type Kernel<K extends KernelName> = (d: KernelDims<K>, i: KernelInputs<K>, o: KernelOutputs<K>) => void;
 
-  softmax,
-
-  sigmoid(z, out) {
-    for (let i = 0; i < z.length; i++) out[i] = sigmoidOf(z[i]);
+const KERNELS: { [K in KernelName]: Kernel<K> } = {
+  softmax({ rows, cols }, { z }, { out }) {
+    softmaxInto(concatBlocks(z), rows, cols, out);
   },
 
-  transpose: transposeInto,
+  sigmoid({ n }, i, { out }) {
+    const z = concatBlocks(i.z);
+    for (let k = 0; k < n; k++) out[k] = sigmoidOf(z[k]);
+  },
 
-  rnnForward({ n_x, n_a, n_y, m, T }, x, a0, w: RnnWeights, { a, y }) {
+  transpose({ rows, cols }, { src }, { dst }) {
+    transposeInto(concatBlocks(src), rows, cols, dst);
+  },
+
+  rnnForward({ n_x, n_a, n_y, m, t: T }, i, { a, y }) {
+    const [x, a0, Wax, Waa, ba, Wya, by] = [i.x, i.a0, i.wax, i.waa, i.ba, i.wya, i.by].map(concatBlocks);
     a.fill(0);
     let aPrev = a0;
     for (let t = 0; t < T; t++) {
       const aNext = step(a, t, n_a, m);
-      addProduct(aNext, w.Wax, n_x, 0, n_a, n_x, step(x, t, n_x, m), m);
-      addProduct(aNext, w.Waa, n_a, 0, n_a, n_a, aPrev, m);
-      addBias(aNext, w.ba, n_a, m);
-      for (let i = 0; i < aNext.length; i++) aNext[i] = Math.tanh(aNext[i]);
+      addProduct(aNext, Wax, n_x, 0, n_a, n_x, step(x, t, n_x, m), m);
+      addProduct(aNext, Waa, n_a, 0, n_a, n_a, aPrev, m);
+      addBias(aNext, ba, n_a, m);
+      for (let k = 0; k < aNext.length; k++) aNext[k] = Math.tanh(aNext[k]);
       const logits = new Float64Array(n_y * m);
-      addProduct(logits, w.Wya, n_a, 0, n_y, n_a, aNext, m);
-      addBias(logits, w.by, n_y, m);
-      softmax(logits, n_y, m, step(y, t, n_y, m));
+      addProduct(logits, Wya, n_a, 0, n_y, n_a, aNext, m);
+      addBias(logits, by, n_y, m);
+      softmaxInto(logits, n_y, m, step(y, t, n_y, m));
       aPrev = aNext;
     }
   },
 
-  rnnBackward({ n_x, n_a, m, T }, da, aNextBlocks, aPrevBlocks, xBlocks, Wax, Waa, out) {
-    const [aNext, aPrev, x] = [aNextBlocks, aPrevBlocks, xBlocks].map(concatBlocks);
-    const { dx, dWax, dWaa, dba } = out;
+  rnnBackward({ n_x, n_a, m, t: T }, i, out) {
+    const [da, aNext, aPrev, x, Wax, Waa] = [i.da, i.a_next, i.a_prev, i.x, i.wax, i.waa].map(concatBlocks);
+    const { dx, dwax: dWax, dwaa: dWaa, dba } = out;
     for (const buf of [dx, dWax, dWaa, dba]) buf.fill(0);
     let daPrev = new Float64Array(n_a * m);
     for (let t = T - 1; t >= 0; t--) {
       const daNext = step(da, t, n_a, m);
       const a = step(aNext, t, n_a, m);
       const dtanh = new Float64Array(n_a * m);
-      for (let i = 0; i < dtanh.length; i++) dtanh[i] = (daNext[i] + daPrev[i]) * (1 - a[i] * a[i]);
+      for (let k = 0; k < dtanh.length; k++) dtanh[k] = (daNext[k] + daPrev[k]) * (1 - a[k] * a[k]);
       addTransposedProduct(step(dx, t, n_x, m), Wax, n_x, 0, n_x, n_a, dtanh, m);
       addOuterProducts(dWax, n_x, 0, dtanh, n_a, step(x, t, n_x, m), n_x, m);
       daPrev = new Float64Array(n_a * m);
@@ -150,8 +158,9 @@ export const jsBackend: Backend = {
     out.da0.set(daPrev);
   },
 
-  outputBackward({ n_a, n_y, m, T }, y, targets, a, Wy, out) {
-    const { loss, dWy, dby, da } = out;
+  outputBackward({ n_a, n_y, m, t: T }, i, out) {
+    const [y, targets, a, Wy] = [i.y, i.targets, i.a, i.wy].map(concatBlocks);
+    const { loss, dwy: dWy, dby, da } = out;
     for (const buf of [loss, dWy, dby, da]) buf.fill(0);
     for (let t = 0; t < T; t++) {
       const yt = step(y, t, n_y, m);
@@ -162,7 +171,7 @@ export const jsBackend: Backend = {
         if (!(Number.isInteger(k) && k >= 0 && k < n_y)) {
           throw rangeError('ERR_RNN_VALUE', `targets[${t * m + j}] = ${k} is neither ${NO_TARGET} nor a class index below ${n_y}`);
         }
-        for (let i = 0; i < n_y; i++) dz[i * m + j] = yt[i * m + j];
+        for (let r = 0; r < n_y; r++) dz[r * m + j] = yt[r * m + j];
         dz[k * m + j] -= 1;
         loss[0] -= Math.log(yt[k * m + j]);
         loss[1] += 1;
@@ -173,8 +182,8 @@ export const jsBackend: Backend = {
     }
   },
 
-  lstmForward({ n_x, n_a, n_y, m, T }, x, a0, c0, w: LstmWeights, { a, c, y, gates }) {
-    const [W, b] = [w.W, w.b].map(concatBlocks);
+  lstmForward({ n_x, n_a, n_y, m, t: T }, i, { a, c, y, gates }) {
+    const [x, a0, c0, W, b, Wy, by] = [i.x, i.a0, i.c0, i.w, i.b, i.wy, i.by].map(concatBlocks);
     const cols = n_a + n_x;
     gates.fill(0);
     let aPrev = a0;
@@ -187,29 +196,29 @@ export const jsBackend: Backend = {
       const [ft, it, cct, ot] = gateBlocks(g, n_a, m);
       const cNext = step(c, t, n_a, m);
       const aNext = step(a, t, n_a, m);
-      for (let i = 0; i < n_a * m; i++) {
-        ft[i] = sigmoidOf(ft[i]);
-        it[i] = sigmoidOf(it[i]);
-        cct[i] = Math.tanh(cct[i]);
-        ot[i] = sigmoidOf(ot[i]);
-        cNext[i] = ft[i] * cPrev[i] + it[i] * cct[i];
-        aNext[i] = ot[i] * Math.tanh(cNext[i]);
+      for (let k = 0; k < n_a * m; k++) {
+        ft[k] = sigmoidOf(ft[k]);
+        it[k] = sigmoidOf(it[k]);
+        cct[k] = Math.tanh(cct[k]);
+        ot[k] = sigmoidOf(ot[k]);
+        cNext[k] = ft[k] * cPrev[k] + it[k] * cct[k];
+        aNext[k] = ot[k] * Math.tanh(cNext[k]);
       }
       const logits = new Float64Array(n_y * m);
-      addProduct(logits, w.Wy, n_a, 0, n_y, n_a, aNext, m);
-      addBias(logits, w.by, n_y, m);
-      softmax(logits, n_y, m, step(y, t, n_y, m));
+      addProduct(logits, Wy, n_a, 0, n_y, n_a, aNext, m);
+      addBias(logits, by, n_y, m);
+      softmaxInto(logits, n_y, m, step(y, t, n_y, m));
       aPrev = aNext;
       cPrev = cNext;
     }
   },
 
-  lstmBackward({ n_x, n_a, m, T }, da, dcLast, cNextBlocks, cPrevBlocks, aPrevBlocks, gateBlocksIn, xBlocks, WBlocks, out) {
-    const [cNext, cPrev, aPrev, gates, x, W] = [cNextBlocks, cPrevBlocks, aPrevBlocks, gateBlocksIn, xBlocks, WBlocks].map(
+  lstmBackward({ n_x, n_a, m, t: T }, i, out) {
+    const [da, dcLast, cNext, cPrev, aPrev, gates, x, W] = [i.da, i.dc_last, i.c_next, i.c_prev, i.a_prev, i.gates, i.x, i.w].map(
       concatBlocks,
     );
     const cols = n_a + n_x;
-    const { dx, dW, db } = out;
+    const { dx, dw: dW, db } = out;
     for (const buf of [dx, dW, db]) buf.fill(0);
     let daCarry = new Float64Array(n_a * m);
     let dcCarry = Float64Array.from(dcLast);
@@ -221,15 +230,15 @@ export const jsBackend: Backend = {
       const dgates = new Float64Array(4 * n_a * m);
       const [dft, dit, dcct, dot] = gateBlocks(dgates, n_a, m);
       const dcPrev = new Float64Array(n_a * m);
-      for (let i = 0; i < n_a * m; i++) {
-        const daTotal = daNext[i] + daCarry[i];
-        const tc = Math.tanh(cN[i]);
-        const dcTotal = dcCarry[i] + daTotal * ot[i] * (1 - tc * tc);
-        dot[i] = daTotal * tc * ot[i] * (1 - ot[i]);
-        dcct[i] = dcTotal * it[i] * (1 - cct[i] * cct[i]);
-        dit[i] = dcTotal * cct[i] * it[i] * (1 - it[i]);
-        dft[i] = dcTotal * cP[i] * ft[i] * (1 - ft[i]);
-        dcPrev[i] = dcTotal * ft[i];
+      for (let k = 0; k < n_a * m; k++) {
+        const daTotal = daNext[k] + daCarry[k];
+        const tc = Math.tanh(cN[k]);
+        const dcTotal = dcCarry[k] + daTotal * ot[k] * (1 - tc * tc);
+        dot[k] = daTotal * tc * ot[k] * (1 - ot[k]);
+        dcct[k] = dcTotal * it[k] * (1 - cct[k] * cct[k]);
+        dit[k] = dcTotal * cct[k] * it[k] * (1 - it[k]);
+        dft[k] = dcTotal * cP[k] * ft[k] * (1 - ft[k]);
+        dcPrev[k] = dcTotal * ft[k];
       }
       daCarry = new Float64Array(n_a * m);
       addTransposedProduct(daCarry, W, cols, 0, n_a, 4 * n_a, dgates, m);
@@ -241,5 +250,13 @@ export const jsBackend: Backend = {
     }
     out.da0.set(daCarry);
     out.dc0.set(dcCarry);
+  },
+};
+
+export const jsBackend: Backend = {
+  name: 'js',
+  maxCallBytes: Infinity,
+  run(kernel, dims, inputs, outputs) {
+    (KERNELS[kernel] as Kernel<typeof kernel>)(dims, inputs, outputs);
   },
 };

@@ -14,44 +14,31 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { concatBlocks, type Backend, type Dims } from '../backend.js';
+import { concatBlocks, type Backend, type KernelDims, type KernelInputs, type KernelOutputs } from '../backend.js';
 import { runtimeError } from '../errors.js';
-import { transposeInto } from '../layout.js';
+import { KERNELS, type KernelName, type NativeAddon } from '../generated/abi.js';
 import { onThreadSetting } from '../threads.js';
 
 const NATIVE_DIR = fileURLToPath(new URL('../../native/', import.meta.url));
 const BINARY_NAME = 'rnn_napi';
 
-type F64 = Float64Array;
+type Spec<K extends KernelName> = (typeof KERNELS)[K];
+type Numbers<T extends readonly unknown[]> = { -readonly [I in keyof T]: number };
+type Arrays<T extends readonly unknown[]> = { -readonly [I in keyof T]: Float64Array };
+/** The arguments of kernel `K`'s addon function, as `KERNELS` lays them out. */
+type KernelArgs<K extends KernelName> = [...Numbers<Spec<K>['dims']>, ...Arrays<Spec<K>['inputs']>, ...Arrays<Spec<K>['outputs']>];
+/** Kernel `K`'s addon function, called with the arguments `KERNELS` lays out. */
+type KernelFunction<K extends KernelName> = (...args: KernelArgs<K>) => void;
 
-/** Arrays shorter than this are transposed in JS: a boundary crossing costs more. */
-const TRANSPOSE_IN_JS_BELOW = 256;
+// Compile-time proof that `NativeAddon` and `KERNELS` agree on every kernel's arguments.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type AddonAgrees = { [K in KernelName]: Same<NativeAddon[Spec<K>['native']], KernelFunction<K>> }[KernelName];
+const addonAgrees: false extends AddonAgrees ? never : true = true;
+void addonAgrees;
 
-/** The addon's exports (see crates/rnn-napi/src/lib.rs). */
-interface Addon {
-  softmax(rows: number, cols: number, z: F64, out: F64): void;
-  sigmoid(z: F64, out: F64): void;
-  transpose(rows: number, cols: number, src: F64, dst: F64): void;
-  outputBackward(...args: [number, number, number, number, ...F64[]]): void;
-  rnnForward(...args: [number, number, number, number, number, ...F64[]]): void;
-  rnnBackward(...args: [number, number, number, number, ...F64[]]): void;
-  lstmForward(...args: [number, number, number, number, number, ...F64[]]): void;
-  lstmBackward(...args: [number, number, number, number, ...F64[]]): void;
-  setThreads(n: number): void;
-  getThreads(): number;
-  cpuFeatures(): string;
-  adviseHugePages(buf: F64): void;
-}
-
-const EXPORTS: readonly (keyof Addon)[] = [
-  'softmax',
-  'sigmoid',
-  'transpose',
-  'outputBackward',
-  'rnnForward',
-  'rnnBackward',
-  'lstmForward',
-  'lstmBackward',
+/** Every function the addon must export: the kernels' and the thread and memory controls. */
+const EXPORTS: readonly (keyof NativeAddon)[] = [
+  ...Object.values(KERNELS).map((spec) => spec.native),
   'setThreads',
   'getThreads',
   'cpuFeatures',
@@ -74,7 +61,7 @@ function candidates(): string[] {
     .sort();
 }
 
-function loadAddon(): Addon {
+function loadAddon(): NativeAddon {
   const files = candidates();
   if (files.length === 0) {
     throw new Error(
@@ -85,10 +72,10 @@ function loadAddon(): Addon {
   const reasons: string[] = [];
   for (const file of files) {
     try {
-      const addon = require(NATIVE_DIR + file) as Partial<Addon>;
+      const addon = require(NATIVE_DIR + file) as Partial<NativeAddon>;
       const missing = EXPORTS.filter((name) => typeof addon[name] !== 'function');
       if (missing.length > 0) throw new Error(`it lacks ${missing.join(', ')} (an older build?)`);
-      return addon as Addon;
+      return addon as NativeAddon;
     } catch (error) {
       reasons.push(`${file}: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -96,14 +83,30 @@ function loadAddon(): Addon {
   throw new Error(`the native addon did not load: ${reasons.join('; ')}`);
 }
 
-/** Runs an addon call; a rejection by the Rust side means the TypeScript checks missed it. */
-function guarded(kernel: string, run: () => void): void {
+/**
+ * Runs kernel `kernel` of the addon: the dimensions, then every input (joined into one buffer
+ * when it arrives as blocks) and every output, in the order `KERNELS` declares. A rejection by
+ * the Rust side means the TypeScript checks missed something.
+ */
+function runKernel<K extends KernelName>(
+  addon: NativeAddon,
+  kernel: K,
+  dims: KernelDims<K>,
+  inputs: KernelInputs<K>,
+  outputs: KernelOutputs<K>,
+): void {
+  const spec: Spec<KernelName> = KERNELS[kernel];
+  const args: (number | Float64Array)[] = [];
+  for (const name of spec.dims) args.push((dims as Record<string, number>)[name]);
+  for (const name of spec.inputs) args.push(concatBlocks((inputs as Record<string, KernelInputs<K>[never]>)[name]));
+  for (const name of spec.outputs) args.push((outputs as Record<string, Float64Array>)[name]);
+  const run = addon[spec.native] as KernelFunction<KernelName>;
   try {
-    run();
+    run(...(args as never));
   } catch (error) {
     throw runtimeError(
       'ERR_RNN_INTERNAL',
-      `native kernel ${kernel} failed: ${error instanceof Error ? error.message : String(error)}`,
+      `native kernel ${spec.native} failed: ${error instanceof Error ? error.message : String(error)}`,
       error,
     );
   }
@@ -129,51 +132,6 @@ export function loadNativeBackend(): NativeBackend {
       if (buffer.byteLength >= HUGE_PAGES_FROM_BYTES) addon.adviseHugePages(buffer);
     },
 
-    softmax(z, rows, cols, out) {
-      guarded('softmax', () => addon.softmax(rows, cols, z, out));
-    },
-
-    sigmoid(z, out) {
-      guarded('sigmoid', () => addon.sigmoid(z, out));
-    },
-
-    transpose(src, rows, cols, out) {
-      // Small arrays are quicker to transpose here than to hand across the boundary.
-      if (src.length < TRANSPOSE_IN_JS_BELOW) transposeInto(src, rows, cols, out);
-      else guarded('transpose', () => addon.transpose(rows, cols, src, out));
-    },
-
-    outputBackward({ n_a, n_y, m, T }: Dims, y, targets, a, Wy, out) {
-      guarded('outputBackward', () =>
-        addon.outputBackward(n_a, n_y, m, T, y, targets, a, Wy, out.loss, out.dWy, out.dby, out.da),
-      );
-    },
-
-    rnnForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, w, out) {
-      guarded('rnnForward', () =>
-        addon.rnnForward(n_x, n_a, n_y, m, T, x, a0, w.Wax, w.Waa, w.ba, w.Wya, w.by, out.a, out.y),
-      );
-    },
-
-    rnnBackward({ n_x, n_a, m, T }: Dims, da, aNext, aPrev, x, Wax, Waa, out) {
-      const [an, ap, xs] = [concatBlocks(aNext), concatBlocks(aPrev), concatBlocks(x)];
-      guarded('rnnBackward', () =>
-        addon.rnnBackward(n_x, n_a, m, T, da, an, ap, xs, Wax, Waa, out.dx, out.da0, out.dWax, out.dWaa, out.dba),
-      );
-    },
-
-    lstmForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, c0, w, out) {
-      const [W, b] = [concatBlocks(w.W), concatBlocks(w.b)];
-      guarded('lstmForward', () =>
-        addon.lstmForward(n_x, n_a, n_y, m, T, x, a0, c0, W, b, w.Wy, w.by, out.a, out.c, out.y, out.gates),
-      );
-    },
-
-    lstmBackward({ n_x, n_a, m, T }: Dims, da, dcLast, cNext, cPrev, aPrev, gates, x, W, out) {
-      const blocks = [cNext, cPrev, aPrev, gates, x, W].map(concatBlocks);
-      guarded('lstmBackward', () =>
-        addon.lstmBackward(n_x, n_a, m, T, da, dcLast, ...blocks, out.dx, out.da0, out.dc0, out.dW, out.db),
-      );
-    },
+    run: (kernel, dims, inputs, outputs) => runKernel(addon, kernel, dims, inputs, outputs),
   };
 }

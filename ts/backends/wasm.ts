@@ -1,46 +1,73 @@
 /**
- * The WebAssembly backend: a small hand-written loader over the raw `extern "C"` exports of
- * `crates/rnn-wasm`, and one scratch arena in linear memory reused from call to call.
+ * The WebAssembly backend: a small loader over the raw `extern "C"` exports of
+ * `crates/rnn-wasm`, typed by `WasmExports` (generated/abi.ts), and one scratch arena in linear
+ * memory reused from call to call.
  *
  * Each call copies its inputs into the arena, runs one kernel over the whole sequence and
  * copies the outputs back into fresh JS-owned arrays; WebAssembly memory never owns user
- * data, so nothing needs `dispose()`.
+ * data, so nothing needs `dispose()`. Every kernel goes through the one generic `run`, which
+ * lays out the arguments as `KERNELS` declares them: the dimensions, `(pointer, length)` per
+ * input and per output, then `(ws, ws_len)` when the kernel has a workspace.
  */
 import { readFileSync } from 'node:fs';
-import { blocksLength, copyBlocks, type Backend, type Blocks, type Dims } from '../backend.js';
+import { blocksLength, copyBlocks, type Backend, type KernelDims, type KernelInputs, type KernelOutputs } from '../backend.js';
 import { rangeError, runtimeError } from '../errors.js';
-import { transposeInto } from '../layout.js';
+import {
+  ALLOC_ALIGN,
+  KERNELS,
+  STATUS,
+  STATUS_MESSAGES,
+  type KernelName,
+  type WasmExports,
+  type WasmProbeExports,
+} from '../generated/abi.js';
 
 const WASM_FILE = new URL('../../wasm/rnn_wasm.wasm', import.meta.url);
 
 /** wasm32 addresses 4 GiB; a call's arena must fit beside the module's own data. */
 const MAX_ARENA_BYTES = 4 * 1024 ** 3 - 64 * 1024 ** 2;
 
-/** Regions start on 16-byte boundaries so SIMD kernels may use aligned loads. */
-const ALIGN = 16;
+type Spec<K extends KernelName> = (typeof KERNELS)[K];
+/** `number` for each entry of a tuple of names. */
+type Numbers<T extends readonly unknown[]> = { -readonly [I in keyof T]: number };
+/** `(pointer, length)` for each entry of a tuple of names. */
+type Pointers<T extends readonly unknown[]> = T extends readonly [unknown, ...infer R] ? [number, number, ...Pointers<R>] : [];
+/** The arguments of kernel `K`'s export, as `KERNELS` lays them out. */
+type KernelArgs<K extends KernelName> = [
+  ...Numbers<Spec<K>['dims']>,
+  ...Pointers<Spec<K>['inputs']>,
+  ...Pointers<Spec<K>['outputs']>,
+  ...(Spec<K>['workspace'] extends null ? [] : [ws: number, ws_len: number]),
+];
+/** Kernel `K`'s export, called with the arguments `KERNELS` lays out. */
+type KernelExport<K extends KernelName> = (...args: KernelArgs<K>) => number;
+/** Kernel `K`'s workspace export, called with its dimensions. */
+type WorkspaceExport<K extends KernelName> = (...dims: Numbers<Spec<K>['dims']>) => number;
 
-/** Arrays shorter than this are transposed in JS (measured crossover: bench/layout.mjs). */
-const TRANSPOSE_IN_JS_BELOW = 256;
+// Compile-time proof that `WasmExports` and `KERNELS` agree: every kernel's export takes exactly
+// the arguments KERNELS lays out, and every workspace export takes the kernel's dimensions.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type ExportsAgree = {
+  [K in KernelName]: Same<WasmExports[Spec<K>['wasm']], KernelExport<K>> extends true
+    ? Spec<K>['workspace'] extends keyof WasmExports
+      ? Same<WasmExports[Spec<K>['workspace']], WorkspaceExport<K>>
+      : Spec<K>['workspace'] extends null
+        ? true
+        : false
+    : false;
+}[KernelName];
+const exportsAgree: false extends ExportsAgree ? never : true = true;
+void exportsAgree;
 
-type Kernel = (...args: number[]) => number;
-
-interface RnnExports {
-  memory: WebAssembly.Memory;
-  rnn_alloc(bytes: number): number;
-  rnn_free(ptr: number, bytes: number): void;
-  rnn_debug_trap(): void;
-  [kernel: string]: unknown;
+/** Where a kernel's arrays and workspace go in the arena, and the arguments that say so. */
+interface Layout {
+  args: number[];
+  bytes: number;
 }
-
-const STATUS: Record<number, string> = {
-  1: 'dimensions or buffer lengths rejected',
-  2: 'a buffer lies outside linear memory or is misaligned',
-  3: 'an output buffer overlaps another buffer',
-};
 
 class WasmRuntime {
   private readonly module: WebAssembly.Module;
-  private exports!: RnnExports;
+  private exports!: WasmExports;
   private arenaPtr = 0;
   private arenaBytes = 0;
   private heapView = new Float64Array(0);
@@ -51,7 +78,7 @@ class WasmRuntime {
   }
 
   private instantiate(): void {
-    this.exports = new WebAssembly.Instance(this.module, {}).exports as unknown as RnnExports;
+    this.exports = new WebAssembly.Instance(this.module, {}).exports as unknown as WasmExports;
     this.arenaPtr = 0;
     this.arenaBytes = 0;
   }
@@ -61,43 +88,49 @@ class WasmRuntime {
     return this.exports.memory.buffer.byteLength;
   }
 
-  /**
-   * Runs `kernel(...dims, in0, in0_len, ..., out0, out0_len, ..., [ws, ws_len])`: copies the
-   * inputs into the arena and the results into `outputs`. `workspace` names the export that
-   * sizes the kernel's scratch space.
-   */
-  call(kernel: string, dims: number[], inputs: Blocks[], outputs: Float64Array[], workspace?: string): void {
-    const wsLength = workspace === undefined ? 0 : (this.exports[workspace] as Kernel)(...dims);
-    const lengths = inputs.map(blocksLength);
-    for (const output of outputs) lengths.push(output.length);
-    if (workspace !== undefined) lengths.push(wsLength);
-    const offsets: number[] = [];
+  /** Copies the inputs into the arena, runs `kernel`, and copies its results into `outputs`. */
+  run<K extends KernelName>(kernel: K, dims: KernelDims<K>, inputs: KernelInputs<K>, outputs: KernelOutputs<K>): void {
+    const spec: Spec<KernelName> = KERNELS[kernel];
+    const args: number[] = [];
+    for (const name of spec.dims) args.push((dims as Record<string, number>)[name]);
+    const dimCount = args.length;
+    const wsLength = spec.workspace === null ? 0 : (this.exports[spec.workspace] as WorkspaceExport<KernelName>)(...(args as never));
+    // Offsets from the arena's start for now; made addresses once the arena is reserved.
     let bytes = 0;
-    for (const length of lengths) {
-      offsets.push(bytes);
-      bytes += Math.ceil((length * 8) / ALIGN) * ALIGN;
-    }
+    const place = (length: number) => {
+      args.push(bytes, length);
+      bytes += Math.ceil((length * 8) / ALLOC_ALIGN) * ALLOC_ALIGN;
+    };
+    for (const name of spec.inputs) place(blocksLength((inputs as Record<string, KernelInputs<K>[never]>)[name]));
+    for (const name of spec.outputs) place((outputs as Record<string, Float64Array>)[name].length);
+    if (spec.workspace !== null) place(wsLength);
     if (wsLength < 0) bytes = Infinity;
     if (!(bytes <= MAX_ARENA_BYTES)) {
       throw rangeError(
         'ERR_RNN_SIZE',
-        `${kernel} with dimensions (${dims.join(', ')}) needs ${formatBytes(bytes)} of WebAssembly memory; ` +
+        `${spec.wasm} with dimensions (${args.slice(0, dimCount).join(', ')}) needs ${formatBytes(bytes)} of WebAssembly memory; ` +
           `the wasm backend can address at most ${formatBytes(MAX_ARENA_BYTES)}`,
       );
     }
     const base = this.reserve(bytes);
+    for (let k = dimCount; k < args.length; k += 2) args[k] += base;
     const heap = this.heap();
-    const args = dims.slice();
-    lengths.forEach((length, k) => args.push(base + offsets[k], length));
-    inputs.forEach((input, k) => copyBlocks(input, heap, (base + offsets[k]) / 8));
-    const status = this.guarded(() => (this.exports[kernel] as Kernel)(...args));
-    if (status !== 0) {
-      throw runtimeError('ERR_RNN_INTERNAL', `wasm kernel ${kernel} failed: ${STATUS[status] ?? `status ${status}`}`);
+    let at = dimCount;
+    for (const name of spec.inputs) {
+      copyBlocks((inputs as Record<string, KernelInputs<K>[never]>)[name], heap, args[at] / 8);
+      at += 2;
     }
-    outputs.forEach((output, k) => {
-      const start = (base + offsets[inputs.length + k]) / 8;
+    const run = this.exports[spec.wasm] as KernelExport<KernelName>;
+    const status = this.guarded(() => run(...(args as never)));
+    if (status !== STATUS.ok) {
+      throw runtimeError('ERR_RNN_INTERNAL', `wasm kernel ${spec.wasm} failed: ${STATUS_MESSAGES[status] ?? `status ${status}`}`);
+    }
+    for (const name of spec.outputs) {
+      const output = (outputs as Record<string, Float64Array>)[name];
+      const start = args[at] / 8;
       output.set(heap.subarray(start, start + output.length));
-    });
+      at += 2;
+    }
   }
 
   /** A view of linear memory, renewed when growth has replaced the buffer. */
@@ -108,9 +141,17 @@ class WasmRuntime {
     return this.heapView;
   }
 
-  /** Executes a trapping instruction inside the module; for tests of trap recovery. */
+  /**
+   * Executes a trapping instruction inside the module, for tests of trap recovery: only the
+   * module built with the `probes` feature (test/wasm/rnn_wasm_probes.wasm) exports one.
+   */
   trap(): void {
-    this.guarded(() => this.exports.rnn_debug_trap());
+    const exports = this.exports as Partial<WasmProbeExports>;
+    const trap = exports.rnn_debug_trap;
+    if (typeof trap !== 'function') {
+      throw new Error('this WebAssembly module has no rnn_debug_trap export (load the probes build to test traps)');
+    }
+    this.guarded(() => trap());
   }
 
   /** Grows the arena to at least `bytes`; it is never shrunk, so steady use allocates nothing. */
@@ -150,60 +191,23 @@ function formatBytes(bytes: number): string {
 }
 
 export interface WasmBackend extends Backend {
-  /** Test hook: makes the module trap, so trap recovery can be checked. */
+  /**
+   * Test hook: makes the module trap, so trap recovery can be checked. Only a module built with
+   * the `probes` feature can (the shipped one throws a plain Error).
+   */
   forceTrap(): void;
   /** Current size of the module's linear memory in bytes. */
   memoryBytes(): number;
 }
 
+/** The wasm backend over `bytes` (by default the shipped `wasm/rnn_wasm.wasm`). */
 export function loadWasmBackend(bytes: Uint8Array = readFileSync(WASM_FILE)): WasmBackend {
   const rt = new WasmRuntime(bytes);
   return {
     name: 'wasm',
     maxCallBytes: MAX_ARENA_BYTES,
-
     forceTrap: () => rt.trap(),
     memoryBytes: () => rt.memoryBytes,
-
-    softmax(z, rows, cols, out) {
-      rt.call('rnn_softmax', [rows, cols], [z], [out]);
-    },
-
-    sigmoid(z, out) {
-      rt.call('rnn_sigmoid', [z.length], [z], [out]);
-    },
-
-    transpose(src, rows, cols, out) {
-      // Below this size crossing into the module costs more than the copy saves.
-      if (src.length < TRANSPOSE_IN_JS_BELOW) transposeInto(src, rows, cols, out);
-      else rt.call('rnn_transpose', [rows, cols], [src], [out]);
-    },
-
-    rnnForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, w, out) {
-      const inputs = [x, a0, w.Wax, w.Waa, w.ba, w.Wya, w.by];
-      rt.call('rnn_forward', [n_x, n_a, n_y, m, T], inputs, [out.a, out.y], 'rnn_forward_workspace');
-    },
-
-    rnnBackward({ n_x, n_a, m, T }: Dims, da, aNext, aPrev, x, Wax, Waa, out) {
-      const outputs = [out.dx, out.da0, out.dWax, out.dWaa, out.dba];
-      rt.call('rnn_backward', [n_x, n_a, m, T], [da, aNext, aPrev, x, Wax, Waa], outputs, 'rnn_backward_workspace');
-    },
-
-    outputBackward({ n_a, n_y, m, T }: Dims, y, targets, a, Wy, out) {
-      const outputs = [out.loss, out.dWy, out.dby, out.da];
-      rt.call('output_backward', [n_a, n_y, m, T], [y, targets, a, Wy], outputs, 'output_backward_workspace');
-    },
-
-    lstmForward({ n_x, n_a, n_y, m, T }: Dims, x, a0, c0, w, out) {
-      const inputs = [x, a0, c0, w.W, w.b, w.Wy, w.by];
-      const outputs = [out.a, out.c, out.y, out.gates];
-      rt.call('lstm_forward', [n_x, n_a, n_y, m, T], inputs, outputs, 'lstm_forward_workspace');
-    },
-
-    lstmBackward({ n_x, n_a, m, T }: Dims, da, dcLast, cNext, cPrev, aPrev, gates, x, W, out) {
-      const inputs = [da, dcLast, cNext, cPrev, aPrev, gates, x, W];
-      const outputs = [out.dx, out.da0, out.dc0, out.dW, out.db];
-      rt.call('lstm_backward', [n_x, n_a, m, T], inputs, outputs, 'lstm_backward_workspace');
-    },
+    run: (kernel, dims, inputs, outputs) => rt.run(kernel, dims, inputs, outputs),
   };
 }

@@ -2,11 +2,12 @@
  * The two concrete models. Each holds its parameters in the layout its backend kernels take
  * (the LSTM's four gates fused into one weight), so a step passes them without copies.
  */
-import type { Backend, Blocks, Dims } from '../backend.js';
+import type { Backend, Blocks } from '../backend.js';
 import { ndarray, type NDArray } from '../ndarray.js';
+import { allocateOutputs } from '../outputs.js';
 import type { ParamSet } from './optimizers.js';
 import type { Random } from './random.js';
-import { SequenceModel, type ForwardRun, type ModelOptions, type State } from './sequence-model.js';
+import { SequenceModel, type ForwardRun, type ModelOptions, type SequenceDims, type State } from './sequence-model.js';
 
 function randomMatrix(random: Random, rows: number, cols: number, scale: number): Float64Array {
   return Float64Array.from({ length: rows * cols }, () => scale * random.normal());
@@ -49,26 +50,26 @@ export class RNNModel extends SequenceModel {
     };
   }
 
-  protected run(backend: Backend, d: Dims, x: Float64Array, state: State): ForwardRun {
+  protected run(backend: Backend, d: SequenceDims, x: Float64Array, state: State): ForwardRun {
     const p = this.params;
     const step = d.n_a * d.m;
-    const a = new Float64Array(d.T * step);
-    const y = new Float64Array(d.T * d.n_y * d.m);
-    backend.rnnForward(d, x, state.a, { Wax: p.Wax, Waa: p.Waa, ba: p.ba, Wya: p.Wya, by: p.by }, { a, y });
+    const { a, y } = allocateOutputs(backend, 'RNNModel forward', { a: d.t * step, y: d.t * d.n_y * d.m });
+    backend.run('rnnForward', d, { x, a0: state.a, wax: p.Wax, waa: p.Waa, ba: p.ba, wya: p.Wya, by: p.by }, { a, y });
     return {
       a,
       y,
-      final: { a: lastStep(state.a, a, d.T, step) },
+      final: { a: lastStep(state.a, a, d.t, step) },
       backward(da) {
-        const g = {
-          dx: new Float64Array(x.length),
-          da0: new Float64Array(step),
-          dWax: new Float64Array(p.Wax.length),
-          dWaa: new Float64Array(p.Waa.length),
-          dba: new Float64Array(p.ba.length),
-        };
-        backend.rnnBackward(d, da, a, previousSteps(state.a, a, d.T, step), x, p.Wax, p.Waa, g);
-        return { Wax: g.dWax, Waa: g.dWaa, ba: g.dba };
+        const g = allocateOutputs(backend, 'RNNModel backward', {
+          dx: x.length,
+          da0: step,
+          dwax: p.Wax.length,
+          dwaa: p.Waa.length,
+          dba: p.ba.length,
+        });
+        const inputs = { da, a_next: a, a_prev: previousSteps(state.a, a, d.t, step), x, wax: p.Wax, waa: p.Waa };
+        backend.run('rnnBackward', d, inputs, g);
+        return { Wax: g.dwax, Waa: g.dwaa, ba: g.dba };
       },
     };
   }
@@ -110,31 +111,42 @@ export class LSTMModel extends SequenceModel {
     };
   }
 
-  protected run(backend: Backend, d: Dims, x: Float64Array, state: State): ForwardRun {
+  protected run(backend: Backend, d: SequenceDims, x: Float64Array, state: State): ForwardRun {
     const p = this.params;
     const step = d.n_a * d.m;
-    const a = new Float64Array(d.T * step);
-    const c = new Float64Array(d.T * step);
-    const y = new Float64Array(d.T * d.n_y * d.m);
-    const gates = new Float64Array(4 * d.T * step);
+    const out = allocateOutputs(backend, 'LSTMModel forward', {
+      a: d.t * step,
+      c: d.t * step,
+      y: d.t * d.n_y * d.m,
+      gates: 4 * d.t * step,
+    });
+    const { a, c, gates } = out;
     const c0 = state.c!;
-    backend.lstmForward(d, x, state.a, c0, { W: p.W, b: p.b, Wy: p.Wy, by: p.by }, { a, c, y, gates });
+    backend.run('lstmForward', d, { x, a0: state.a, c0, w: p.W, b: p.b, wy: p.Wy, by: p.by }, out);
     return {
       a,
-      y,
-      final: { a: lastStep(state.a, a, d.T, step), c: lastStep(c0, c, d.T, step) },
+      y: out.y,
+      final: { a: lastStep(state.a, a, d.t, step), c: lastStep(c0, c, d.t, step) },
       backward(da) {
-        const g = {
-          dx: new Float64Array(x.length),
-          da0: new Float64Array(step),
-          dc0: new Float64Array(step),
-          dW: new Float64Array(p.W.length),
-          db: new Float64Array(p.b.length),
+        const g = allocateOutputs(backend, 'LSTMModel backward', {
+          dx: x.length,
+          da0: step,
+          dc0: step,
+          dw: p.W.length,
+          db: p.b.length,
+        });
+        const inputs = {
+          da,
+          dc_last: new Float64Array(step),
+          c_next: c,
+          c_prev: previousSteps(c0, c, d.t, step),
+          a_prev: previousSteps(state.a, a, d.t, step),
+          gates,
+          x,
+          w: p.W,
         };
-        const dcLast = new Float64Array(step);
-        const aPrev = previousSteps(state.a, a, d.T, step);
-        backend.lstmBackward(d, da, dcLast, c, previousSteps(c0, c, d.T, step), aPrev, gates, x, p.W, g);
-        return { W: g.dW, b: g.db };
+        backend.run('lstmBackward', d, inputs, g);
+        return { W: g.dw, b: g.db };
       },
     };
   }

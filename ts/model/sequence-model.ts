@@ -6,10 +6,12 @@
  * recurrent backward); JavaScript loops only over parameters (scaling, clipping, optimiser)
  * and, for sampling, over generated characters, where each step depends on the one before.
  */
-import { NO_TARGET, type Backend, type Dims } from '../backend.js';
+import type { Backend, KernelDims } from '../backend.js';
 import { rangeError, typeError } from '../errors.js';
+import { NO_TARGET } from '../generated/abi.js';
 import { fromTimeMajor, toTimeMajor } from '../layout.js';
-import { describe, ndarray, type ArrayInput, type NDArray } from '../ndarray.js';
+import { CallContext, describe, ndarray, type ArrayInput, type NDArray } from '../ndarray.js';
+import { allocateOutputs } from '../outputs.js';
 import { activeBackend } from '../registry.js';
 import { arrayOfRank } from '../validate.js';
 import { finiteNumber, indexSequence, integerIn, optionsObject } from './checks.js';
@@ -78,6 +80,9 @@ export interface SampleOptions {
   stop?: number;
 }
 
+/** The sizes of one pass: `t` time steps of `m` sequences (the forward kernels' dimensions). */
+export type SequenceDims = KernelDims<'rnnForward'>;
+
 /** One forward pass: outputs, and a closure for the recurrent part of the backward pass. */
 export interface ForwardRun {
   a: Float64Array;
@@ -89,7 +94,7 @@ export interface ForwardRun {
 
 /** Sequence arrays ready for the kernels. */
 interface Prepared {
-  d: Dims;
+  d: SequenceDims;
   x: Float64Array;
   targets: Float64Array | undefined;
 }
@@ -121,7 +126,7 @@ export abstract class SequenceModel {
   /** The names of the output layer's weight and bias. */
   protected abstract readonly outputNames: readonly [weight: string, bias: string];
   protected abstract initialParameters(random: Random): ParamSet;
-  protected abstract run(backend: Backend, d: Dims, x: Float64Array, state: State): ForwardRun;
+  protected abstract run(backend: Backend, d: SequenceDims, x: Float64Array, state: State): ForwardRun;
   /** The parameters under the notebook's names and shapes, as copies (for the notebook API and `.npy`). */
   abstract notebookParameters(): Record<string, NDArray>;
 
@@ -138,21 +143,23 @@ export abstract class SequenceModel {
 
   /** The softmax outputs `(n_y, m, T_x)` for `batch` (its targets are ignored). */
   forward(batch: Batch): NDArray {
-    const { d, x } = this.prepare(batch, false);
-    const run = this.run(activeBackend(), d, x, this.startState(d.m));
+    const backend = activeBackend();
+    const { d, x } = this.prepare(backend, batch, false);
+    const run = this.run(backend, d, x, this.startState(d.m));
     this.keepState(run.final);
-    return ndarray(fromTimeMajor(activeBackend(), run.y, d.n_y, d.m, d.T, new Float64Array(run.y.length)), [d.n_y, d.m, d.T]);
+    const { y } = allocateOutputs(backend, 'forward', { y: run.y.length });
+    return ndarray(fromTimeMajor(backend, run.y, d.n_y, d.m, d.t, y), [d.n_y, d.m, d.t]);
   }
 
   /** Mean loss and its gradients for every parameter, output layer included. */
   gradients(batch: Batch): Gradients {
     const backend = activeBackend();
-    const { d, x, targets } = this.prepare(batch, true);
+    const { d, x, targets } = this.prepare(backend, batch, true);
     const run = this.run(backend, d, x, this.startState(d.m));
     this.keepState(run.final);
     const out = this.outputLayerBackward(backend, d, run, targets!);
     const [wName, bName] = this.outputNames;
-    const grads = { ...run.backward(out.da), [wName]: out.dWy, [bName]: out.dby };
+    const grads = { ...run.backward(out.da), [wName]: out.dwy, [bName]: out.dby };
     const count = out.loss[1];
     // Every kernel is linear in its incoming gradient, so scaling the sums at the end gives
     // the gradients of the mean exactly as scaling da would.
@@ -163,21 +170,22 @@ export abstract class SequenceModel {
   /** Mean loss over the batch's targets, from a zero state, leaving the carried state alone. */
   evaluate(batch: Batch): { loss: number; count: number } {
     const backend = activeBackend();
-    const { d, x, targets } = this.prepare(batch, true);
+    const { d, x, targets } = this.prepare(backend, batch, true);
     const run = this.run(backend, d, x, this.zeroState(d.m));
     const { loss } = this.outputLayerBackward(backend, d, run, targets!);
     return { loss: loss[1] > 0 ? loss[0] / loss[1] : 0, count: loss[1] };
   }
 
   /** The summed loss, its count and the output layer's gradients: one `outputBackward` call. */
-  private outputLayerBackward(backend: Backend, d: Dims, run: ForwardRun, targets: Float64Array) {
-    const out = {
-      loss: new Float64Array(2),
-      dWy: new Float64Array(this.n_y * this.n_a),
-      dby: new Float64Array(this.n_y),
-      da: new Float64Array(d.T * this.n_a * d.m),
-    };
-    backend.outputBackward(d, run.y, targets, run.a, this.params[this.outputNames[0]], out);
+  private outputLayerBackward(backend: Backend, d: SequenceDims, run: ForwardRun, targets: Float64Array) {
+    const out = allocateOutputs(backend, 'the output layer backward', {
+      loss: 2,
+      dwy: this.n_y * this.n_a,
+      dby: this.n_y,
+      da: d.t * this.n_a * d.m,
+    });
+    const inputs = { y: run.y, targets, a: run.a, wy: this.params[this.outputNames[0]] };
+    backend.run('outputBackward', d, inputs, out);
     return out;
   }
 
@@ -212,7 +220,7 @@ export abstract class SequenceModel {
     const start = integerIn(o.start ?? 0, 'start', 0, this.n_x - 1);
     const stop = o.stop === undefined ? (start < this.n_y ? start : -1) : integerIn(o.stop, 'stop', 0, this.n_y - 1);
     const backend = activeBackend();
-    const d: Dims = { n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, m: n, T: 1 };
+    const d: SequenceDims = { n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, m: n, t: 1 };
     const out: number[][] = Array.from({ length: n }, () => []);
     const done = new Uint8Array(n);
     let state = this.zeroState(n);
@@ -238,23 +246,26 @@ export abstract class SequenceModel {
     return this.sample(options).map((seq) => seq.map((k) => vocab[k]).join(''));
   }
 
-  private prepare(batch: Batch, needTargets: boolean): Prepared {
+  private prepare(backend: Backend, batch: Batch, needTargets: boolean): Prepared {
+    const call = new CallContext();
     const b = optionsObject(batch, 'batch') as Record<string, unknown>;
     let T: number;
     let m: number;
     let x: Float64Array;
+    let dense: Float64Array | undefined;
     if ('tokens' in b) {
       T = integerIn(b.T, 'batch.T', 0);
       m = integerIn(b.m, 'batch.m', 0);
       const tokens = indexSequence(b.tokens, 'batch.tokens', T * m, this.n_x);
       x = oneHot(tokens, this.n_x, T, m);
     } else if ('x' in b) {
-      const array = arrayOfRank(b.x, 'batch.x', ['n_x', 'm', 'T_x']);
+      const array = arrayOfRank(call, b.x, 'batch.x', ['n_x', 'm', 'T_x']);
       if (array.shape[0] !== this.n_x) {
         throw rangeError('ERR_RNN_SHAPE', `batch.x must have n_x = ${this.n_x} rows (n_x, m, T_x); got shape (${array.shape.join(', ')})`);
       }
       [, m, T] = array.shape;
-      x = toTimeMajor(activeBackend(), array.data, this.n_x, m, T, new Float64Array(array.data.length));
+      dense = array.data;
+      x = allocateOutputs(backend, 'batch.x', { x: dense.length }).x;
     } else {
       throw typeError('ERR_RNN_TYPE', 'batch must have either tokens (with T and m) or x');
     }
@@ -262,7 +273,10 @@ export abstract class SequenceModel {
       throw typeError('ERR_RNN_MISSING_KEY', 'batch.targets is required for the loss (time-major [T][m] class indices, -1 for none)');
     }
     const targets = b.targets === undefined ? undefined : indexSequence(b.targets, 'batch.targets', T * m, this.n_y);
-    return { d: { n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, m, T }, x, targets };
+    // batch.x is read in place: converted only once the targets (which a getter may hide) are read.
+    call.endOfCallerReads();
+    if (dense) toTimeMajor(backend, dense, this.n_x, m, T, x);
+    return { d: { n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, m, t: T }, x, targets };
   }
 
   protected zeroState(m: number): State {
