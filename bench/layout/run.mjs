@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Time of the (n, m, T) ↔ [T][n][m] conversion done in JS and through the wasm module's
 // rnn_transpose export (inputs copied in, result copied out), interleaved per size so both see
-// the same machine load. Sets where the wasm backend stops transposing in JS
-// (TRANSPOSE_IN_JS_BELOW in ts/backends/wasm.ts).
+// the same machine load. Sets where ts/layout.ts stops transposing in JS and calls the
+// backend's kernel (TRANSPOSE_IN_JS_BELOW, rnn-core's abi module, in ts/generated/abi.ts).
 //
 //   npm run build && node bench/layout/run.mjs
 
@@ -36,7 +36,7 @@ for (const [r, c] of SIZES) {
   const src = Float64Array.from({ length: r * c }, (_, i) => i);
   const out = new Float64Array(r * c);
   const reps = Math.max(1, Math.round(2e5 / (r * c)));
-  const run = { js: () => transposeInto(src, r, c, out), wasm: () => wasm.transpose(src, r, c, out) };
+  const run = { js: () => transposeInto(src, r, c, out), wasm: () => wasm.run('transpose', { rows: r, cols: c }, { src }, { dst: out }) };
   const t = { js: [], wasm: [] };
   for (let round = 0; round < 3; round++) for (const k of ['js', 'wasm']) t[k].push(median(run[k], reps));
   const js = Math.min(...t.js);
