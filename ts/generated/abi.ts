@@ -177,15 +177,15 @@ export interface NativeAddon {
   /** The `cols × rows` transpose of the `rows × cols` matrix `src`, into `dst`. */
   transpose(rows: number, cols: number, src: Float64Array, dst: Float64Array): void;
   /** RNN forward pass; see `rnn_core::rnn_forward`. */
-  rnnForward(n_x: number, n_a: number, n_y: number, m: number, t: number, x: Float64Array, a0: Float64Array, wax: Float64Array, waa: Float64Array, ba: Float64Array, wya: Float64Array, by: Float64Array, a: Float64Array, y: Float64Array): void;
+  rnnForward(nX: number, nA: number, nY: number, m: number, t: number, x: Float64Array, a0: Float64Array, wax: Float64Array, waa: Float64Array, ba: Float64Array, wya: Float64Array, by: Float64Array, a: Float64Array, y: Float64Array): void;
   /** RNN backward pass; see `rnn_core::rnn_backward`. */
-  rnnBackward(n_x: number, n_a: number, m: number, t: number, da: Float64Array, a_next: Float64Array, a_prev: Float64Array, x: Float64Array, wax: Float64Array, waa: Float64Array, dx: Float64Array, da0: Float64Array, dwax: Float64Array, dwaa: Float64Array, dba: Float64Array): void;
+  rnnBackward(nX: number, nA: number, m: number, t: number, da: Float64Array, aNext: Float64Array, aPrev: Float64Array, x: Float64Array, wax: Float64Array, waa: Float64Array, dx: Float64Array, da0: Float64Array, dwax: Float64Array, dwaa: Float64Array, dba: Float64Array): void;
   /** LSTM forward pass; see `rnn_core::lstm_forward`. */
-  lstmForward(n_x: number, n_a: number, n_y: number, m: number, t: number, x: Float64Array, a0: Float64Array, c0: Float64Array, w: Float64Array, b: Float64Array, wy: Float64Array, by: Float64Array, a: Float64Array, c: Float64Array, y: Float64Array, gates: Float64Array): void;
+  lstmForward(nX: number, nA: number, nY: number, m: number, t: number, x: Float64Array, a0: Float64Array, c0: Float64Array, w: Float64Array, b: Float64Array, wy: Float64Array, by: Float64Array, a: Float64Array, c: Float64Array, y: Float64Array, gates: Float64Array): void;
   /** LSTM backward pass; see `rnn_core::lstm_backward`. */
-  lstmBackward(n_x: number, n_a: number, m: number, t: number, da: Float64Array, dc_last: Float64Array, c_next: Float64Array, c_prev: Float64Array, a_prev: Float64Array, gates: Float64Array, x: Float64Array, w: Float64Array, dx: Float64Array, da0: Float64Array, dc0: Float64Array, dw: Float64Array, db: Float64Array): void;
+  lstmBackward(nX: number, nA: number, m: number, t: number, da: Float64Array, dcLast: Float64Array, cNext: Float64Array, cPrev: Float64Array, aPrev: Float64Array, gates: Float64Array, x: Float64Array, w: Float64Array, dx: Float64Array, da0: Float64Array, dc0: Float64Array, dw: Float64Array, db: Float64Array): void;
   /** Softmax cross-entropy backward through the output layer; see `rnn_core::output_backward`. */
-  outputBackward(n_a: number, n_y: number, m: number, t: number, y: Float64Array, targets: Float64Array, a: Float64Array, wy: Float64Array, loss: Float64Array, dwy: Float64Array, dby: Float64Array, da: Float64Array): void;
+  outputBackward(nA: number, nY: number, m: number, t: number, y: Float64Array, targets: Float64Array, a: Float64Array, wy: Float64Array, loss: Float64Array, dwy: Float64Array, dby: Float64Array, da: Float64Array): void;
   /** Lets the kernels use up to `n` threads (0: all cores, the default). */
   setThreads(n: number): void;
   /** Threads the kernels may use. */

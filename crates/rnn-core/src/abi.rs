@@ -23,6 +23,39 @@ pub enum Status {
     Target = 4,
 }
 
+impl Status {
+    /// Every status, in code order.
+    pub const ALL: [Status; 5] = [
+        Status::Ok,
+        Status::Dims,
+        Status::Memory,
+        Status::Overlap,
+        Status::Target,
+    ];
+
+    /// The status's name in `ts/generated/abi.ts`'s `STATUS`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Dims => "dims",
+            Status::Memory => "memory",
+            Status::Overlap => "overlap",
+            Status::Target => "target",
+        }
+    }
+
+    /// What the status means, for error messages (`STATUS_MESSAGES`).
+    pub fn message(self) -> &'static str {
+        match self {
+            Status::Ok => "success",
+            Status::Dims => "dimensions or buffer lengths rejected",
+            Status::Memory => "a buffer lies outside linear memory, is null or is misaligned",
+            Status::Overlap => "an output buffer overlaps another buffer",
+            Status::Target => "a target is neither NO_TARGET nor a class index below n_y",
+        }
+    }
+}
+
 /// The target value that marks "no target here" (padding) in
 /// `output_backward`'s `targets`.
 pub const NO_TARGET: f64 = -1.0;

@@ -15,11 +15,9 @@
 pub mod kernels;
 pub mod model;
 
-/// `rnn-wasm`'s own sources, compiled natively as a module of this crate. That crate builds
-/// only as a cdylib: adding an rlib crate type, so that it could be a dependency here, changes
-/// how its `.wasm` is optimised (3.7 KB larger), so the harness takes the sources instead.
-#[path = "../../rnn-wasm/src/lib.rs"]
-pub mod rnn_wasm;
+/// The crate under test, built natively (its rlib; the `.wasm` build asks for the cdylib
+/// alone, so this changes nothing in the module).
+pub use rnn_wasm;
 
 /// The naive per-step references, shared with `rnn-core`'s own tests (not a copy).
 #[path = "../../rnn-core/tests/common/mod.rs"]

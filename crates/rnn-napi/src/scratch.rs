@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 
 use napi::{Error, Result, Status};
-use rnn_core::DimError;
+use rnn_core::KernelError;
 
 thread_local! {
     // Node runs each worker's JavaScript on its own thread, so every
@@ -16,7 +16,7 @@ thread_local! {
 /// overflows, which is reported as an error).
 pub(crate) fn with_workspace(
     len: Option<usize>,
-    kernel: impl FnOnce(&mut [f64]) -> std::result::Result<(), DimError>,
+    kernel: impl FnOnce(&mut [f64]) -> std::result::Result<(), KernelError>,
 ) -> Result<()> {
     let len = len
         .ok_or_else(|| Error::new(Status::InvalidArg, "rnn-napi: the workspace size overflows"))?;

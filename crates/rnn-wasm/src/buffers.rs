@@ -10,20 +10,7 @@
 //! address 0; natively a test can stand a buffer of its own in for it (see
 //! `simulated`), so the very same checks and exports run over real bytes.
 
-/// Status codes returned by every kernel export.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(i32)]
-pub enum Status {
-    /// Success.
-    Ok = 0,
-    /// The core rejected the dimensions or a buffer length.
-    Dims = 1,
-    /// A buffer lies outside linear memory, is misaligned, is null, or its
-    /// byte range overflows.
-    Range = 2,
-    /// An output buffer overlaps another buffer.
-    Overlap = 3,
-}
+use rnn_core::Status;
 
 /// Whether a buffer is read or written by the kernel.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,28 +69,30 @@ pub struct Memory {
     pub bytes: u64,
 }
 
-/// Checks every buffer against linear memory `mem`.
+/// Checks every buffer against linear memory `mem`: [`Status::Memory`] for a
+/// non-empty buffer that is null, misaligned, outside `mem` or whose byte
+/// range overflows, [`Status::Overlap`] for an output that overlaps another.
 ///
 /// Offsets are taken from `mem.base`: offset 0 counts as null, as address 0
 /// does in wasm32. Range and alignment problems are reported before overlaps.
 pub fn check(bufs: &[Buf], mem: Memory) -> Result<(), Status> {
     for b in bufs.iter().filter(|b| b.len != 0) {
-        let (start, end) = b.byte_range().ok_or(Status::Range)?;
+        let (start, end) = b.byte_range().ok_or(Status::Memory)?;
         let base = mem.base as u64;
         if start <= base || !(start - base).is_multiple_of(8) || end - base > mem.bytes {
-            return Err(Status::Range);
+            return Err(Status::Memory);
         }
     }
     for (i, out) in bufs.iter().enumerate() {
         if out.access != Access::Output || out.len == 0 {
             continue;
         }
-        let (s1, e1) = out.byte_range().ok_or(Status::Range)?;
+        let (s1, e1) = out.byte_range().ok_or(Status::Memory)?;
         for (j, other) in bufs.iter().enumerate() {
             if i == j || other.len == 0 {
                 continue;
             }
-            let (s2, e2) = other.byte_range().ok_or(Status::Range)?;
+            let (s2, e2) = other.byte_range().ok_or(Status::Memory)?;
             if s1 < e2 && s2 < e1 {
                 return Err(Status::Overlap);
             }
@@ -190,17 +179,17 @@ mod tests {
 
     #[test]
     fn rejects_out_of_range_misaligned_null_and_overflowing() {
-        assert_eq!(check(&[inp(65528, 2)], MEM), Err(Status::Range));
-        assert_eq!(check(&[inp(65536, 1)], MEM), Err(Status::Range));
-        assert_eq!(check(&[inp(12, 1)], MEM), Err(Status::Range));
-        assert_eq!(check(&[out(0, 1)], MEM), Err(Status::Range));
+        assert_eq!(check(&[inp(65528, 2)], MEM), Err(Status::Memory));
+        assert_eq!(check(&[inp(65536, 1)], MEM), Err(Status::Memory));
+        assert_eq!(check(&[inp(12, 1)], MEM), Err(Status::Memory));
+        assert_eq!(check(&[out(0, 1)], MEM), Err(Status::Memory));
         assert_eq!(
             check(&[inp(8, usize::MAX)], mem(u64::MAX)),
-            Err(Status::Range)
+            Err(Status::Memory)
         );
         assert_eq!(
             check(&[inp(usize::MAX - 7, 1)], mem(u64::MAX)),
-            Err(Status::Range)
+            Err(Status::Memory)
         );
     }
 
@@ -208,7 +197,7 @@ mod tests {
     fn full_4gib_memory_does_not_wrap() {
         let four_gib = mem(65536u64 * 65536);
         assert_eq!(check(&[inp(0xFFFF_FFF8, 1)], four_gib), Ok(()));
-        assert_eq!(check(&[inp(0xFFFF_FFF8, 2)], four_gib), Err(Status::Range));
+        assert_eq!(check(&[inp(0xFFFF_FFF8, 2)], four_gib), Err(Status::Memory));
     }
 
     #[test]
@@ -218,11 +207,11 @@ mod tests {
             bytes: 64,
         };
         assert_eq!(check(&[inp(4096 + 8, 7)], m), Ok(()));
-        assert_eq!(check(&[inp(4096, 1)], m), Err(Status::Range));
-        assert_eq!(check(&[inp(4088, 1)], m), Err(Status::Range));
-        assert_eq!(check(&[inp(8, 1)], m), Err(Status::Range));
-        assert_eq!(check(&[inp(4096 + 12, 1)], m), Err(Status::Range));
-        assert_eq!(check(&[inp(4096 + 8, 8)], m), Err(Status::Range));
+        assert_eq!(check(&[inp(4096, 1)], m), Err(Status::Memory));
+        assert_eq!(check(&[inp(4088, 1)], m), Err(Status::Memory));
+        assert_eq!(check(&[inp(8, 1)], m), Err(Status::Memory));
+        assert_eq!(check(&[inp(4096 + 12, 1)], m), Err(Status::Memory));
+        assert_eq!(check(&[inp(4096 + 8, 8)], m), Err(Status::Memory));
     }
 
     #[test]
@@ -243,7 +232,7 @@ mod tests {
     fn range_errors_win_over_overlaps() {
         assert_eq!(
             check(&[out(8, 4), out(8, 4), inp(4, 1)], MEM),
-            Err(Status::Range)
+            Err(Status::Memory)
         );
     }
 }

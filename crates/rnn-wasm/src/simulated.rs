@@ -9,7 +9,7 @@
 
 use core::cell::Cell;
 
-use super::buffers::Memory;
+use crate::buffers::Memory;
 
 const EMPTY: Memory = Memory { base: 0, bytes: 0 };
 
