@@ -33,7 +33,7 @@ export interface NDArrayLike {
 export type ArrayInput = NDArray | NDArrayLike | NestedArray;
 
 /** The most dimensions an array may have (NumPy 2's limit). */
-export const MAX_RANK = 64;
+const MAX_RANK = 64;
 
 // The accessors of %TypedArray%.prototype read a typed array's internal slots. The kind one
 // returns undefined for anything that is not a typed array (including a Proxy of one) and
@@ -87,7 +87,7 @@ function describeEntry(value: unknown): string {
   return typeof value === 'number' ? String(value) : describe(value);
 }
 
-export function sizeOf(shape: readonly number[]): number {
+function sizeOf(shape: readonly number[]): number {
   let size = 1;
   for (const n of shape) size *= n;
   return size;
@@ -269,7 +269,7 @@ function readStride(value: unknown, shape: readonly number[], name: string): num
 /** Largest element count of one array: the length limit of a Float64Array. */
 export const MAX_ELEMENTS = 2 ** 32 - 1;
 
-export function checkSize(shape: readonly number[], name: string): void {
+function checkSize(shape: readonly number[], name: string): void {
   if (sizeOf(shape) > MAX_ELEMENTS) {
     throw rangeError(
       'ERR_RNN_SIZE',

@@ -28,11 +28,6 @@ function fromEnvironment(): number | undefined {
 let setting: number | undefined = fromEnvironment();
 const listeners = new Set<(n: number | undefined) => void>();
 
-/** The requested thread count, or `undefined` for the default (all cores). */
-export function threadSetting(): number | undefined {
-  return setting;
-}
-
 /** Calls `apply` with the setting now and whenever it changes (backends that use threads). */
 export function onThreadSetting(apply: (n: number | undefined) => void): void {
   listeners.add(apply);

@@ -59,12 +59,6 @@ type ExportsAgree = {
 const exportsAgree: false extends ExportsAgree ? never : true = true;
 void exportsAgree;
 
-/** Where a kernel's arrays and workspace go in the arena, and the arguments that say so. */
-interface Layout {
-  args: number[];
-  bytes: number;
-}
-
 class WasmRuntime {
   private readonly module: WebAssembly.Module;
   private exports!: WasmExports;

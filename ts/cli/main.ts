@@ -4,7 +4,7 @@
  * Usage mistakes exit with status 2, failures with 1, each with a one-line message.
  */
 import { bench } from './bench.js';
-import { sample, SAMPLE_HELP } from './sample.js';
+import { sample } from './sample.js';
 import { train, TRAIN_HELP, trainSettings } from './train.js';
 import { UsageError } from './usage.js';
 

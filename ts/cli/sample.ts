@@ -4,7 +4,7 @@ import type { BackendName } from '../backend.js';
 import { loadModel } from '../model/files.js';
 import { choiceOption, intOption, numberOption, parse, UsageError } from './usage.js';
 
-export const SAMPLE_HELP = `rnn-wasm sample <model> [options]
+const SAMPLE_HELP = `rnn-wasm sample <model> [options]
 
 Prints samples from a model saved by rnn-wasm train, one per line.
 
