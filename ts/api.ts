@@ -11,9 +11,7 @@
 import type { Backend } from './backend.js';
 import {
   LSTM_CACHE,
-  LSTM_CACHE_FIELDS,
   RNN_CACHE,
-  RNN_CACHE_FIELDS,
   requireStepLimit,
   sequenceCaches,
   stepCaches,
@@ -25,7 +23,7 @@ import {
 } from './caches.js';
 import { rangeError } from './errors.js';
 import { fromTimeMajor, stepView, toTimeMajor } from './layout.js';
-import { CallContext, formatShape, ndarray, toNDArray, zeros, type ArrayInput, type NDArray } from './ndarray.js';
+import { CallContext, formatShape, ndarray, toNDArray, type ArrayInput, type NDArray } from './ndarray.js';
 import { allocateOutputs } from './outputs.js';
 import { activeBackend } from './registry.js';
 import {
@@ -90,6 +88,9 @@ const LSTM_SPEC: ParamSpec = {
   Wy: ['n_y', 'n_a'],
   by: ['n_y', '1'],
 };
+
+type RnnCacheField = (typeof RNN_CACHE)['fields'][number];
+type LstmCacheField = (typeof LSTM_CACHE)['fields'][number];
 
 /**
  * The outputs of a call, once all of the caller's objects have been read: the arrays read in
@@ -175,7 +176,7 @@ export function rnn_forward(
   backend.run('rnnForward', { n_x, n_a, n_y, m, t: T }, { x: out.x, a0: A0.data, ...w }, out);
   const caches: RnnCache[] = [];
   for (let t = 0; t < T; t++) {
-    const a_prev = t === 0 ? A0 : caches[t - 1][RNN_CACHE.a_next];
+    const a_prev = t === 0 ? A0 : caches[t - 1][RNN_CACHE.at.a_next];
     caches.push([stepView(out.a, t, n_a, m), a_prev, stepView(out.x, t, n_x, m), parameters]);
   }
   return [
@@ -200,7 +201,7 @@ function rnnParameters(call: CallContext, parameters: unknown, n_x: number, m: n
 export function rnn_cell_backward(da_next: ArrayInput, cache: RnnCache): RnnCellGradients {
   const call = new CallContext();
   const DA = arrayOfRank(call, da_next, 'da_next', ['n_a', 'm']);
-  const steps = stepCaches(call, [cache], () => 'cache', RNN_CACHE_FIELDS);
+  const steps = stepCaches(call, [cache], () => 'cache', RNN_CACHE);
   const g = rnnBackwardSteps(call, DA, 'da_next', steps);
   return { dxt: g.dx, da_prev: g.da0, dWax: g.dWax, dWaa: g.dWaa, dba: g.dba };
 }
@@ -213,7 +214,7 @@ export function rnn_backward(da: ArrayInput, caches: RnnCaches): RnnGradients {
   if (list.length === 0) {
     return emptyGradients(call, x, DA, ['dWax', 'n_x'], ['dWaa', 'n_a'], ['dba', '1']) as unknown as RnnGradients;
   }
-  const steps = stepCaches(call, list, (t) => `caches[0][${t}]`, RNN_CACHE_FIELDS);
+  const steps = stepCaches(call, list, (t) => `caches[0][${t}]`, RNN_CACHE);
   return rnnBackwardSteps(call, DA, 'da', steps);
 }
 
@@ -231,7 +232,7 @@ function requireGradientShape(DA: NDArray, daName: string, dims: { n_a: number; 
  * of shape `(n_a, m, T_x)`); `dx` comes back in the shape of `da` with n_x rows. The dimensions
  * come from the first step's `xt` (n_x, m) and cached `Wax` (n_a).
  */
-function rnnBackwardSteps(call: CallContext, DA: NDArray, daName: string, steps: StepCaches<(typeof RNN_CACHE_FIELDS)[number]>) {
+function rnnBackwardSteps(call: CallContext, DA: NDArray, daName: string, steps: StepCaches<RnnCacheField>) {
   const backend = activeBackend();
   const T = steps.count;
   const [n_x, m] = arrayOfRank(call, steps.field(0, 'xt'), steps.name(0, 'xt'), ['n_x', 'm']).shape;
@@ -343,7 +344,7 @@ export function lstm_forward(
   const caches: LstmCache[] = [];
   for (let t = 0; t < T; t++) {
     const before = caches[t - 1];
-    const [a_prev, c_prev] = t === 0 ? [A0, C0] : [before[LSTM_CACHE.a_next], before[LSTM_CACHE.c_next]];
+    const [a_prev, c_prev] = t === 0 ? [A0, C0] : [before[LSTM_CACHE.at.a_next], before[LSTM_CACHE.at.c_next]];
     const [ft, it, cct, ot] = gateViews(out.gates, t, n_a, m);
     const xt = stepView(out.x, t, n_x, m);
     caches.push([stepView(out.a, t, n_a, m), stepView(out.c, t, n_a, m), a_prev, c_prev, ft, it, cct, ot, xt, parameters]);
@@ -378,7 +379,7 @@ export function lstm_cell_backward(da_next: ArrayInput, dc_next: ArrayInput, cac
   const call = new CallContext();
   const DA = arrayOfRank(call, da_next, 'da_next', ['n_a', 'm']);
   const DC = arrayOfRank(call, dc_next, 'dc_next', ['n_a', 'm']);
-  const steps = stepCaches(call, [cache], () => 'cache', LSTM_CACHE_FIELDS);
+  const steps = stepCaches(call, [cache], () => 'cache', LSTM_CACHE);
   const { dx, da0, dc0, gates } = lstmBackwardSteps(call, DA, 'da_next', DC, steps);
   return { dxt: dx, da_prev: da0, dc_prev: dc0, ...gates };
 }
@@ -392,7 +393,7 @@ export function lstm_backward(da: ArrayInput, caches: LstmCaches): LstmGradients
     const pairs = GATES.flatMap((g) => [[`dW${g}`, 'n_a+n_x'], [`db${g}`, '1']] as [string, string][]);
     return emptyGradients(call, x, DA, ...pairs) as unknown as LstmGradients;
   }
-  const steps = stepCaches(call, list, (t) => `caches[0][${t}]`, LSTM_CACHE_FIELDS);
+  const steps = stepCaches(call, list, (t) => `caches[0][${t}]`, LSTM_CACHE);
   const { dx, da0, gates } = lstmBackwardSteps(call, DA, 'da', undefined, steps);
   return { dx, da0, ...gates };
 }
@@ -406,7 +407,7 @@ function lstmBackwardSteps(
   DA: NDArray,
   daName: string,
   DC: NDArray | undefined,
-  steps: StepCaches<(typeof LSTM_CACHE_FIELDS)[number]>,
+  steps: StepCaches<LstmCacheField>,
 ) {
   const backend = activeBackend();
   const T = steps.count;
@@ -466,11 +467,10 @@ function emptyGradients(call: CallContext, x: unknown, DA: NDArray, ...weights: 
   const n_a = DA.shape[0];
   const context = `to match caches (0 step caches, x of shape ${formatShape(X.shape)})`;
   requireShape(DA, 'da', { n_a, m, T_x: 0 }, ['n_a', 'm', 'T_x'], context);
-  call.endOfCallerReads();
   const cols: Record<string, number> = { n_x, n_a, 'n_a+n_x': n_a + n_x, '1': 1 };
-  return {
-    dx: zeros([n_x, m, 0]),
-    da0: zeros([n_a, m]),
-    ...Object.fromEntries(weights.map(([key, c]) => [key, zeros([n_a, cols[c]])])),
-  };
+  const shapes: Record<string, number[]> = { dx: [n_x, m, 0], da0: [n_a, m] };
+  for (const [key, c] of weights) shapes[key] = [n_a, cols[c]];
+  const lengths = Object.fromEntries(Object.entries(shapes).map(([key, shape]) => [key, shape[0] * shape[1] * (shape[2] ?? 1)]));
+  const out = outputsOf(call, activeBackend(), 'the backward pass', lengths);
+  return Object.fromEntries(Object.entries(shapes).map(([key, shape]) => [key, ndarray(out[key].fill(0), shape)]));
 }

@@ -9,9 +9,9 @@ import type { Parameters } from './api.js';
 import { arrayOfShape, cacheTuple, type DimValues } from './validate.js';
 
 /** The fields of an RNN step cache, in tuple order (the notebook's `cache`). */
-export const RNN_CACHE_FIELDS = ['a_next', 'a_prev', 'xt', 'parameters'] as const;
+const RNN_CACHE_FIELDS = ['a_next', 'a_prev', 'xt', 'parameters'] as const;
 /** The fields of an LSTM step cache, in tuple order. */
-export const LSTM_CACHE_FIELDS = ['a_next', 'c_next', 'a_prev', 'c_prev', 'ft', 'it', 'cct', 'ot', 'xt', 'parameters'] as const;
+const LSTM_CACHE_FIELDS = ['a_next', 'c_next', 'a_prev', 'c_prev', 'ft', 'it', 'cct', 'ot', 'xt', 'parameters'] as const;
 
 export type RnnCache = [a_next: NDArray, a_prev: NDArray, xt: NDArray, parameters: Parameters];
 export type RnnCaches = [caches: RnnCache[], x: NDArray];
@@ -38,14 +38,20 @@ type FieldIndex<F extends Fields> = {
   }[number];
 };
 
-function fieldIndex<const F extends Fields>(fields: F): FieldIndex<F> {
-  return Object.fromEntries(fields.map((field, k) => [field, k])) as FieldIndex<F>;
+/** A cache tuple's field names in order, and each one's position. */
+interface CacheLayout<F extends Fields> {
+  readonly fields: F;
+  readonly at: FieldIndex<F>;
 }
 
-/** Where each field of an RNN step cache sits: `RNN_CACHE.xt` is 2. */
-export const RNN_CACHE = fieldIndex(RNN_CACHE_FIELDS);
-/** Where each field of an LSTM step cache sits. */
-export const LSTM_CACHE = fieldIndex(LSTM_CACHE_FIELDS);
+function cacheLayout<const F extends Fields>(fields: F): CacheLayout<F> {
+  return { fields, at: Object.fromEntries(fields.map((field, k) => [field, k])) as FieldIndex<F> };
+}
+
+/** The RNN step cache: `RNN_CACHE.at.xt` is 2. */
+export const RNN_CACHE = cacheLayout(RNN_CACHE_FIELDS);
+/** The LSTM step cache. */
+export const LSTM_CACHE = cacheLayout(LSTM_CACHE_FIELDS);
 
 /** Validated step cache tuples, read by field name. */
 export interface StepCaches<F extends string> {
@@ -64,18 +70,18 @@ export interface StepCaches<F extends string> {
 }
 
 /**
- * The tuples of `list`, each checked to be an array of exactly `fields.length` entries (named
- * `tupleName(t)` in errors).
+ * The tuples of `list`, each checked to be an array of exactly as many entries as `layout` has
+ * fields (named `tupleName(t)` in errors).
  */
-export function stepCaches<const F extends Fields>(
+export function stepCaches<F extends Fields>(
   call: CallContext,
   list: readonly unknown[],
   tupleName: (t: number) => string,
-  fields: F,
+  layout: CacheLayout<F>,
 ): StepCaches<F[number]> {
-  const at = fieldIndex(fields) as Record<string, number>;
+  const at = layout.at as Readonly<Record<string, number>>;
   // Array.from visits holes too, so a sparse list gets a clear error rather than a skipped step.
-  const tuples = Array.from(list, (tuple, t) => cacheTuple(tuple, tupleName(t), fields));
+  const tuples = Array.from(list, (tuple, t) => cacheTuple(tuple, tupleName(t), layout.fields));
   const name = (t: number, field: string) => `${tupleName(t)}[${at[field]}] (${field})`;
   return {
     count: tuples.length,

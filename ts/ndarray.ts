@@ -97,10 +97,6 @@ export function ndarray(data: Float64Array, shape: number[]): NDArray {
   return { data, shape };
 }
 
-export function zeros(shape: number[]): NDArray {
-  return { data: new Float64Array(sizeOf(shape)), shape };
-}
-
 const ACCEPTED = 'an NDArray {data, shape}, a nested array of numbers, or a number';
 
 /**
