@@ -41,7 +41,7 @@
 //! | `activations.rs` | [`softmax`], [`sigmoid`] and the lane functions |
 //! | `layout.rs` | [`transpose`] between the notebook's and the time-major layouts |
 //! | `seq.rs` | what the sequence kernels share (packed steps, weight gradients) |
-//! | [`gemm`] | the matrix product every kernel is built on |
+//! | [`gemm`](mod@gemm) | the matrix product every kernel is built on |
 //! | `threads.rs` | how native builds share work among threads |
 //! | `simd.rs` | the vector type of the element-wise loops |
 //! | [`abi`] | status codes and constants the boundary crates share |

@@ -1,11 +1,20 @@
-//! Two `f64` lanes, the unit of every vectorised loop in the crate.
+//! The vectors of the crate's vectorised loops.
+//!
+//! - [`Lanes`], the vector of the element-wise loops (activations, the LSTM
+//!   cell updates): two `f64` lanes in the shipped wasm build (one SIMD128
+//!   register), eight in native builds (one AVX-512 register, or two AVX2
+//!   ones, inside [`wide`]).
+//! - [`F64x2`], two lanes: the unit of the wasm GEMM tile (`gemm/kernel.rs`)
+//!   and of the roofline probe.
 //!
 //! On wasm32 built with `simd128` (the shipped module), [`F64x2`] wraps one
 //! `v128` and each method is one SIMD128 instruction (`f64x2.add`,
-//! `v128.load64_splat`, ...). Everywhere else it is a pair of `f64` computed
-//! lane by lane with the same IEEE-754 operations in the same order, so the
-//! native tests run exactly the arithmetic of the wasm build (neither has FMA:
-//! a product and a sum round separately).
+//! `v128.load64_splat`, ...); [`Lanes`] is that type. Everywhere else both
+//! are `F64s<N>`, `N` `f64` computed lane by lane with the same IEEE-754
+//! operations in the same order, which the compiler turns into vector
+//! instructions as wide as the function allows. Each lane computes what a
+//! wasm lane computes, bit for bit, whatever the width: neither form fuses a
+//! multiply and an add (a product and a sum round separately).
 //!
 //! Loads and stores go through slices, so no `unsafe` is needed: LLVM merges
 //! the two adjacent lane reads of [`F64x2::load`] into one `v128.load`.
@@ -135,7 +144,7 @@ mod imp {
     #[derive(Clone, Copy, Debug)]
     pub struct F64s<const N: usize>([f64; N]);
 
-    /// The two-lane form, the unit of the wasm build, for code written for it.
+    /// The two-lane form, for the code written for the wasm GEMM tile.
     pub type F64x2 = F64s<2>;
 
     impl<const N: usize> F64s<N> {
@@ -287,8 +296,8 @@ mod imp {
 pub(crate) use imp::F64x2;
 
 /// The vector of the element-wise loops (activations, cell updates): on
-/// wasm one SIMD128 register, natively 8 lanes, one AVX-512 register (or two
-/// AVX2 ones) inside [`wide`].
+/// wasm one SIMD128 register (2 lanes), natively 8 lanes, one AVX-512
+/// register (or two AVX2 ones) inside [`wide`].
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 pub(crate) type Lanes = F64x2;
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]

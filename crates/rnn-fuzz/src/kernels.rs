@@ -7,7 +7,11 @@
 //! `softmax` reads its matrix as `n_y × m`, `transpose` its source as `n_x × m`, and
 //! `sigmoid` takes `m` values, so one [`Dims`] describes every call.
 
-use rnn_core::{DimError, Dims};
+use rnn_core::{
+    Dims, ElemDims, KernelError, LstmBackwardIn, LstmBackwardOut, LstmForwardIn, LstmForwardOut,
+    MatDims, OutputBackwardIn, OutputBackwardOut, RnnBackwardIn, RnnBackwardOut, RnnForwardIn,
+    RnnForwardOut, SigmoidIn, SigmoidOut, SoftmaxIn, SoftmaxOut, TransposeIn, TransposeOut,
+};
 
 /// How a kernel uses a buffer. Inputs come first, then outputs, then the workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +25,7 @@ pub enum Role {
 }
 
 /// Core call: dimensions, the inputs, then the outputs and workspace.
-pub type CoreFn = fn(&Dims, &[&[f64]], &mut [&mut [f64]]) -> Result<(), DimError>;
+pub type CoreFn = fn(&Dims, &[&[f64]], &mut [&mut [f64]]) -> Result<(), KernelError>;
 /// Export call: dimensions and one `(byte address, length in f64)` pair per buffer.
 pub type ExportFn = fn(&Dims, &[(usize, usize)]) -> i32;
 
@@ -280,7 +284,14 @@ pub fn all() -> [Kernel; 8] {
             name: "rnn_softmax",
             bufs: SOFTMAX,
             lens: |d| vec![prod(&[s(d.n_y), s(d.m)]), prod(&[s(d.n_y), s(d.m)])],
-            core: |d, i, o| rnn_core::softmax(i[0], d.n_y, d.m, o[0]),
+            core: |d, i, o| {
+                let dims = MatDims {
+                    rows: d.n_y,
+                    cols: d.m,
+                };
+                let [out] = o else { unreachable!() };
+                rnn_core::softmax(&dims, SoftmaxIn { z: i[0] }, SoftmaxOut { out }, &mut [])
+            },
             export: |d, b| {
                 crate::rnn_wasm::rnn_softmax(d.n_y, d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1)
             },
@@ -291,7 +302,19 @@ pub fn all() -> [Kernel; 8] {
             name: "rnn_transpose",
             bufs: TRANSPOSE,
             lens: |d| vec![prod(&[s(d.n_x), s(d.m)]), prod(&[s(d.n_x), s(d.m)])],
-            core: |d, i, o| rnn_core::transpose(i[0], d.n_x, d.m, o[0]),
+            core: |d, i, o| {
+                let dims = MatDims {
+                    rows: d.n_x,
+                    cols: d.m,
+                };
+                let [dst] = o else { unreachable!() };
+                rnn_core::transpose(
+                    &dims,
+                    TransposeIn { src: i[0] },
+                    TransposeOut { dst },
+                    &mut [],
+                )
+            },
             export: |d, b| {
                 crate::rnn_wasm::rnn_transpose(d.n_x, d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1)
             },
@@ -302,16 +325,10 @@ pub fn all() -> [Kernel; 8] {
             name: "rnn_sigmoid",
             bufs: SIGMOID,
             lens: |d| vec![s(d.m), s(d.m)],
-            // The core only needs equal lengths; `n` is the export's own check.
             core: |d, i, o| {
-                if i[0].len() != d.m {
-                    return Err(DimError {
-                        arg: "z",
-                        expected: Some(d.m),
-                        actual: i[0].len(),
-                    });
-                }
-                rnn_core::sigmoid(i[0], o[0])
+                let [out] = o else { unreachable!() };
+                let (i, o) = (SigmoidIn { z: i[0] }, SigmoidOut { out });
+                rnn_core::sigmoid(&ElemDims { n: d.m }, i, o, &mut [])
             },
             export: |d, b| crate::rnn_wasm::rnn_sigmoid(d.m, ip(b[0]), b[0].1, op(b[1]), b[1].1),
             value: any_value,
@@ -323,7 +340,16 @@ pub fn all() -> [Kernel; 8] {
             lens: rnn_forward_lens,
             core: |d, i, o| {
                 let [a, y, ws] = o else { unreachable!() };
-                rnn_core::rnn_forward(d, i[0], i[1], i[2], i[3], i[4], i[5], i[6], a, y, ws)
+                let i = RnnForwardIn {
+                    x: i[0],
+                    a0: i[1],
+                    wax: i[2],
+                    waa: i[3],
+                    ba: i[4],
+                    wya: i[5],
+                    by: i[6],
+                };
+                rnn_core::rnn_forward(d, i, RnnForwardOut { a, y }, ws)
             },
             export: |d, b| {
                 crate::rnn_wasm::rnn_forward(
@@ -365,9 +391,22 @@ pub fn all() -> [Kernel; 8] {
                 let [dx, da0, dwax, dwaa, dba, ws] = o else {
                     unreachable!()
                 };
-                rnn_core::rnn_backward(
-                    d, i[0], i[1], i[2], i[3], i[4], i[5], dx, da0, dwax, dwaa, dba, ws,
-                )
+                let i = RnnBackwardIn {
+                    da: i[0],
+                    a_next: i[1],
+                    a_prev: i[2],
+                    x: i[3],
+                    wax: i[4],
+                    waa: i[5],
+                };
+                let o = RnnBackwardOut {
+                    dx,
+                    da0,
+                    dwax,
+                    dwaa,
+                    dba,
+                };
+                rnn_core::rnn_backward(d, i, o, ws)
             },
             export: |d, b| {
                 crate::rnn_wasm::rnn_backward(
@@ -413,7 +452,14 @@ pub fn all() -> [Kernel; 8] {
                     unreachable!()
                 };
                 let d = Dims { n_x: 0, ..*d };
-                rnn_core::output_backward(&d, i[0], i[1], i[2], i[3], loss, dwy, dby, da, ws)
+                let i = OutputBackwardIn {
+                    y: i[0],
+                    targets: i[1],
+                    a: i[2],
+                    wy: i[3],
+                };
+                let o = OutputBackwardOut { loss, dwy, dby, da };
+                rnn_core::output_backward(&d, i, o, ws)
             },
             export: |d, b| {
                 crate::rnn_wasm::output_backward(
@@ -461,9 +507,16 @@ pub fn all() -> [Kernel; 8] {
                 let [a, c, y, gates, ws] = o else {
                     unreachable!()
                 };
-                rnn_core::lstm_forward(
-                    d, i[0], i[1], i[2], i[3], i[4], i[5], i[6], a, c, y, gates, ws,
-                )
+                let i = LstmForwardIn {
+                    x: i[0],
+                    a0: i[1],
+                    c0: i[2],
+                    w: i[3],
+                    b: i[4],
+                    wy: i[5],
+                    by: i[6],
+                };
+                rnn_core::lstm_forward(d, i, LstmForwardOut { a, c, y, gates }, ws)
             },
             export: |d, b| {
                 crate::rnn_wasm::lstm_forward(
@@ -509,9 +562,24 @@ pub fn all() -> [Kernel; 8] {
                 let [dx, da0, dc0, dw, db, ws] = o else {
                     unreachable!()
                 };
-                rnn_core::lstm_backward(
-                    d, i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7], dx, da0, dc0, dw, db, ws,
-                )
+                let i = LstmBackwardIn {
+                    da: i[0],
+                    dc_last: i[1],
+                    c_next: i[2],
+                    c_prev: i[3],
+                    a_prev: i[4],
+                    gates: i[5],
+                    x: i[6],
+                    w: i[7],
+                };
+                let o = LstmBackwardOut {
+                    dx,
+                    da0,
+                    dc0,
+                    dw,
+                    db,
+                };
+                rnn_core::lstm_backward(d, i, o, ws)
             },
             export: |d, b| {
                 crate::rnn_wasm::lstm_backward(

@@ -22,7 +22,8 @@
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Writes a kernel's accumulators `acc` (rows of vectors of `lanes` values)
-/// into rows `rs` apart from `c`, as `up` says (see [`Update`]), with the
+/// into rows `rs` apart from `c`, as `up` says (see [`Update`]; the rule is
+/// `rnn-core`'s `gemm/update.rs`, operation for operation), with the
 /// kernel's own load, store, add, multiply and broadcast intrinsics. There is
 /// one loop per kind of update, each fully unrolled with the accumulators in
 /// registers: a branch per row kept them in a stack array, zeroed by memset
@@ -212,6 +213,11 @@ unsafe fn run_sse41<R>(f: impl FnOnce() -> R) -> R {
 /// The same IEEE operations as the plain expression, in the same order (a
 /// multiply for each factor that is not 1, then one add), so that a tile
 /// stored here has the bits of one stored by a scalar loop.
+///
+/// This is the one update type of the GEMM on x86-64: `rnn-core` passes it
+/// through its loop nest and applies it to edge tiles with its own portable
+/// store (`gemm/update.rs`, the rule written once for every value type);
+/// the kernels' `store_tile!` is the same rule in intrinsics for whole tiles.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Update {
     /// Scales the computed tile.

@@ -4,8 +4,8 @@
 //! `ip` stores its `MR·k` elements column after column, so the kernel reads
 //! the `MR` values it needs for step `p` from one contiguous run. A packed
 //! right operand (`k × n`) is cut into panels of [`NR`] columns stored row
-//! after row, so step `p` is [`NR`] contiguous values, loaded as two-lane
-//! vectors. Rows (columns) past the end of the last panel are zero; the kernel
+//! after row, so step `p` is [`NR`] contiguous values, loaded as whole
+//! vectors (two lanes in wasm, four or eight natively). Rows (columns) past the end of the last panel are zero; the kernel
 //! computes them like any other and the store leaves them out.
 //!
 //! An operand may be assembled from several views, each filling a range of

@@ -42,7 +42,7 @@ fn blocking(k: usize, b_panels: usize) -> (usize, usize) {
     if 8 * KC.min(k) * NR * b_panels > 2 << 20 {
         return (384, 3 * MC_BYTES);
     }
-    let _ = b_panels;
+    let _ = (k, b_panels); // used natively only
     (KC, MC_BYTES)
 }
 

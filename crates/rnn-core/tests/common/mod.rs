@@ -8,10 +8,12 @@
 pub struct Rng(u64);
 
 impl Rng {
+    /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
+    /// The next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -25,15 +27,18 @@ impl Rng {
         (self.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
     }
 
+    /// Uniform in `0..n` (`n > 0`), near enough for tests.
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
     }
 
+    /// `len` values uniform in `[-scale, scale)`.
     pub fn vec(&mut self, len: usize, scale: f64) -> Vec<f64> {
         (0..len).map(|_| scale * self.uniform()).collect()
     }
 }
 
+/// `len` NaNs: an output buffer whose unwritten cells show.
 pub fn nan_vec(len: usize) -> Vec<f64> {
     vec![f64::NAN; len]
 }
@@ -103,6 +108,7 @@ pub fn matmul(a: &[f64], b: &[f64], r: usize, k: usize, c: usize) -> Vec<f64> {
     out
 }
 
+/// The `c × r` transpose of the row-major `r × c` matrix `a`.
 pub fn transpose(a: &[f64], r: usize, c: usize) -> Vec<f64> {
     let mut out = vec![0.0; r * c];
     for i in 0..r {
@@ -113,26 +119,32 @@ pub fn transpose(a: &[f64], r: usize, c: usize) -> Vec<f64> {
     out
 }
 
+/// Element-wise `a + b`.
 pub fn add(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| x + y).collect()
 }
 
+/// Element-wise `a · b`.
 pub fn mul(a: &[f64], b: &[f64]) -> Vec<f64> {
     a.iter().zip(b).map(|(x, y)| x * y).collect()
 }
 
+/// `a` (rows of `m`) plus `bias[i]` on every element of row `i`.
 pub fn add_col(a: &[f64], bias: &[f64], m: usize) -> Vec<f64> {
     a.iter().enumerate().map(|(i, v)| v + bias[i / m]).collect()
 }
 
+/// `f` applied to every element.
 pub fn map(a: &[f64], f: impl Fn(f64) -> f64) -> Vec<f64> {
     a.iter().map(|&v| f(v)).collect()
 }
 
+/// The notebook's `1 / (1 + exp(-z))`.
 pub fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())
 }
 
+/// The sum of each row of the row-major `r × c` matrix `a`.
 pub fn row_sums(a: &[f64], r: usize, c: usize) -> Vec<f64> {
     (0..r).map(|i| a[i * c..(i + 1) * c].iter().sum()).collect()
 }
@@ -156,20 +168,28 @@ pub fn softmax(z: &[f64], rows: usize, cols: usize) -> Vec<f64> {
     out
 }
 
+/// Step `t` of a time-major array whose steps are `size` long.
 pub fn block(buf: &[f64], t: usize, size: usize) -> &[f64] {
     &buf[t * size..(t + 1) * size]
 }
 
+/// The sizes of one test case (see [`Shape::dims`]).
 #[derive(Clone, Copy, Debug)]
 pub struct Shape {
+    /// Input features per step.
     pub n_x: usize,
+    /// Hidden units.
     pub n_a: usize,
+    /// Output classes.
     pub n_y: usize,
+    /// Batch size.
     pub m: usize,
+    /// Time steps.
     pub t: usize,
 }
 
 impl Shape {
+    /// The kernels' [`rnn_core::Dims`] for this shape.
     pub fn dims(&self) -> rnn_core::Dims {
         rnn_core::Dims {
             n_x: self.n_x,
@@ -205,6 +225,7 @@ pub const SHAPES: [(usize, usize, usize, usize, usize); 18] = [
     (5, 9, 4, 300, 4),
 ];
 
+/// [`SHAPES`] as [`Shape`]s.
 pub fn shapes() -> impl Iterator<Item = Shape> {
     SHAPES.iter().map(|&(n_x, n_a, n_y, m, t)| Shape {
         n_x,
@@ -252,11 +273,17 @@ pub fn rnn_forward_ref(
     (a, y)
 }
 
+/// The gradients [`rnn_backward_ref`] returns, named as the kernel's outputs.
 pub struct RnnGrads {
+    /// For the inputs, `[T][n_x][m]`.
     pub dx: Vec<f64>,
+    /// For the initial hidden state.
     pub da0: Vec<f64>,
+    /// For `wax`.
     pub dwax: Vec<f64>,
+    /// For `waa`.
     pub dwaa: Vec<f64>,
+    /// For `ba`.
     pub dba: Vec<f64>,
 }
 
@@ -311,10 +338,15 @@ pub fn rnn_backward_ref(
     }
 }
 
+/// What [`lstm_forward_ref`] returns, named as the kernel's outputs.
 pub struct LstmOut {
+    /// Hidden states, `[T][n_a][m]`.
     pub a: Vec<f64>,
+    /// Cell states, `[T][n_a][m]`.
     pub c: Vec<f64>,
+    /// Softmax outputs, `[T][n_y][m]`.
     pub y: Vec<f64>,
+    /// Activated gates `f, i, c̃, o`, `[T][4·n_a][m]`.
     pub gates: Vec<f64>,
 }
 
@@ -369,11 +401,17 @@ pub fn lstm_forward_ref(
     out
 }
 
+/// The gradients [`lstm_backward_ref`] returns, named as the kernel's outputs.
 pub struct LstmGrads {
+    /// For the inputs, `[T][n_x][m]`.
     pub dx: Vec<f64>,
+    /// For the initial hidden state.
     pub da0: Vec<f64>,
+    /// For the initial cell state.
     pub dc0: Vec<f64>,
+    /// For the fused weight `w`.
     pub dw: Vec<f64>,
+    /// For the fused bias `b`.
     pub db: Vec<f64>,
 }
 
