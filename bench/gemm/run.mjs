@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// GFLOP/s of the packed SIMD128 GEMM inside the built module (wasm/rnn_wasm.wasm), on the GEMM
+// GFLOP/s of the packed SIMD128 GEMM inside the built module (its probes build,
+// test/wasm/rnn_wasm_probes.wasm, whose GEMM is the shipped one's), on the GEMM
 // shapes the sequence kernels run at the M and L workloads, against the measured roofline: the
 // best f64x2 multiply + add throughput of a register-only loop on this machine.
 //
@@ -26,11 +27,12 @@ const args = Object.fromEntries(
 const quick = Boolean(args.quick);
 const jsonPath = args.json ?? new URL('./latest.json', import.meta.url);
 
-const wasmUrl = new URL('../../wasm/rnn_wasm.wasm', import.meta.url);
+// The benchmark exports are in the probes build of the module (the shipped one has none).
+const wasmUrl = new URL('../../test/wasm/rnn_wasm_probes.wasm', import.meta.url);
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmUrl)), {}).exports;
 for (const name of ['rnn_bench_roofline', 'rnn_bench_gemm']) {
   if (typeof wasm[name] !== 'function') {
-    console.error(`wasm/rnn_wasm.wasm has no ${name} export; run npm run build:wasm`);
+    console.error(`test/wasm/rnn_wasm_probes.wasm has no ${name} export; run npm run build:wasm`);
     process.exit(1);
   }
 }

@@ -1,5 +1,7 @@
 /**
- * The SIMD128 paths of the built module (wasm/rnn_wasm.wasm), checked inside the module itself:
+ * The SIMD128 paths of the built module, checked inside the module itself. The suite loads the
+ * probes build (test/wasm/rnn_wasm_probes.wasm: the shipped exports plus `rnn_test_gemm`), whose
+ * kernels are the shipped module's:
  *
  * - the packed, register-blocked GEMM against the scalar reference loops (`rnn_test_gemm`),
  *   over every size 0..19, odd shapes, strided layouts, general α/β and k long enough to be
@@ -14,7 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-const wasmUrl = new URL('../../../wasm/rnn_wasm.wasm', import.meta.url);
+const wasmUrl = new URL('../../../test/wasm/rnn_wasm_probes.wasm', import.meta.url);
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmUrl)), {}).exports;
 
 /** Relative distance between the packed and reference GEMM for one case; fails on -1 / ∞. */
