@@ -90,7 +90,7 @@ function runNode(code: string, backendEnv: string | undefined) {
 test('the backend chosen at load is native when built, else wasm (or RNN_WASM_BACKEND when it names a loadable one)', () => {
   const requested = process.env.RNN_WASM_BACKEND;
   const loadable = requested === 'js' || requested === 'wasm' || (requested === 'native' && NATIVE_AVAILABLE);
-  const expected: BackendName = loadable ? (requested as BackendName) : DEFAULT_BACKEND;
+  const expected: BackendName = loadable ? requested : DEFAULT_BACKEND;
   expect(getBackend()).toBe(expected);
 });
 
@@ -229,7 +229,7 @@ test.each(BACKENDS)('%s: sigmoid is 0 exactly where the formula 1 / (1 + e^-z) o
   setBackend(DEFAULT_BACKEND);
   expect(want[0]).toBeGreaterThan(0);
   expect(Math.abs(got[0] - want[0])).toBeLessThanOrEqual(1e-15 * want[0]);
-  for (const out of [want, got]) expect(Array.from(out.slice(1)).every((v) => Object.is(v, 0)), `${backend}: ${Array.from(out)}`).toBe(true);
+  for (const out of [want, got]) expect(Array.from(out.slice(1)).every((v) => Object.is(v, 0)), `${backend}: ${Array.from(out).join(', ')}`).toBe(true);
 });
 
 describe('transpose: the kernel behind the (n, m, T) ↔ [T][n][m] conversion, on every backend', () => {

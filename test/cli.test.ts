@@ -125,10 +125,10 @@ describe('rnn-wasm rejects bad input with a clear message and a non-zero exit', 
     [['fly'], 2, /unknown command "fly"/],
     [[], 2, /usage: rnn-wasm <command>/],
   ])('rnn-wasm %j', (args, status, message) => {
-    const r = cli(...(args as string[]));
+    const r = cli(...args);
     expect(r.status).toBe(status);
     expect(r.stderr + r.stdout).toMatch(message);
-    expect(r.stderr + r.stdout).not.toMatch(/    at /); // a message, not a stack trace
+    expect(r.stderr + r.stdout).not.toMatch(/ {4}at /); // a message, not a stack trace
   });
 
   it('rejects a model file of the wrong kind or version', () => {

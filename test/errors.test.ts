@@ -175,7 +175,7 @@ const ROWS: Row[] = [
   // --- ragged nested arrays
   { what: 'ragged nested x', call: (v) => rnn_forward(((n) => (n[1][3].pop(), n))(toNested(v.x) as Any), v.a0, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['x is a ragged nested array', 'x[1][3] must be an array of length 4', 'length 3'] },
   { what: 'ragged nested a0 (a number for a row)', call: (v) => rnn_forward(v.x, ((n) => ((n[2] = 5), n))(toNested(v.a0) as Any), v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0 is a ragged nested array', 'a0[2] must be an array of length 10', 'number 5'] },
-  { what: 'nested array deeper in a later entry', call: () => sigmoid([1, [2]] as Any), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['z[1] must be a number', 'an array of length 1'] },
+  { what: 'nested array deeper in a later entry', call: () => sigmoid([1, [2]]), error: TypeError, code: 'ERR_RNN_TYPE', contains: ['z[1] must be a number', 'an array of length 1'] },
   // --- bad shape entries, data length
   { what: 'non-integer shape entry', call: (v) => rnn_forward({ data: v.x.data, shape: [3, 10, 4.5] }, v.a0, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['x.shape must hold non-negative integers', '[3, 10, 4.5]'] },
   { what: 'negative shape entry', call: (v) => rnn_forward(v.x, { data: v.a0.data, shape: [-5, -10] }, v.rp), error: RangeError, code: 'ERR_RNN_SHAPE', contains: ['a0.shape must hold non-negative integers', '[-5, -10]'] },

@@ -305,7 +305,7 @@ afterAll(() => {
   });
   const header = `${'function'.padEnd(20)} ${BACKENDS.map((b) => b.padStart(10)).join(' ')}`;
   const where = BACKENDS.flatMap((b) =>
-    FUNCTIONS.map((fn) => worst.get(`${fn}|${b}`)).filter((w) => w !== undefined).map((w) => `  ${w!.err.toExponential(2)} at ${w!.where}`),
+    FUNCTIONS.map((fn) => worst.get(`${fn}|${b}`)).filter((w) => w !== undefined).map((w) => `  ${w.err.toExponential(2)} at ${w.where}`),
   );
   console.log(
     [

@@ -65,7 +65,6 @@ const dim = fc.oneof(
   { arbitrary: fc.integer({ min: 0, max: PRIMES.length - 1 }).map((i) => PRIMES[i]), weight: 1 },
   { arbitrary: fc.integer({ min: 0, max: 300 }), weight: 1 },
 );
-const DIM_NAMES = ['n_x', 'n_a', 'n_y', 'm', 'T_x'] as const;
 
 /** Multiply-adds of a forward pass, about: the js reference's cost. */
 function work(d: Dims): number {
@@ -81,7 +80,7 @@ function shrinkToBudget<T extends Record<string, number>>(sizes: T, cost: (s: T)
   const s = { ...sizes };
   const keys = Object.keys(s) as (keyof T & string)[];
   const big = keys.reduce((a, b) => (s[b] > s[a] ? b : a));
-  const floor = (k: keyof T) => (min[k] as number | undefined) ?? 0;
+  const floor = (k: keyof T) => min[k] ?? 0;
   while (cost(s) > budget) {
     const others = keys.filter((k) => k !== big && s[k] > 1);
     const k = others.length > 0 ? others.reduce((a, b) => (s[b] > s[a] ? b : a)) : big;

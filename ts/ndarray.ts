@@ -40,6 +40,7 @@ const MAX_RANK = 64;
 // never throws.
 const TypedArrayPrototype = Object.getPrototypeOf(Float64Array.prototype) as object;
 function slotGetter<T>(key: PropertyKey): (this: unknown) => T {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- taken unbound on purpose: always run with .call(value)
   return Object.getOwnPropertyDescriptor(TypedArrayPrototype, key)!.get as (this: unknown) => T;
 }
 const typedArrayKind = slotGetter<string | undefined>(Symbol.toStringTag);
@@ -71,11 +72,12 @@ export function describe(value: unknown): string {
   if (kind !== undefined) return withArticle(kind);
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') {
-    const name = (value as object).constructor?.name;
+    const name = value.constructor?.name;
     return typeof name === 'string' && name !== '' && name !== 'Object' ? withArticle(name.slice(0, 40)) : 'an object';
   }
   if (typeof value === 'string') return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  return `${typeof value} ${String(value)}`;
+  const primitive = value as number | boolean | bigint | symbol; // all that is left
+  return `${typeof primitive} ${String(primitive)}`;
 }
 
 function withArticle(name: string): string {
@@ -108,7 +110,7 @@ export function toNDArray(call: CallContext, value: unknown, name: string): NDAr
   if (typeof value === 'number') return { data: Float64Array.of(value), shape: [] };
   if (Array.isArray(value)) return fromNested(value, name);
   if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
-    return fromArrayLike(call, value as Record<string, unknown>, name);
+    return fromArrayLike(call, value, name);
   }
   throw typeError('ERR_RNN_TYPE', `${name} must be ${ACCEPTED}; got ${describe(value)}`);
 }

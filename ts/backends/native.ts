@@ -100,6 +100,7 @@ function runKernel<K extends KernelName>(
   for (const name of spec.dims) args.push((dims as Record<string, number>)[name]);
   for (const name of spec.inputs) args.push(concatBlocks((inputs as Record<string, KernelInputs<K>[never]>)[name]));
   for (const name of spec.outputs) args.push((outputs as Record<string, Float64Array>)[name]);
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- napi functions do not use `this`
   const run = addon[spec.native] as KernelFunction<KernelName>;
   try {
     run(...(args as never));

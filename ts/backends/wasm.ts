@@ -114,6 +114,7 @@ class WasmRuntime {
       copyBlocks((inputs as Record<string, KernelInputs<K>[never]>)[name], heap, args[at] / 8);
       at += 2;
     }
+    // eslint-disable-next-line @typescript-eslint/unbound-method -- wasm exports do not use `this`
     const run = this.exports[spec.wasm] as KernelExport<KernelName>;
     const status = this.guarded(() => run(...(args as never)));
     if (status !== STATUS.ok) {

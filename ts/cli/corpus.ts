@@ -81,7 +81,7 @@ export function* streamBatches(
   m: number,
   T: number,
   random: Random,
-): Generator<{ tokens: number[]; targets: number[]; T: number; m: number; chars: number }> {
+): Generator<{ tokens: number[]; targets: number[]; T: number; m: number; chars: number }, void, undefined> {
   const encode = tokenizer(corpus.vocabulary);
   const text = encode(END + shuffle(corpus.train, random).join(END) + END);
   const width = Math.max(1, Math.min(m, Math.floor((text.length - 1) / 2)));
@@ -126,7 +126,7 @@ export function* exampleBatches(
   corpus: Corpus,
   m: number,
   random: Random,
-): Generator<{ tokens: number[]; targets: number[]; T: number; m: number; chars: number }> {
+): Generator<{ tokens: number[]; targets: number[]; T: number; m: number; chars: number }, void, undefined> {
   const encode = tokenizer(corpus.vocabulary);
   const order = shuffle(corpus.train, random);
   for (let i = 0; i < order.length; i += m) yield paddedBatch(order.slice(i, i + m), encode);

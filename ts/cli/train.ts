@@ -216,7 +216,9 @@ export function train(s: TrainSettings): void {
       batches = epoch(corpus);
       next = batches.next();
     }
-    const batch = next.value!;
+    // A fresh pass over a non-empty corpus always yields a batch.
+    if (next.done) throw new Error('the corpus gave no training batch');
+    const batch = next.value;
     // Linear decay to a tenth of the rate: large steps early, fine ones once the loss flattens.
     optimizer.lr = s.lr * (1 - (0.9 * (step - 1)) / s.steps);
     const { loss } = model.trainStep(batch, optimizer, clip);

@@ -196,7 +196,7 @@ export abstract class SequenceModel {
    */
   trainStep(batch: Batch, optimizer: Optimizer, clip?: ClipOptions): { loss: number; count: number; gradNorm: number } {
     const c = optionsObject(clip, 'clip options') as ClipOptions;
-    if (!optimizer || typeof (optimizer as Optimizer).step !== 'function') {
+    if (!optimizer || typeof optimizer.step !== 'function') {
       throw typeError('ERR_RNN_TYPE', `optimizer must be an SGD, Momentum or Adam instance; got ${describe(optimizer)}`);
     }
     const { loss, count, grads } = this.gradients(batch);
@@ -248,7 +248,7 @@ export abstract class SequenceModel {
 
   private prepare(backend: Backend, batch: Batch, needTargets: boolean): Prepared {
     const call = new CallContext();
-    const b = optionsObject(batch, 'batch') as Record<string, unknown>;
+    const b = optionsObject(batch, 'batch');
     let T: number;
     let m: number;
     let x: Float64Array;
@@ -346,5 +346,5 @@ function checkVocabulary(value: unknown, n_x: number, n_y: number): string[] {
     throw rangeError('ERR_RNN_SHAPE', `vocabulary must have n_x = n_y = ${n_x} entries (with n_y = ${n_y}); got ${value.length}`);
   }
   if (new Set(value).size !== value.length) throw rangeError('ERR_RNN_VALUE', 'vocabulary entries must be distinct');
-  return value.slice();
+  return (value as string[]).slice();
 }

@@ -134,7 +134,7 @@ function readParameter(value: unknown, shape: number[], where: string): Float64A
   }
   const out = new Float64Array(size);
   for (let i = 0; i < size; i++) {
-    const v = p.data[i];
+    const v: unknown = p.data[i];
     // JSON writes NaN and ±Infinity as null: a model holding them is not a usable model.
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw rangeError('ERR_RNN_MODEL_FORMAT', `${where}: data[${i}] must be a finite number; got ${describe(v)}`);
