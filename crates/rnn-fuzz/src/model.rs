@@ -25,7 +25,8 @@ pub fn lengths_ok(k: &Kernel, d: &Dims, lens: &[usize]) -> bool {
 /// The status an export must return for `bufs` over a linear memory of `bytes` bytes whose
 /// byte 0 sits at address `base`: 2 for a non-empty buffer that is null, misaligned or not
 /// inside memory; else 3 for a non-empty output overlapping another non-empty buffer; else 1
-/// for lengths the dimensions reject or input values the kernel refuses; else 0. `read(i)`
+/// for lengths the dimensions reject; else 4 for input values the kernel refuses (a loss target
+/// that is not a class index); else 0. `read(i)`
 /// gives input `i`'s values (called only once every buffer has passed).
 pub fn export_status(
     k: &Kernel,
@@ -63,6 +64,6 @@ pub fn export_status(
     if (k.values_ok)(d, &refs) {
         0
     } else {
-        1
+        4
     }
 }

@@ -255,7 +255,7 @@ fn run_case(
 #[test]
 fn exports_validate_every_argument() {
     let all = kernels::all();
-    let counts = Counts::new(&["accepted", "status 1", "status 2", "status 3"]);
+    let counts = Counts::new(&["accepted", "status 1", "status 2", "status 3", "status 4"]);
     let strategy = (
         0..all.len(),
         dims(),
@@ -270,7 +270,8 @@ fn exports_validate_every_argument() {
             0 => "accepted",
             1 => "status 1",
             2 => "status 2",
-            _ => "status 3",
+            3 => "status 3",
+            _ => "status 4",
         });
         Ok(())
     });
