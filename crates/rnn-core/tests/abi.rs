@@ -412,17 +412,18 @@ fn napi_declarations_match_native_addon() {
         println!("native/native.d.ts not built (npm run build:native); not compared");
         return;
     };
-    let mut declared: Vec<String> = dts
+    let declared: Vec<String> = dts
         .lines()
         .filter_map(|l| l.strip_prefix("export declare function "))
         .map(str::to_string)
         .collect();
-    let mut want: Vec<String> = native_members(&table()).into_iter().map(|m| m.1).collect();
-    declared.sort();
-    want.sort();
-    assert_eq!(
-        declared, want,
+    let want: Vec<String> = native_members(&table()).into_iter().map(|m| m.1).collect();
+    let only_napi: Vec<&String> = declared.iter().filter(|d| !want.contains(d)).collect();
+    let only_abi: Vec<&String> = want.iter().filter(|w| !declared.contains(w)).collect();
+    assert!(
+        only_napi.is_empty() && only_abi.is_empty(),
         "native/native.d.ts (napi's declarations of the built addon) differs from NativeAddon in \
-         ts/generated/abi.ts; rebuild the addon (npm run build:native) if it is stale"
+         ts/generated/abi.ts; rebuild the addon (npm run build:native) if it is stale.\n\
+         declared by napi only: {only_napi:#?}\nin NativeAddon only: {only_abi:#?}"
     );
 }
