@@ -15,7 +15,8 @@ export function callSet(rnn, { x, a0, da, lstmParams, rnnParams }) {
   return { lstm, rnn: plain };
 }
 
-if (!isMainThread) {
+// A worker thread always has its parent's port.
+if (!isMainThread && parentPort) {
   const { entry, inputs, rounds, barrier, parties } = workerData;
   const rnn = await import(entry);
   if (barrier) {

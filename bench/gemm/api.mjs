@@ -27,7 +27,7 @@ const args = Object.fromEntries(
 );
 const wanted = (args.shapes ?? 'S,M,L').split(',');
 const pkgUrl = args.pkg ? pathToFileURL(`${resolve(args.pkg)}/`) : new URL('../../', import.meta.url);
-const api = await import(new URL('dist/index.js', pkgUrl));
+const api = await import(new URL('dist/index.js', pkgUrl).href);
 api.setBackend('wasm');
 
 let seed = 12345;
@@ -95,11 +95,13 @@ for (const name of wanted) {
       const c = fwd()[cell === 'lstm' ? 3 : 2];
       return cell === 'lstm' ? api.lstm_backward(inp.da, c) : api.rnn_backward(inp.da, c);
     };
-    for (const [op, fn, flops] of [
+    /** @type {[string, () => unknown, number][]} */
+    const ops = [
       ['forward', fwd, fwdFlops],
       ['backward', bwd, 2 * fwdFlops],
       ['train', train, 3 * fwdFlops],
-    ]) {
+    ];
+    for (const [op, fn, flops] of ops) {
       const t = time(fn, budget, minIters);
       const row = {
         shape: name,

@@ -23,10 +23,14 @@ const SHAPES = {
   L: { n_x: 256, n_a: 512, n_y: 10, m: 64, T: 100 },
 };
 const wanted = (args.shapes ?? 'S,M,L').split(',');
-const wasm = new WebAssembly.Instance(
+// Kernels are called by export name below, so the exports are typed as a name → function map.
+const instance = new WebAssembly.Instance(
   new WebAssembly.Module(readFileSync(args.wasm ?? new URL('../../wasm/rnn_wasm.wasm', import.meta.url))),
   {},
-).exports;
+);
+const wasm = /** @type {import('../../ts/generated/abi.js').WasmExports & Record<string, (...args: number[]) => number>} */ (
+  /** @type {unknown} */ (instance.exports)
+);
 
 /** Allocates `lengths` (in f64 elements) in linear memory; returns their byte addresses. */
 function allocate(lengths) {

@@ -25,11 +25,13 @@ const args = Object.fromEntries(
   }),
 );
 const quick = Boolean(args.quick);
-const jsonPath = args.json ?? new URL('./latest.json', import.meta.url);
+const jsonPath = typeof args.json === 'string' ? args.json : new URL('./latest.json', import.meta.url);
 
 // The benchmark exports are in the probes build of the module (the shipped one has none).
 const wasmUrl = new URL('../../test/wasm/rnn_wasm_probes.wasm', import.meta.url);
-const wasm = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmUrl)), {}).exports;
+const wasm = /** @type {import('../../ts/generated/abi.js').WasmProbeExports} */ (
+  /** @type {unknown} */ (new WebAssembly.Instance(new WebAssembly.Module(readFileSync(wasmUrl)), {}).exports)
+);
 for (const name of ['rnn_bench_roofline', 'rnn_bench_gemm']) {
   if (typeof wasm[name] !== 'function') {
     console.error(`test/wasm/rnn_wasm_probes.wasm has no ${name} export; run npm run build:wasm`);
