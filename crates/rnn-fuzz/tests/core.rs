@@ -2,8 +2,10 @@
 //!
 //! - Valid calls (dimensions 0, 1, odd and prime; values with NaN, ±∞, ±0 and subnormals now
 //!   and then) match the naive per-step references to 1e-10 of each output's largest
-//!   magnitude, NaN for NaN, whatever the outputs held before, with a workspace of any length
-//!   at or over the minimum; guard words around every slice stay untouched.
+//!   magnitude, NaN for NaN; with specials, non-finite where the reference is, NaN and ±∞
+//!   alike (rounding may pick the sign of an ∞: see `assert_close_nonfinite`); whatever the
+//!   outputs held before, with a workspace of any length at or over the minimum; guard words
+//!   around every slice stay untouched.
 //! - Any dimensions (up to `usize::MAX`) with any slice lengths: the call is accepted exactly
 //!   when `rnn_fuzz::model` says so, never panics, and a rejected call writes nothing.
 

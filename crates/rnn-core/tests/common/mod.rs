@@ -70,9 +70,16 @@ pub fn assert_close(what: &str, got: &[f64], want: &[f64], rel_tol: f64) {
 }
 
 /// [`assert_close`] for inputs that hold NaN and ±∞: an output is non-finite exactly where the
-/// reference's is, and where both are infinite the signs agree, but NaN and ±∞ may stand in for
-/// each other. Saturating activations may round one ulp apart (tanh of 18.87 is 1 here and
-/// 1 − 2⁻⁵³ in libm), and that ulp decides whether ∞·(1 − tanh²) is ∞ or NaN.
+/// reference's is, and its finite outputs are close; NaN, +∞ and −∞ stand in for each other.
+///
+/// Which non-finite value an output is can hang on rounding. An ∞ takes the sign of the finite
+/// factor it meets, and that factor may be a cancellation left at rounding-noise size, whose
+/// sign no tolerance fixes: the activations are a few ulp from libm's (tanh(−18.73) is −1 here
+/// and −(1 − 2⁻⁵³) in libm, so 1 − tanh² is 0 or 2⁻⁵²), and native GEMMs fuse multiply-adds.
+/// So `dc_last + da·o·(1 − tanh²)` is a tiny positive `dc_last` in one and −4.7e-16 in the
+/// other, and times `c_prev = −∞` it gives −∞ in one and +∞ in the other; an exact 0 against
+/// a tiny value gives NaN against ∞ the same way. Finite inputs, compared with
+/// [`assert_close`], test the sign of every term.
 pub fn assert_close_nonfinite(what: &str, got: &[f64], want: &[f64], rel_tol: f64) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
@@ -81,9 +88,6 @@ pub fn assert_close_nonfinite(what: &str, got: &[f64], want: &[f64], rel_tol: f6
             w.is_finite(),
             "{what}[{i}]: got {g}, want {w}"
         );
-        if g.is_infinite() && w.is_infinite() {
-            assert_eq!(g, w, "{what}[{i}]");
-        }
     }
     let finite = |v: &[f64]| {
         v.iter()
