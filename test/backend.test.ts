@@ -26,6 +26,7 @@ import {
   type NDArray,
 } from '../ts/index.js';
 import { activeBackend } from '../ts/registry.js';
+import { platformName } from '../ts/backends/native.js';
 import { loadWasmBackend, type WasmBackend } from '../ts/backends/wasm.js';
 import {
   BACKENDS,
@@ -363,12 +364,40 @@ describe('a package without a working native addon', () => {
     return JSON.parse(r.stdout) as { backend: string; errors: Record<string, string>; s: number[] };
   }
 
-  test('never built: runs on wasm, and backendErrors() says how to build the addon', () => {
+  test('no platform package, never built: runs on wasm, and backendErrors() says both', () => {
     const out = run(packageCopy({}));
     expect(out.backend).toBe('wasm');
     expect(out.s).toEqual([0.5]);
     expect(Object.keys(out.errors)).toEqual(['native']);
+    expect(out.errors.native).toContain(`rnn-wasm-${platformName()} is not installed`);
     expect(out.errors.native).toContain('npm run build:native');
+  });
+
+  /** Installs a platform package `rnn-wasm-<platform>` into the copy, its main file `addon`. */
+  function withPlatformPackage(dir: string, addon: Buffer | string): string {
+    const name = `rnn-wasm-${platformName()}`;
+    const pkgDir = join(dir, 'node_modules', name);
+    mkdirSync(pkgDir, { recursive: true });
+    const main = `rnn_napi.${platformName()}.node`;
+    writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({ name, version: '0.0.0', main }));
+    writeFileSync(join(pkgDir, main), addon);
+    return dir;
+  }
+  const builtAddon = () => readFileSync(join(REPO_ROOT, 'native', `rnn_napi.${platformName()}.node`));
+
+  test.runIf(NATIVE_AVAILABLE)('the platform package, when installed, is the addon loaded (no native/ needed)', () => {
+    const out = run(withPlatformPackage(packageCopy({}), builtAddon()));
+    expect(out.backend).toBe('native');
+    expect(out.errors).toEqual({});
+  });
+
+  test('a platform package that does not load: native/ is tried next, the reason kept', () => {
+    const file = `rnn_napi.${platformName()}.node`;
+    const dir = withPlatformPackage(packageCopy({ [file]: 'not a shared library' }), 'not a shared library either');
+    const out = run(dir);
+    expect(out.backend).toBe('wasm');
+    expect(out.errors.native).toContain(`rnn-wasm-${platformName()}: `);
+    expect(out.errors.native).toContain(`native/${file}`);
   });
 
   test('an addon file that does not load: runs on wasm, and backendErrors() names the file and the reason', () => {

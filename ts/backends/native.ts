@@ -7,11 +7,13 @@
  * arrive as several blocks (per-step cache arrays, the four gate weights) are joined once,
  * since the kernels read each buffer as one slice.
  *
- * The addon is a build product (`npm run build:native`), looked for in `native/` as
- * `rnn_napi.<platform>-<arch>[-<abi>].node`; when none is there or none loads, loading throws
- * with the reasons and the registry falls back to wasm.
+ * Where the addon comes from, in order (as napi-rs's generated loaders look):
+ * 1. the prebuilt platform package, `rnn-wasm-<platform>` (`rnn-wasm-linux-x64-gnu`, ...), an
+ *    optional dependency npm installs only on the platform it was built for;
+ * 2. a local build in `native/` (`npm run build:native`), `rnn_napi.<platform>.node`.
+ * When neither loads, loading throws with every reason and the registry falls back to wasm.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { concatBlocks, type Backend, type KernelDims, type KernelInputs, type KernelOutputs } from '../backend.js';
@@ -21,6 +23,8 @@ import { onThreadSetting } from '../threads.js';
 
 const NATIVE_DIR = fileURLToPath(new URL('../../native/', import.meta.url));
 const BINARY_NAME = 'rnn_napi';
+/** The npm package name; each platform package is `<PACKAGE_NAME>-<platform>`. */
+const PACKAGE_NAME = 'rnn-wasm';
 
 type Spec<K extends KernelName> = (typeof KERNELS)[K];
 type Numbers<T extends readonly unknown[]> = { -readonly [I in keyof T]: number };
@@ -52,32 +56,84 @@ const EXPORTS: readonly (keyof NativeAddon)[] = [
  */
 const HUGE_PAGES_FROM_BYTES = 32 * 1024 * 1024;
 
-/** Candidate addon files for this platform, most specific first. */
-function candidates(): string[] {
-  if (!existsSync(NATIVE_DIR)) return [];
-  const prefix = `${BINARY_NAME}.${process.platform}-${process.arch}`;
-  return readdirSync(NATIVE_DIR)
-    .filter((f) => f.endsWith('.node') && (f === `${prefix}.node` || f.startsWith(`${prefix}-`)))
-    .sort();
+/** Whether this Linux runs on musl rather than glibc, found as napi-rs's loaders do. */
+function isMusl(): boolean {
+  try {
+    return readFileSync('/usr/bin/ldd', 'utf8').includes('musl');
+  } catch {
+    // No ldd to read: ask Node's diagnostic report which C library it runs on.
+  }
+  // No DNS lookups for the report's network section (an option newer than these typings).
+  (process.report as { excludeNetwork?: boolean }).excludeNetwork = true;
+  const report = process.report.getReport() as
+    | { header?: { glibcVersionRuntime?: string }; sharedObjects?: string[] }
+    | undefined;
+  if (!report || report.header?.glibcVersionRuntime) return false;
+  return (report.sharedObjects ?? []).some((f) => f.includes('libc.musl-') || f.includes('ld-musl-'));
 }
 
-function loadAddon(): NativeAddon {
-  const files = candidates();
-  if (files.length === 0) {
-    throw new Error(
-      `no native addon for ${process.platform}-${process.arch} in native/ (build it with \`npm run build:native\`)`,
-    );
+/**
+ * napi-rs's name for this platform: `linux-x64-gnu`, `linux-x64-musl`, `darwin-arm64`,
+ * `win32-x64-msvc`, ... The suffix of the platform package and of the addon file.
+ */
+export function platformName(): string {
+  const { platform, arch } = process;
+  if (platform === 'linux') {
+    const musl = isMusl();
+    if (arch === 'arm') return `linux-arm-${musl ? 'musleabihf' : 'gnueabihf'}`;
+    return `linux-${arch}-${musl ? 'musl' : 'gnu'}`;
   }
+  if (platform === 'win32') return `win32-${arch}-msvc`;
+  if (platform === 'android' && arch === 'arm') return 'android-arm-eabi';
+  return `${platform}-${arch}`;
+}
+
+/** Addon files in `native/` for this platform: the exact name first, then same OS and CPU. */
+function localCandidates(platform: string): string[] {
+  if (!existsSync(NATIVE_DIR)) return [];
+  const exact = `${BINARY_NAME}.${platform}.node`;
+  const prefix = `${BINARY_NAME}.${process.platform}-${process.arch}`;
+  const files = readdirSync(NATIVE_DIR).filter(
+    (f) => f.endsWith('.node') && (f === `${prefix}.node` || f.startsWith(`${prefix}-`)),
+  );
+  return files.sort((a, b) => Number(b === exact) - Number(a === exact) || a.localeCompare(b));
+}
+
+/** The addon `load` returns, once its exports are checked. */
+function checked(load: () => unknown): NativeAddon {
+  const addon = load() as Partial<NativeAddon>;
+  const missing = EXPORTS.filter((name) => typeof addon[name] !== 'function');
+  if (missing.length > 0) throw new Error(`it lacks ${missing.join(', ')} (an older build?)`);
+  return addon as NativeAddon;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+function loadAddon(): NativeAddon {
   const require = createRequire(import.meta.url);
+  const platform = platformName();
   const reasons: string[] = [];
+
+  // 1. The prebuilt platform package.
+  const packageName = `${PACKAGE_NAME}-${platform}`;
+  try {
+    return checked(() => require(packageName));
+  } catch (error) {
+    const notFound =
+      (error as { code?: string }).code === 'MODULE_NOT_FOUND' && messageOf(error).includes(`'${packageName}'`);
+    reasons.push(notFound ? `${packageName} is not installed` : `${packageName}: ${messageOf(error)}`);
+  }
+
+  // 2. A local build in native/.
+  const files = localCandidates(platform);
+  if (files.length === 0) {
+    reasons.push(`no local build for ${platform} in native/ (\`npm run build:native\` in a clone of the repository)`);
+  }
   for (const file of files) {
     try {
-      const addon = require(NATIVE_DIR + file) as Partial<NativeAddon>;
-      const missing = EXPORTS.filter((name) => typeof addon[name] !== 'function');
-      if (missing.length > 0) throw new Error(`it lacks ${missing.join(', ')} (an older build?)`);
-      return addon as NativeAddon;
+      return checked(() => require(NATIVE_DIR + file));
     } catch (error) {
-      reasons.push(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+      reasons.push(`native/${file}: ${messageOf(error)}`);
     }
   }
   throw new Error(`the native addon did not load: ${reasons.join('; ')}`);
