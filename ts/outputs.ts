@@ -4,6 +4,7 @@
  * the test switch that poisons fresh outputs apply to all of them alike.
  */
 import type { Backend } from './backend.js';
+import { envVar } from './env.js';
 import { rangeError } from './errors.js';
 import { MAX_ELEMENTS } from './ndarray.js';
 
@@ -16,7 +17,8 @@ const UNFILLED_FROM_BYTES = 64 * 1024;
  */
 export function unfilledFloat64Array(length: number): Float64Array {
   const bytes = length * Float64Array.BYTES_PER_ELEMENT;
-  if (bytes < UNFILLED_FROM_BYTES) return new Float64Array(length);
+  // Node's Buffer can skip the zero-fill; a browser has no such allocation, and zero-fills.
+  if (bytes < UNFILLED_FROM_BYTES || typeof Buffer === 'undefined') return new Float64Array(length);
   return new Float64Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, length);
 }
 
@@ -24,7 +26,7 @@ export function unfilledFloat64Array(length: number): Float64Array {
  * Test switch: with `RNN_WASM_POISON_OUTPUTS=1` fresh output buffers start as NaN, so an
  * element that a call leaves unwritten shows in its results instead of passing as a zero.
  */
-const POISON_OUTPUTS = process.env.RNN_WASM_POISON_OUTPUTS === '1';
+const POISON_OUTPUTS = envVar('RNN_WASM_POISON_OUTPUTS') === '1';
 
 function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(2)} GiB`;

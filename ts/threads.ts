@@ -3,6 +3,7 @@
  * by default the native kernels use every core. The wasm and js backends run on the calling
  * thread whatever the setting.
  */
+import { envVar, warn } from './env.js';
 import { rangeError } from './errors.js';
 import { describe } from './ndarray.js';
 
@@ -15,11 +16,11 @@ function isThreadCount(n: unknown): n is number {
 
 /** From RNN_WASM_THREADS: a bad value warns and leaves the default, so import never fails. */
 function fromEnvironment(): number | undefined {
-  const raw = process.env.RNN_WASM_THREADS;
+  const raw = envVar('RNN_WASM_THREADS');
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
   if (isThreadCount(n)) return n;
-  process.emitWarning(
+  warn(
     `RNN_WASM_THREADS=${JSON.stringify(raw)} is not an integer from 1 to ${MAX_THREADS}; using all cores`,
   );
   return undefined;

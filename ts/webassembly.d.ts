@@ -1,5 +1,5 @@
-// The subset of the WebAssembly JS API that the loader uses. Node provides it globally;
-// TypeScript's ES libraries do not declare it (only the DOM library does).
+// The subset of the WebAssembly JS API that the loader uses. Node and browsers provide it
+// globally; TypeScript's ES libraries do not declare it (only the DOM library does).
 declare namespace WebAssembly {
   class Module {
     constructor(bytes: BufferSource);
@@ -13,5 +13,16 @@ declare namespace WebAssembly {
     grow(pages: number): number;
   }
   class RuntimeError extends Error {}
+  class CompileError extends Error {}
+  interface WebAssemblyInstantiatedSource {
+    module: Module;
+    instance: Instance;
+  }
+  function instantiate(bytes: BufferSource, imports?: object): Promise<WebAssemblyInstantiatedSource>;
+  function instantiate(module: Module, imports?: object): Promise<Instance>;
+  /** Browsers and Node 18+; compiles while the response downloads (needs `application/wasm`). */
+  const instantiateStreaming:
+    | ((source: Response | PromiseLike<Response>, imports?: object) => Promise<WebAssemblyInstantiatedSource>)
+    | undefined;
 }
 type BufferSource = ArrayBufferView | ArrayBuffer;

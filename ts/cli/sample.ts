@@ -1,5 +1,5 @@
 /** `rnn-wasm sample <model>`: text from a saved character model. */
-import { setBackend } from '../registry.js';
+import { setBackend } from '../index.js';
 import type { BackendName } from '../backend.js';
 import { loadModel } from '../model/files.js';
 import { choiceOption, intOption, numberOption, parse, UsageError } from './usage.js';

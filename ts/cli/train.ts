@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import asciichart from 'asciichart';
 import cliProgress from 'cli-progress';
-import { getBackend, setBackend } from '../registry.js';
+import { getBackend, setBackend } from '../index.js';
 import type { BackendName } from '../backend.js';
 import { exportNpy, saveModel } from '../model/files.js';
 import { LSTMModel, RNNModel } from '../model/models.js';

@@ -52,6 +52,25 @@ export function serializeModel(model: SequenceModel): string {
   return JSON.stringify(modelToJSON(model));
 }
 
+/** The saved model as bytes: `serializeModel`'s JSON text in UTF-8 (what a model file holds). */
+export function modelToBytes(model: SequenceModel): Uint8Array {
+  return new TextEncoder().encode(serializeModel(model));
+}
+
+/** A model from `modelToBytes`'s bytes (or a model file's); rejected as `parseModel` does. */
+export function modelFromBytes(bytes: Uint8Array | ArrayBuffer, expectedKind?: ModelKind, where = 'model'): RNNModel | LSTMModel {
+  if (!(bytes instanceof ArrayBuffer) && !(bytes instanceof Uint8Array)) {
+    throw formatError(where, `expected the model's bytes (a Uint8Array or ArrayBuffer); got ${describe(bytes)}`);
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw formatError(where, 'not UTF-8 text');
+  }
+  return parseModel(text, expectedKind, where);
+}
+
 function formatError(where: string, message: string) {
   return typeError('ERR_RNN_MODEL_FORMAT', `${where}: ${message}`);
 }
@@ -154,12 +173,17 @@ export function toNpy(array: NDArray): Uint8Array {
   const unpadded = 10 + dict.length + 1;
   const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
   const bytes = new Uint8Array(10 + header.length + array.data.length * 8);
-  bytes.set([0x93, ...Buffer.from('NUMPY'), 1, 0], 0);
+  bytes.set([0x93, ...ascii('NUMPY'), 1, 0], 0);
   new DataView(bytes.buffer).setUint16(8, header.length, true);
-  bytes.set(Buffer.from(header, 'latin1'), 10);
+  bytes.set(ascii(header), 10);
   const view = new DataView(bytes.buffer, 10 + header.length);
   array.data.forEach((v, i) => view.setFloat64(i * 8, v, true));
   return bytes;
+}
+
+/** The bytes of ASCII text (the header is ASCII only). */
+function ascii(text: string): number[] {
+  return Array.from(text, (c) => c.charCodeAt(0));
 }
 
 /** `.npy` bytes of each weight under the notebook's names (`Wf.npy`, …, `by.npy`). */
