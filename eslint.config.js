@@ -41,4 +41,9 @@ export default defineConfig([
     extends: [js.configs.recommended],
     languageOptions: { globals: globals.node },
   },
+  {
+    // Pages built by the browser checks, and the Playwright scripts whose callbacks run in a page.
+    files: ['test/bundlers/app/**/*.js', 'bench/browser/page.js', 'test/browser/*.mjs', 'test/bundlers/*.mjs', 'bench/browser/*.mjs'],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
 ]);

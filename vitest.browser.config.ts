@@ -1,0 +1,27 @@
+// Browser runs of the parity, bad-input, model and init suites (test/browser/*.spec.ts) in
+// headless Chromium through Playwright, on the package's browser entry (dist/browser.js, built by
+// `npm run build`). `npm run test:browser`. The Node suites keep vitest.config.ts.
+import { fileURLToPath } from 'node:url';
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+import { launchOptions } from './test/browser/chromium.mjs';
+
+export default defineConfig({
+  resolve: {
+    // The package by name, as an app would import it, resolved to what a bundler picks for the
+    // browser: the "default" condition of the "." export.
+    alias: { 'rnn-wasm': fileURLToPath(new URL('./dist/browser.js', import.meta.url)) },
+  },
+  test: {
+    include: ['test/browser/**/*.spec.ts'],
+    browser: {
+      enabled: true,
+      headless: true,
+      provider: playwright({ launchOptions: launchOptions() }),
+      instances: [{ browser: 'chromium' }],
+      screenshotFailures: false,
+    },
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
