@@ -15,6 +15,7 @@ export default defineConfig([
     'bench/node_modules/',
     'bench/.venv/',
     'bench/results/',
+    'examples/browser/dist/',
   ]),
   {
     files: ['ts/**/*.ts', 'test/**/*.ts', '*.ts'],
@@ -45,5 +46,11 @@ export default defineConfig([
     // Pages built by the browser checks, and the Playwright scripts whose callbacks run in a page.
     files: ['test/bundlers/app/**/*.js', 'bench/browser/page.js', 'test/browser/*.mjs', 'test/bundlers/*.mjs', 'bench/browser/*.mjs'],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
+  {
+    // The browser demo's page and worker scripts (its vite.config.js runs in Node).
+    files: ['examples/browser/**/*.js'],
+    ignores: ['examples/browser/vite.config.js'],
+    languageOptions: { globals: { ...globals.browser, ...globals.worker } },
   },
 ]);
