@@ -1,7 +1,8 @@
 /**
  * The rnn-wasm browser demo: pick a corpus, train a character-level RNN/LSTM in a Web Worker
  * with a live loss chart and samples, sample from the result at a chosen temperature, and
- * download the model. All training runs in worker.js; this thread only draws.
+ * download the model. Training and sampling run in worker.js (one worker for the page's
+ * lifetime); this thread only draws, so it never stalls while the model learns.
  *
  * Hooks for automated tests (stable; change them only together with test/browser/):
  *
@@ -23,12 +24,13 @@
  *   #sample          <button>: samples names from the trained model (enabled after training)
  *   #sample-output   <ul>: the sampled names, one <li> each
  *   #download        <button>: downloads the trained model (enabled after training)
- *   #backend         the backend the page's main thread runs on after init()
+ *   #backend         the backend the worker runs on ("Backend: wasm" once it has loaded)
  *
  *   Every one of these also carries data-testid="<the same name>".
  *
  *   window.__demo = {
  *     state,        // same as #status's data-state
+ *     backend,      // the worker's backend ("wasm", or "js" without WebAssembly), or null
  *     stepsDone,    // steps reported by the worker so far in the current/last run
  *     lastLoss,     // the latest training loss (nats per character), or null
  *     samples,      // the latest samples reported while training (string[])
@@ -40,8 +42,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import pokemonNames from 'pokemon/data/en.json';
-import { init } from 'rnn-wasm';
-import { sampleText, trainInWorker } from 'rnn-wasm/worker';
+import { trainInWorker } from 'rnn-wasm/worker';
 
 const $ = (id) => {
   const el = document.getElementById(id);
@@ -80,6 +81,7 @@ const ui = {
 
 const demo = {
   state: 'loading',
+  backend: null,
   stepsDone: 0,
   lastLoss: null,
   samples: [],
@@ -93,6 +95,39 @@ window.__demo = demo;
 let trained = null;
 let controller = null;
 let sampleSeed = 1;
+
+// ---------------------------------------------------------------- the worker
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const pending = new Map();
+let nextId = 0;
+
+/** Asks worker.js's own handler (not the training server) for something; resolves its reply. */
+function ask(type, body = {}) {
+  const id = ++nextId;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    worker.postMessage({ source: 'demo', id, type, ...body });
+  });
+}
+
+worker.addEventListener('message', (event) => {
+  const message = event.data;
+  if (message === null || typeof message !== 'object' || message.source !== 'demo') return;
+  const waiting = pending.get(message.id);
+  if (!waiting) return;
+  pending.delete(message.id);
+  if (message.error !== undefined) waiting.reject(new Error(message.error));
+  else waiting.resolve(message);
+});
+
+worker.addEventListener('error', (event) => {
+  const text = event.message || 'the worker script failed to load';
+  demo.error = text;
+  setStatus('error', `Worker error: ${text}`);
+  for (const waiting of pending.values()) waiting.reject(new Error(text));
+  pending.clear();
+});
 
 function setStatus(state, text) {
   demo.state = state;
@@ -264,7 +299,6 @@ async function train() {
   setTraining(true);
   setStatus('training', `Training an ${request.kind.toUpperCase()} (${request.hidden} hidden units) in a worker…`);
 
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   controller = new AbortController();
   const started = performance.now();
   let lastSpeedUpdate = 0;
@@ -302,7 +336,7 @@ async function train() {
     setStatus('done', `Done: ${result.steps} steps in ${seconds} s, loss ${formatLoss(result.loss)}. Sample some names below.`);
     ui.download.textContent = `Download model (${kilobytes(result.model.byteLength)})`;
     setTraining(false);
-    sampleNames();
+    void sampleNames();
   } catch (error) {
     const aborted = controller.signal.aborted;
     setTraining(false);
@@ -316,7 +350,6 @@ async function train() {
     }
   } finally {
     controller = null;
-    worker.terminate();
   }
 }
 
@@ -334,10 +367,13 @@ ui.temperature.addEventListener('input', () => {
   ui.temperatureValue.textContent = temperature().toFixed(2);
 });
 
-function sampleNames() {
+async function sampleNames() {
   if (!trained) return;
+  const options = { temperature: temperature(), count: 12, seed: sampleSeed++ };
+  ui.sample.disabled = true;
   try {
-    const names = sampleText(trained.bytes, trained.vocabulary, { temperature: temperature(), count: 12, seed: sampleSeed++ });
+    // The bytes are copied (not transferred): the page keeps them for the download.
+    const { names } = await ask('sample', { model: trained.bytes, vocabulary: trained.vocabulary, options });
     demo.names = names;
     ui.sampleOutput.replaceChildren(
       ...names.map((name) => {
@@ -350,10 +386,12 @@ function sampleNames() {
     demo.error = error instanceof Error ? error.message : String(error);
     setStatus('error', `Sampling failed: ${demo.error}`);
     console.error(error);
+  } finally {
+    ui.sample.disabled = !trained || demo.state === 'training';
   }
 }
 
-ui.sample.addEventListener('click', sampleNames);
+ui.sample.addEventListener('click', () => void sampleNames());
 
 function kilobytes(n) {
   return n < 1024 ? `${n} B` : n < 1024 * 1024 ? `${Math.round(n / 1024)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
@@ -387,15 +425,16 @@ describeCorpus();
 ui.temperatureValue.textContent = temperature().toFixed(2);
 makeChart();
 setTraining(false);
-setStatus('loading', 'Loading WebAssembly…');
-init()
-  .then((backend) => {
-    ui.backend.textContent = `Backend: ${backend}`;
+setStatus('loading', 'Loading WebAssembly in the worker…');
+ui.train.disabled = true;
+ask('hello')
+  .then(({ backend }) => {
+    demo.backend = backend;
+    ui.backend.textContent = `Backend: ${backend}` + (backend === 'wasm' ? '' : ' (WebAssembly did not load)');
+    ui.train.disabled = false;
     setStatus('idle', 'Ready. Pick a corpus and press Train.');
   })
   .catch((error) => {
-    // The worker loads its own copy; sampling here falls back to the JavaScript backend.
-    ui.backend.textContent = 'Backend: js (WebAssembly failed to load)';
-    setStatus('idle', 'Ready (WebAssembly unavailable on this thread). Press Train.');
-    console.error(error);
+    demo.error = error instanceof Error ? error.message : String(error);
+    setStatus('error', `The worker did not start: ${demo.error}`);
   });
