@@ -13,13 +13,26 @@ interface Window {
   /** demo-e2e.mjs's main-thread monitor. */
   __stalls: {
     running: boolean;
+    steps: number;
     timerGap: number;
+    steadyGap: number;
     frameGap: number;
     longTasks: number[];
     timerTicks: number;
     frames: number;
-    start(): void;
-    stop(): { timerGap: number; frameGap: number; longTasks: number[]; timerTicks: number; frames: number };
+    /** [ms since start, gap in ms, steps done when it began] of each gap over 20 ms. */
+    gaps: [number, number, number][];
+    startedAt: number;
+    start(steps: number): void;
+    stop(): {
+      timerGap: number;
+      steadyGap: number;
+      frameGap: number;
+      longTasks: number[];
+      timerTicks: number;
+      frames: number;
+      gaps: [number, number, number][];
+    };
   };
   /** bench/browser/page.js. */
   runBench(options: { samples?: number; warmup?: number }): Promise<{
