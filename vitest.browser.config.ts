@@ -1,4 +1,4 @@
-// Browser runs of the parity, bad-input, model and init suites (test/browser/*.spec.ts) in
+// Browser runs of the parity, bad-input, model, init and worker suites (test/browser/*.spec.ts) in
 // headless Chromium through Playwright, on the package's browser entry (dist/browser.js, built by
 // `npm run build`). `npm run test:browser`. The Node suites keep vitest.config.ts.
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,11 @@ import { launchOptions } from './test/browser/chromium.mjs';
 export default defineConfig({
   resolve: {
     // The package by name, as an app would import it, resolved to what a bundler picks for the
-    // browser: the "default" condition of the "." export.
-    alias: { 'rnn-wasm': fileURLToPath(new URL('./dist/browser.js', import.meta.url)) },
+    // browser: the "default" condition of the "." and "./worker" exports.
+    alias: [
+      { find: /^rnn-wasm\/worker$/, replacement: fileURLToPath(new URL('./dist/worker.js', import.meta.url)) },
+      { find: /^rnn-wasm$/, replacement: fileURLToPath(new URL('./dist/browser.js', import.meta.url)) },
+    ],
   },
   test: {
     include: ['test/browser/**/*.spec.ts'],
