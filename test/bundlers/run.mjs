@@ -64,7 +64,7 @@ await timed('vite', async () => {
   outputs.vite = 'out/vite/index.html';
 });
 
-// esbuild: one ES module bundle; the .wasm through the `file` loader.
+// esbuild: one ES module bundle; the .wasm, imported by its exports-map name, through the `file` loader.
 await timed('esbuild', async () => {
   const esbuild = await import('esbuild');
   const outdir = join(work, 'out/esbuild');
@@ -76,7 +76,6 @@ await timed('esbuild', async () => {
     platform: 'browser',
     outdir,
     loader: { '.wasm': 'file' },
-    alias: { 'rnn-wasm-module': join(pkgDir, 'wasm/rnn_wasm.wasm') },
     logLevel: 'warning',
   });
   writeFileSync(join(outdir, 'index.html'), readFileSync(join(app, 'index.html'), 'utf8').replace('./main-vite.js', './main-esbuild.js'));

@@ -1,8 +1,7 @@
-// esbuild does not follow `new URL(…, import.meta.url)`: the app imports the module with the
-// `file` loader (which copies it next to the bundle and gives its URL) and hands that URL to
-// `init`. The package's exports map does not list the .wasm file, so the build aliases
-// "rnn-wasm-module" to node_modules/rnn-wasm/wasm/rnn_wasm.wasm (see ../run.mjs).
-import wasmUrl from 'rnn-wasm-module';
+// esbuild does not follow `new URL(…, import.meta.url)`: the app imports the package's module
+// file by the name its exports map gives it, "rnn-wasm/wasm/rnn_wasm.wasm", with the `file`
+// loader (which copies it next to the bundle and gives its URL), and hands that URL to `init`.
+import wasmUrl from 'rnn-wasm/wasm/rnn_wasm.wasm';
 import { run } from './parity.js';
 
 void run('esbuild', new URL(wasmUrl, import.meta.url));
