@@ -219,6 +219,22 @@ export function rnn_backward(da: ArrayInput, caches: RnnCaches): RnnGradients {
 }
 
 /**
+ * The dimensions of a backward pass, from the caches the forward pass made: n_x and m from the
+ * first step's `xt`, n_a from its parameters' `key` weight (checked against n_x), T from the
+ * number of step caches. Returns that weight, the parameters object and the context string
+ * later checks name.
+ */
+function cacheDims(call: CallContext, steps: StepCaches<'xt' | 'parameters'>, spec: ParamSpec, key: string) {
+  const [n_x, m] = arrayOfRank(call, steps.field(0, 'xt'), steps.name(0, 'xt'), ['n_x', 'm']).shape;
+  const owner = steps.name(0, 'parameters');
+  const p = paramsObject(steps.field(0, 'parameters'), owner);
+  const first = arrayOfRank(call, param(p, owner, key, spec), paramName(owner, key), spec[key]);
+  const dims = { n_x, n_a: first.shape[0], m };
+  requireShape(first, paramName(owner, key), dims, spec[key], `to match ${steps.name(0, 'xt')}`);
+  return { T: steps.count, dims, p, owner, first, context: `to match ${steps.name(0, 'xt')} and ${owner}` };
+}
+
+/**
  * `da` (`daName`) as the caches (of one step or of a sequence) want it: `(n_a, m)` for a cell,
  * `(n_a, m, T_x)` for a sequence, with every dimension taken from the caches.
  */
@@ -234,17 +250,10 @@ function requireGradientShape(DA: NDArray, daName: string, dims: { n_a: number; 
  */
 function rnnBackwardSteps(call: CallContext, DA: NDArray, daName: string, steps: StepCaches<RnnCacheField>) {
   const backend = activeBackend();
-  const T = steps.count;
-  const [n_x, m] = arrayOfRank(call, steps.field(0, 'xt'), steps.name(0, 'xt'), ['n_x', 'm']).shape;
-  const owner = steps.name(0, 'parameters');
-  const p = paramsObject(steps.field(0, 'parameters'), owner);
-  const Wax = arrayOfRank(call, param(p, owner, 'Wax', RNN_SPEC), paramName(owner, 'Wax'), ['n_a', 'n_x']);
-  const dims = { n_x, n_a: Wax.shape[0], m };
-  const n_a = dims.n_a;
-  requireShape(Wax, paramName(owner, 'Wax'), dims, RNN_SPEC.Wax, `to match ${steps.name(0, 'xt')}`);
+  const { T, dims, p, owner, first: Wax, context } = cacheDims(call, steps, RNN_SPEC, 'Wax');
+  const { n_x, n_a, m } = dims;
   const { Waa } = readParams(call, p, owner, RNN_SPEC, ['Waa'], dims);
   requireGradientShape(DA, daName, dims, T);
-  const context = `to match ${steps.name(0, 'xt')} and ${owner}`;
   const aNext = steps.blocks(['a_next'], dims, ['n_a', 'm'], context);
   const aPrev = steps.blocks(['a_prev'], dims, ['n_a', 'm'], context);
   const x = steps.blocks(['xt'], dims, ['n_x', 'm'], context);
@@ -410,18 +419,11 @@ function lstmBackwardSteps(
   steps: StepCaches<LstmCacheField>,
 ) {
   const backend = activeBackend();
-  const T = steps.count;
-  const [n_x, m] = arrayOfRank(call, steps.field(0, 'xt'), steps.name(0, 'xt'), ['n_x', 'm']).shape;
-  const owner = steps.name(0, 'parameters');
-  const p = paramsObject(steps.field(0, 'parameters'), owner);
-  const Wf = arrayOfRank(call, param(p, owner, 'Wf', LSTM_SPEC), paramName(owner, 'Wf'), ['n_a', 'n_a+n_x']);
-  const dims = { n_x, n_a: Wf.shape[0], m };
-  const n_a = dims.n_a;
-  requireShape(Wf, paramName(owner, 'Wf'), dims, LSTM_SPEC.Wf, `to match ${steps.name(0, 'xt')}`);
+  const { T, dims, p, owner, first: Wf, context } = cacheDims(call, steps, LSTM_SPEC, 'Wf');
+  const { n_x, n_a, m } = dims;
   const P = readParams(call, p, owner, LSTM_SPEC, ['Wi', 'Wc', 'Wo'], dims);
   requireGradientShape(DA, daName, dims, T);
   if (DC) requireShape(DC, 'dc_next', dims, ['n_a', 'm'], 'to match cache');
-  const context = `to match ${steps.name(0, 'xt')} and ${owner}`;
   const cNext = steps.blocks(['c_next'], dims, ['n_a', 'm'], context);
   const aPrev = steps.blocks(['a_prev'], dims, ['n_a', 'm'], context);
   const cPrev = steps.blocks(['c_prev'], dims, ['n_a', 'm'], context);
