@@ -45,13 +45,12 @@ import {
   BACKENDS,
   lstmParams,
   makeRng,
-  randn,
-  rnnParams,
   sizeOf,
   snapshot,
   toNested,
   type Dims,
 } from './helpers.js';
+import { validArgs } from './shared/errors.js';
 
 // Deliberately malformed arguments go through `any`: the point is what happens at run time.
 type Any = any;
@@ -59,22 +58,7 @@ type Any = any;
 const D: Dims = { n_x: 3, n_a: 5, n_y: 2, m: 4, T_x: 3 };
 
 /** A fresh set of valid arguments (the same values every time). */
-function valid() {
-  const rng = makeRng(2024);
-  return {
-    x: randn(rng, [D.n_x, D.m, D.T_x]),
-    a0: randn(rng, [D.n_a, D.m]),
-    xt: randn(rng, [D.n_x, D.m]),
-    a_prev: randn(rng, [D.n_a, D.m]),
-    c_prev: randn(rng, [D.n_a, D.m]),
-    da: randn(rng, [D.n_a, D.m, D.T_x]),
-    da_next: randn(rng, [D.n_a, D.m]),
-    dc_next: randn(rng, [D.n_a, D.m]),
-    z: randn(rng, [D.n_y, D.m]),
-    rp: rnnParams(rng, D),
-    lp: lstmParams(rng, D),
-  };
-}
+const valid = () => validArgs(D, 2024);
 type Valid = ReturnType<typeof valid>;
 
 /**
