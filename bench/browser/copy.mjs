@@ -11,7 +11,7 @@ import { launchChromium } from '../../test/browser/chromium.mjs';
 
 /** Runs in both engines: plain ES, no closures over module scope. */
 function copyBench(wasmBytes, reps) {
-  const mem = new WebAssembly.Instance(new WebAssembly.Module(wasmBytes), {}).exports.memory;
+  const mem = /** @type {WebAssembly.Memory} */ (new WebAssembly.Instance(new WebAssembly.Module(wasmBytes), {}).exports.memory);
   const sizes = [204800, 204800, 16000, 819200];
   const total = sizes.reduce((a, b) => a + b, 0);
   const need = total * 8 + 1048576;
@@ -66,7 +66,7 @@ function copyBench(wasmBytes, reps) {
     add('inputs into the arena', performance.now() - t1);
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  return { resizable: mem.buffer.resizable === true, medians: Object.fromEntries(Object.entries(times).map(([n, t]) => [n, median(t)])) };
+  return { resizable: /** @type {{ resizable?: boolean }} */ (/** @type {unknown} */ (mem.buffer)).resizable === true, medians: Object.fromEntries(Object.entries(times).map(([n, t]) => [n, median(t)])) };
 }
 
 const wasm = readFileSync(fileURLToPath(new URL('../../wasm/rnn_wasm.wasm', import.meta.url)));
@@ -77,7 +77,7 @@ try {
   await page.goto('about:blank');
   for (let round = 0; round < 3; round++) {
     const node = copyBench(wasm, 40);
-    const chrome = await page.evaluate(([src, bytes]) => (0, eval)(`(${src})`)(new Uint8Array(bytes), 40), [copyBench.toString(), [...wasm]]);
+    const chrome = await page.evaluate(({ src, bytes }) => (0, eval)(`(${src})`)(new Uint8Array(bytes), 40), { src: copyBench.toString(), bytes: [...wasm] });
     if (round === 0) console.log(`wasm memory buffer resizable: Node ${node.resizable}, Chromium ${chrome.resizable}`);
     for (const name of Object.keys(node.medians)) (rows[name] ??= []).push([node.medians[name], chrome.medians[name]]);
   }
