@@ -36,6 +36,10 @@ interface D {
   n_y: number;
   m: number;
   t: number;
+  /** The layer kernels' options (the others ignore them). */
+  cell: number;
+  reverse: number;
+  keep: number;
 }
 type Role = 'in' | 'out' | 'ws';
 /** Required length; null when no length can satisfy it (a size overflows u32). */
@@ -73,6 +77,22 @@ function target(rng: Rng, d: D): number {
   return Math.floor(rng.uniform() * (d.n_y + 1)) - 1;
 }
 const isTarget = (k: number, n_y: number) => k === -1 || (Number.isInteger(k) && k >= 0 && k < n_y);
+
+/** A sequence length in 0..=t, and now and then something that is not. */
+function seqLength(rng: Rng, d: D): number {
+  if (rng.uniform() < 0.02) return pick(rng, [d.t + 1, 0.5, NaN, -1, Infinity]);
+  return Math.floor(rng.uniform() * (d.t + 1));
+}
+const isSeqLength = (l: number, t: number) => Number.isInteger(l) && l >= 0 && l <= t;
+
+/** A layer option below `count`, and now and then one out of range. */
+function option(rng: Rng, count: number): number {
+  return rng.uniform() < 0.03 ? pick(rng, [count, 7, U32_MAX]) : Math.floor(rng.uniform() * count);
+}
+
+/** Gates and saved rows (in blocks of h) of a layer cell; an unknown cell is laid out as the LSTM. */
+const layerGates = (cell: number) => BigInt([1, 1, 4, 3, 3][cell] ?? 4);
+const layerSaved = (cell: number) => BigInt([1, 1, 6, 5, 5][cell] ?? 6);
 
 const KERNELS: Kernel[] = [
   {
@@ -158,13 +178,67 @@ const KERNELS: Kernel[] = [
     reference: (d, i, o) =>
       jsBackend.run('lstmBackward', d, { da: i[0], dc_last: i[1], c_next: i[2], c_prev: i[3], a_prev: i[4], gates: i[5], x: i[6], w: i[7] }, { dx: o[0], da0: o[1], dc0: o[2], dw: o[3], db: o[4] }),
   },
+  {
+    // n_in = n_x, h = n_a, n = m. An unknown cell, reverse or keep makes the workspace export
+    // return -1, so the model rejects the call as the kernel does.
+    name: 'layer_forward',
+    dims: (d) => [d.cell, d.n_x, d.n_a, d.m, d.t, d.reverse, d.keep],
+    bufs: [['x', 'in'], ['lengths', 'in'], ['h0', 'in'], ['c0', 'in'], ['w_ih', 'in'], ['w_hh', 'in'], ['b_ih', 'in'], ['b_hh', 'in'],
+      ['output', 'out'], ['h_n', 'out'], ['c_n', 'out'], ['saved', 'out'], ['ws', 'ws']],
+    lens: (d) => {
+      const gh = prod(layerGates(d.cell), n(d.n_a));
+      const hc = d.cell === 2 ? n(d.n_a) : 0n;
+      const saved = d.keep === 1 ? prod(n(d.t), n(d.m), layerSaved(d.cell), n(d.n_a)) : 0n;
+      const state = prod(n(d.m), n(d.n_a));
+      return [prod(n(d.t), n(d.m), n(d.n_x)), n(d.m), state, prod(n(d.m), hc), prod(gh, n(d.n_x)), prod(gh, n(d.n_a)), gh, gh,
+        prod(n(d.t), n(d.m), n(d.n_a)), state, prod(n(d.m), hc), saved,
+        ws(wasm.layer_forward_workspace(d.cell, d.n_x, d.n_a, d.m, d.t, d.reverse, d.keep))];
+    },
+    reference: (d, i, o) =>
+      jsBackend.run(
+        'layerForward',
+        { cell: d.cell, n_in: d.n_x, h: d.n_a, n: d.m, t: d.t, reverse: d.reverse, keep: d.keep },
+        { x: i[0], lengths: i[1], h0: i[2], c0: i[3], w_ih: i[4], w_hh: i[5], b_ih: i[6], b_hh: i[7] },
+        { output: o[0], h_n: o[1], c_n: o[2], saved: o[3] },
+      ),
+    value: (name, rng, d) => (name === 'lengths' ? seqLength(rng, d) : undefined),
+    valuesOk: (d, i) => i[1].every((l) => isSeqLength(l, d.t)),
+  },
+  {
+    // As layer_forward, without keep (the backward pass always reads `saved`, here random
+    // values with no forward pass behind them).
+    name: 'layer_backward',
+    dims: (d) => [d.cell, d.n_x, d.n_a, d.m, d.t, d.reverse],
+    bufs: [['d_output', 'in'], ['dh_n', 'in'], ['dc_n', 'in'], ['saved', 'in'], ['x', 'in'], ['lengths', 'in'], ['h0', 'in'], ['c0', 'in'],
+      ['w_ih', 'in'], ['w_hh', 'in'], ['dx', 'out'], ['dh0', 'out'], ['dc0', 'out'], ['dw_ih', 'out'], ['dw_hh', 'out'], ['db_ih', 'out'],
+      ['db_hh', 'out'], ['ws', 'ws']],
+    lens: (d) => {
+      const gh = prod(layerGates(d.cell), n(d.n_a));
+      const hc = d.cell === 2 ? n(d.n_a) : 0n;
+      const [state, cState, seqX] = [prod(n(d.m), n(d.n_a)), prod(n(d.m), hc), prod(n(d.t), n(d.m), n(d.n_x))];
+      const [wIh, wHh] = [prod(gh, n(d.n_x)), prod(gh, n(d.n_a))];
+      return [prod(n(d.t), n(d.m), n(d.n_a)), state, cState, prod(n(d.t), n(d.m), layerSaved(d.cell), n(d.n_a)), seqX, n(d.m), state, cState,
+        wIh, wHh, seqX, state, cState, wIh, wHh, gh, gh,
+        ws(wasm.layer_backward_workspace(d.cell, d.n_x, d.n_a, d.m, d.t, d.reverse))];
+    },
+    reference: (d, i, o) =>
+      jsBackend.run(
+        'layerBackward',
+        { cell: d.cell, n_in: d.n_x, h: d.n_a, n: d.m, t: d.t, reverse: d.reverse },
+        { d_output: i[0], dh_n: i[1], dc_n: i[2], saved: i[3], x: i[4], lengths: i[5], h0: i[6], c0: i[7], w_ih: i[8], w_hh: i[9] },
+        { dx: o[0], dh0: o[1], dc0: o[2], dw_ih: o[3], dw_hh: o[4], db_ih: o[5], db_hh: o[6] },
+      ),
+    value: (name, rng, d) => (name === 'lengths' ? seqLength(rng, d) : undefined),
+    valuesOk: (d, i) => i[5].every((l) => isSeqLength(l, d.t)),
+  },
 ];
 
 /**
  * The status the calling convention prescribes: 2 if a non-empty buffer is null, misaligned or
  * not inside memory; else 3 if a non-empty output overlaps another non-empty buffer; else 1 if
  * a length does not match the dimensions (the workspace: is below its minimum); else 4 if an
- * input value is refused (a loss target that is neither -1 nor a class index); else 0.
+ * input value is refused (a loss target that is neither -1 nor a class index, a sequence length
+ * that is not an integer in 0..=t); else 0.
  */
 function expectedStatus(kernel: Kernel, d: D, bufs: [number, number][], memBytes: number): number {
   const live = bufs.map(([, len]) => len !== 0);
@@ -265,7 +339,7 @@ function mutate(rng: Rng, kernel: Kernel, bufs: [number, number][], d: D): strin
       else b[0] = 0;
       return `${name}: below the arena`;
     default: {
-      const key = pick(rng, ['n_x', 'n_a', 'n_y', 'm', 't'] as const);
+      const key = pick(rng, ['n_x', 'n_a', 'n_y', 'm', 't', 'cell', 'reverse', 'keep'] as const);
       d[key] = pick(rng, HUGE_DIMS);
       return `${key} = ${d[key]}`;
     }
@@ -282,7 +356,16 @@ interface Tally {
 /** Runs one case; fails the test with a description on any violation. */
 function runCase(rng: Rng, tally: Tally): void {
   const kernel = pick(rng, KERNELS);
-  const d: D = { n_x: smallDim(rng), n_a: smallDim(rng), n_y: smallDim(rng), m: smallDim(rng), t: int(rng, 6) };
+  const d: D = {
+    n_x: smallDim(rng),
+    n_a: smallDim(rng),
+    n_y: smallDim(rng),
+    m: smallDim(rng),
+    t: int(rng, 6),
+    cell: option(rng, 5),
+    reverse: option(rng, 2),
+    keep: option(rng, 2),
+  };
   const lens = kernel.lens(d).map((l) => Number(l));
   fillCanary();
   const bufs: [number, number][] = [];

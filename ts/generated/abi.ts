@@ -18,7 +18,7 @@ export const STATUS_MESSAGES: Readonly<Record<number, string>> = {
   1: 'dimensions or buffer lengths rejected',
   2: 'a buffer lies outside linear memory, is null or is misaligned',
   3: 'an output buffer overlaps another buffer',
-  4: 'a target is neither NO_TARGET nor a class index below n_y',
+  4: 'a target is neither NO_TARGET nor a class index below n_y, or a sequence length is not an integer in 0..=t',
 };
 
 /** The target of a column that has none (`output_backward`). */
@@ -110,6 +110,24 @@ export const KERNELS = {
     inputs: ['y', 'targets', 'a', 'wy'],
     outputs: ['loss', 'dwy', 'dby', 'da'],
   },
+  /** One recurrent layer (RNN, LSTM or GRU) in one direction over a batch of sequences of given lengths; see `rnn_core::layer_forward`. */
+  layerForward: {
+    wasm: 'layer_forward',
+    native: 'layerForward',
+    workspace: 'layer_forward_workspace',
+    dims: ['cell', 'n_in', 'h', 'n', 't', 'reverse', 'keep'],
+    inputs: ['x', 'lengths', 'h0', 'c0', 'w_ih', 'w_hh', 'b_ih', 'b_hh'],
+    outputs: ['output', 'h_n', 'c_n', 'saved'],
+  },
+  /** Backward pass of `layer_forward`; see `rnn_core::layer_backward`. */
+  layerBackward: {
+    wasm: 'layer_backward',
+    native: 'layerBackward',
+    workspace: 'layer_backward_workspace',
+    dims: ['cell', 'n_in', 'h', 'n', 't', 'reverse'],
+    inputs: ['d_output', 'dh_n', 'dc_n', 'saved', 'x', 'lengths', 'h0', 'c0', 'w_ih', 'w_hh'],
+    outputs: ['dx', 'dh0', 'dc0', 'dw_ih', 'dw_hh', 'db_ih', 'db_hh'],
+  },
 } as const;
 
 /** A kernel's key in `KERNELS`. */
@@ -154,6 +172,14 @@ export interface WasmExports {
   output_backward_workspace(n_a: number, n_y: number, m: number, t: number): number;
   /** Softmax cross-entropy backward through the output layer; see `rnn_core::output_backward`. */
   output_backward(n_a: number, n_y: number, m: number, t: number, y: number, y_len: number, targets: number, targets_len: number, a: number, a_len: number, wy: number, wy_len: number, loss: number, loss_len: number, dwy: number, dwy_len: number, dby: number, dby_len: number, da: number, da_len: number, ws: number, ws_len: number): number;
+  /** Workspace elements `layer_forward` needs, or -1 when the sizes overflow. */
+  layer_forward_workspace(cell: number, n_in: number, h: number, n: number, t: number, reverse: number, keep: number): number;
+  /** One recurrent layer (RNN, LSTM or GRU) in one direction over a batch of sequences of given lengths; see `rnn_core::layer_forward`. */
+  layer_forward(cell: number, n_in: number, h: number, n: number, t: number, reverse: number, keep: number, x: number, x_len: number, lengths: number, lengths_len: number, h0: number, h0_len: number, c0: number, c0_len: number, w_ih: number, w_ih_len: number, w_hh: number, w_hh_len: number, b_ih: number, b_ih_len: number, b_hh: number, b_hh_len: number, output: number, output_len: number, h_n: number, h_n_len: number, c_n: number, c_n_len: number, saved: number, saved_len: number, ws: number, ws_len: number): number;
+  /** Workspace elements `layer_backward` needs, or -1 when the sizes overflow. */
+  layer_backward_workspace(cell: number, n_in: number, h: number, n: number, t: number, reverse: number): number;
+  /** Backward pass of `layer_forward`; see `rnn_core::layer_backward`. */
+  layer_backward(cell: number, n_in: number, h: number, n: number, t: number, reverse: number, d_output: number, d_output_len: number, dh_n: number, dh_n_len: number, dc_n: number, dc_n_len: number, saved: number, saved_len: number, x: number, x_len: number, lengths: number, lengths_len: number, h0: number, h0_len: number, c0: number, c0_len: number, w_ih: number, w_ih_len: number, w_hh: number, w_hh_len: number, dx: number, dx_len: number, dh0: number, dh0_len: number, dc0: number, dc0_len: number, dw_ih: number, dw_ih_len: number, dw_hh: number, dw_hh_len: number, db_ih: number, db_ih_len: number, db_hh: number, db_hh_len: number, ws: number, ws_len: number): number;
 }
 
 /** The exports of the test module built with the `probes` feature (test/wasm/rnn_wasm_probes.wasm): the shipped ones and the probes. */
@@ -186,6 +212,10 @@ export interface NativeAddon {
   lstmBackward(nX: number, nA: number, m: number, t: number, da: Float64Array, dcLast: Float64Array, cNext: Float64Array, cPrev: Float64Array, aPrev: Float64Array, gates: Float64Array, x: Float64Array, w: Float64Array, dx: Float64Array, da0: Float64Array, dc0: Float64Array, dw: Float64Array, db: Float64Array): void;
   /** Softmax cross-entropy backward through the output layer; see `rnn_core::output_backward`. */
   outputBackward(nA: number, nY: number, m: number, t: number, y: Float64Array, targets: Float64Array, a: Float64Array, wy: Float64Array, loss: Float64Array, dwy: Float64Array, dby: Float64Array, da: Float64Array): void;
+  /** One recurrent layer (RNN, LSTM or GRU) in one direction over a batch of sequences of given lengths; see `rnn_core::layer_forward`. */
+  layerForward(cell: number, nIn: number, h: number, n: number, t: number, reverse: number, keep: number, x: Float64Array, lengths: Float64Array, h0: Float64Array, c0: Float64Array, wIh: Float64Array, wHh: Float64Array, bIh: Float64Array, bHh: Float64Array, output: Float64Array, hN: Float64Array, cN: Float64Array, saved: Float64Array): void;
+  /** Backward pass of `layer_forward`; see `rnn_core::layer_backward`. */
+  layerBackward(cell: number, nIn: number, h: number, n: number, t: number, reverse: number, dOutput: Float64Array, dhN: Float64Array, dcN: Float64Array, saved: Float64Array, x: Float64Array, lengths: Float64Array, h0: Float64Array, c0: Float64Array, wIh: Float64Array, wHh: Float64Array, dx: Float64Array, dh0: Float64Array, dc0: Float64Array, dwIh: Float64Array, dwHh: Float64Array, dbIh: Float64Array, dbHh: Float64Array): void;
   /** Lets the kernels use up to `n` threads (0: all cores, the default). */
   setThreads(n: number): void;
   /** Threads the kernels may use. */

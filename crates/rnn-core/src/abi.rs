@@ -19,7 +19,8 @@ pub enum Status {
     /// An output overlaps another buffer of the call.
     Overlap = 3,
     /// A loss target is neither [`NO_TARGET`] nor an integer class index
-    /// below `n_y`.
+    /// below `n_y`, or a layer's sequence length is not an integer in
+    /// `0..=t`.
     Target = 4,
 }
 
@@ -51,7 +52,9 @@ impl Status {
             Status::Dims => "dimensions or buffer lengths rejected",
             Status::Memory => "a buffer lies outside linear memory, is null or is misaligned",
             Status::Overlap => "an output buffer overlaps another buffer",
-            Status::Target => "a target is neither NO_TARGET nor a class index below n_y",
+            Status::Target => {
+                "a target is neither NO_TARGET nor a class index below n_y, or a sequence length is not an integer in 0..=t"
+            }
         }
     }
 }

@@ -32,22 +32,39 @@ pub enum KernelError {
         /// Position of the first such target.
         index: usize,
     },
+    /// A dimension that selects an option (a layer's `cell`, `reverse`,
+    /// `keep`) has a value outside `0..=max`.
+    Value {
+        /// Name of the dimension.
+        arg: &'static str,
+        /// The value passed.
+        value: usize,
+        /// The largest value accepted.
+        max: usize,
+    },
+    /// `lengths[index]` of a layer kernel is not an integer in `0..=t`.
+    SeqLength {
+        /// Position of the first such length.
+        index: usize,
+    },
 }
 
 impl KernelError {
     /// The boundary status code for this error.
     pub fn status(&self) -> Status {
         match self {
-            Self::Length { .. } | Self::Overflow { .. } => Status::Dims,
-            Self::Target { .. } => Status::Target,
+            Self::Length { .. } | Self::Overflow { .. } | Self::Value { .. } => Status::Dims,
+            Self::Target { .. } | Self::SeqLength { .. } => Status::Target,
         }
     }
 
-    /// Name of the argument at fault (`targets` for [`KernelError::Target`]).
+    /// Name of the argument at fault (`targets` for [`KernelError::Target`],
+    /// `lengths` for [`KernelError::SeqLength`]).
     pub fn arg(&self) -> &'static str {
         match *self {
-            Self::Length { arg, .. } | Self::Overflow { arg } => arg,
+            Self::Length { arg, .. } | Self::Overflow { arg } | Self::Value { arg, .. } => arg,
             Self::Target { .. } => "targets",
+            Self::SeqLength { .. } => "lengths",
         }
     }
 }
@@ -69,6 +86,13 @@ impl fmt::Display for KernelError {
             Self::Target { index } => write!(
                 f,
                 "`targets` element {index} is neither -1 nor an integer class index below n_y"
+            ),
+            Self::Value { arg, value, max } => {
+                write!(f, "`{arg}` is {value}, expected an integer in 0..={max}")
+            }
+            Self::SeqLength { index } => write!(
+                f,
+                "`lengths` element {index} is not an integer between 0 and t"
             ),
         }
     }

@@ -122,5 +122,27 @@ macro_rules! for_each_kernel {
             outputs: OutputBackwardOut { loss, dwy, dby, da },
             workspace: [output_backward_workspace_len => output_backward_workspace],
         }
+        $callback! {
+            name: layer_forward,
+            doc: "One recurrent layer (RNN, LSTM or GRU) in one direction over a batch of sequences of given lengths; see `rnn_core::layer_forward`.",
+            wasm: layer_forward,
+            js: "layerForward",
+            dims: LayerDims { cell, n_in, h, n, t, reverse, keep },
+            unused: {},
+            inputs: LayerForwardIn { x, lengths, h0, c0, w_ih, w_hh, b_ih, b_hh },
+            outputs: LayerForwardOut { output, h_n, c_n, saved },
+            workspace: [layer_forward_workspace_len => layer_forward_workspace],
+        }
+        $callback! {
+            name: layer_backward,
+            doc: "Backward pass of `layer_forward`; see `rnn_core::layer_backward`.",
+            wasm: layer_backward,
+            js: "layerBackward",
+            dims: LayerDims { cell, n_in, h, n, t, reverse },
+            unused: { keep },
+            inputs: LayerBackwardIn { d_output, dh_n, dc_n, saved, x, lengths, h0, c0, w_ih, w_hh },
+            outputs: LayerBackwardOut { dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh },
+            workspace: [layer_backward_workspace_len => layer_backward_workspace],
+        }
     };
 }

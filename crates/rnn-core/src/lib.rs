@@ -37,6 +37,7 @@
 //! | module | what |
 //! |---|---|
 //! | `rnn.rs`, `lstm.rs` | the recurrent kernels, forward and backward |
+//! | `layer/` | PyTorch's recurrent layers (RNN, LSTM, GRU) over sequences of given lengths |
 //! | `loss.rs` | the output layer's softmax cross-entropy backward |
 //! | `activations.rs` | [`softmax`], [`sigmoid`] and the lane functions |
 //! | `layout.rs` | [`transpose`] between the notebook's and the time-major layouts |
@@ -54,6 +55,7 @@ mod activations;
 mod error;
 pub mod gemm;
 mod kernels;
+mod layer;
 mod layout;
 mod loss;
 mod lstm;
@@ -75,6 +77,10 @@ pub(crate) use error::{check_lens, expect_len, expect_workspace, product, sizes_
 #[cfg(not(target_arch = "wasm32"))]
 pub use gemm::isa_name;
 pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+pub use layer::{
+    layer_backward, layer_backward_workspace_len, layer_forward, layer_forward_workspace_len,
+    LayerBackwardIn, LayerBackwardOut, LayerDims, LayerForwardIn, LayerForwardOut,
+};
 pub use layout::{transpose, transpose_workspace_len, TransposeIn, TransposeOut};
 pub use loss::{
     output_backward, output_backward_workspace_len, OutputBackwardIn, OutputBackwardOut,

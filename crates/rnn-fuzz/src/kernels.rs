@@ -5,11 +5,13 @@
 //! `(address, length)` pairs.
 //!
 //! `softmax` reads its matrix as `n_y × m`, `transpose` its source as `n_x × m`, and
-//! `sigmoid` takes `m` values, so one [`Dims`] describes every call.
+//! `sigmoid` takes `m` values, so one [`Dims`] describes every call. The layer kernels read
+//! it through [`layer_dims`].
 
 use rnn_core::{
-    Dims, ElemDims, KernelError, LstmBackwardIn, LstmBackwardOut, LstmForwardIn, LstmForwardOut,
-    MatDims, OutputBackwardIn, OutputBackwardOut, RnnBackwardIn, RnnBackwardOut, RnnForwardIn,
+    Dims, ElemDims, KernelError, LayerBackwardIn, LayerBackwardOut, LayerDims, LayerForwardIn,
+    LayerForwardOut, LstmBackwardIn, LstmBackwardOut, LstmForwardIn, LstmForwardOut, MatDims,
+    OutputBackwardIn, OutputBackwardOut, RnnBackwardIn, RnnBackwardOut, RnnForwardIn,
     RnnForwardOut, SigmoidIn, SigmoidOut, SoftmaxIn, SoftmaxOut, TransposeIn, TransposeOut,
 };
 
@@ -157,6 +159,143 @@ const LSTM_BACKWARD: &[(&str, Role)] = &[
     ("ws", W),
 ];
 
+const LAYER_FORWARD: &[(&str, Role)] = &[
+    ("x", I),
+    ("lengths", I),
+    ("h0", I),
+    ("c0", I),
+    ("w_ih", I),
+    ("w_hh", I),
+    ("b_ih", I),
+    ("b_hh", I),
+    ("output", O),
+    ("h_n", O),
+    ("c_n", O),
+    ("saved", O),
+    ("ws", W),
+];
+
+const LAYER_BACKWARD: &[(&str, Role)] = &[
+    ("d_output", I),
+    ("dh_n", I),
+    ("dc_n", I),
+    ("saved", I),
+    ("x", I),
+    ("lengths", I),
+    ("h0", I),
+    ("c0", I),
+    ("w_ih", I),
+    ("w_hh", I),
+    ("dx", O),
+    ("dh0", O),
+    ("dc0", O),
+    ("dw_ih", O),
+    ("dw_hh", O),
+    ("db_ih", O),
+    ("db_hh", O),
+    ("ws", W),
+];
+
+/// A layer call as one [`Dims`]: `n_x` input features, `n_a` hidden units, `m` sequences,
+/// `t` steps, and `n_y` the cell and direction (`cell = n_y mod 5`, reverse when
+/// `⌊n_y / 5⌋` is odd), so that every cell and both directions come up among small
+/// dimensions and any `n_y` names a valid pair.
+pub fn layer_dims(d: &Dims, keep: usize) -> LayerDims {
+    LayerDims {
+        cell: d.n_y % 5,
+        n_in: d.n_x,
+        h: d.n_a,
+        n: d.m,
+        t: d.t,
+        reverse: (d.n_y / 5) % 2,
+        keep,
+    }
+}
+
+/// `layer_forward`'s dimensions: [`layer_dims`], with `saved` kept when `⌊n_y / 10⌋ + t` is
+/// even, so that both settings come up for every cell and direction.
+pub fn layer_forward_dims(d: &Dims) -> LayerDims {
+    let keep = usize::from((d.n_y / 10) % 2 == d.t % 2);
+    layer_dims(d, keep)
+}
+
+fn layer_forward_lens(d: &Dims) -> Vec<Option<usize>> {
+    let Dims { n_x, n_a, m, t, .. } = *d;
+    let (gh, sw, hc) = layer_sizes(d);
+    let keep = layer_forward_dims(d).keep == 1;
+    let (st, sc) = (prod(&[s(m), s(n_a)]), prod(&[s(m), s(hc)]));
+    vec![
+        prod(&[s(t), s(m), s(n_x)]),
+        s(m),
+        st,
+        sc,
+        prod(&[gh, s(n_x)]),
+        prod(&[gh, s(n_a)]),
+        gh,
+        gh,
+        prod(&[s(t), s(m), s(n_a)]),
+        st,
+        sc,
+        if keep { prod(&[s(t), s(m), sw]) } else { s(0) },
+        rnn_core::layer_forward_workspace_len(&layer_forward_dims(d)),
+    ]
+}
+
+/// A layer's gate rows `G·h`, `saved` values per sequence and step `S`, and the cell-state
+/// size per sequence (`h` for the LSTM, else 0), from the documented table.
+fn layer_sizes(d: &Dims) -> (Option<usize>, Option<usize>, usize) {
+    let cell = d.n_y % 5;
+    let gates = [1, 1, 4, 3, 3][cell];
+    let saved = [1, 1, 6, 5, 5][cell];
+    let hc = if cell == 2 { d.n_a } else { 0 };
+    (d.n_a.checked_mul(gates), d.n_a.checked_mul(saved), hc)
+}
+
+/// `lengths` of a layer kernel: integers in `0..=t`.
+pub fn layer_lengths_ok(d: &Dims, lengths: &[f64]) -> bool {
+    lengths
+        .iter()
+        .all(|&v| v >= 0.0 && v <= d.t as f64 && v.fract() == 0.0)
+}
+
+/// A length in `0..=t` from `u` in [0, 1), and now and then one that is not.
+fn layer_length(u: f64, d: &Dims) -> f64 {
+    if u < 0.02 {
+        [d.t as f64 + 1.0, 0.5, f64::NAN, -1.0][(u * 200.0) as usize % 4]
+    } else {
+        (((u - 0.02) / 0.98) * (d.t as f64 + 1.0)).floor()
+    }
+}
+
+fn layer_backward_lens(d: &Dims) -> Vec<Option<usize>> {
+    let Dims { n_x, n_a, m, t, .. } = *d;
+    let (gh, sw, hc) = layer_sizes(d);
+    let seq_h = prod(&[s(t), s(m), s(n_a)]);
+    let seq_x = prod(&[s(t), s(m), s(n_x)]);
+    let (st, sc) = (prod(&[s(m), s(n_a)]), prod(&[s(m), s(hc)]));
+    let (w_ih, w_hh) = (prod(&[gh, s(n_x)]), prod(&[gh, s(n_a)]));
+    vec![
+        seq_h,
+        st,
+        sc,
+        prod(&[s(t), s(m), sw]),
+        seq_x,
+        s(m),
+        st,
+        sc,
+        w_ih,
+        w_hh,
+        seq_x,
+        st,
+        sc,
+        w_ih,
+        w_hh,
+        gh,
+        gh,
+        rnn_core::layer_backward_workspace_len(&layer_dims(d, 0)),
+    ]
+}
+
 /// The fused LSTM weight's rows `4·n_a` and columns `n_a + n_x`.
 fn fused(d: &Dims) -> (Option<usize>, Option<usize>) {
     (d.n_a.checked_mul(4), d.n_a.checked_add(d.n_x))
@@ -278,7 +417,7 @@ fn op(b: (usize, usize)) -> *mut f64 {
 }
 
 /// Every kernel export, in the order of `rnn-wasm`'s exports.
-pub fn all() -> [Kernel; 8] {
+pub fn all() -> [Kernel; 10] {
     [
         Kernel {
             name: "rnn_softmax",
@@ -619,6 +758,154 @@ pub fn all() -> [Kernel; 8] {
             },
             value: any_value,
             values_ok: all_values_ok,
+        },
+        Kernel {
+            name: "layer_forward",
+            bufs: LAYER_FORWARD,
+            lens: layer_forward_lens,
+            core: |d, i, o| {
+                let [output, h_n, c_n, saved, ws] = o else {
+                    unreachable!()
+                };
+                let i = LayerForwardIn {
+                    x: i[0],
+                    lengths: i[1],
+                    h0: i[2],
+                    c0: i[3],
+                    w_ih: i[4],
+                    w_hh: i[5],
+                    b_ih: i[6],
+                    b_hh: i[7],
+                };
+                let o = LayerForwardOut {
+                    output,
+                    h_n,
+                    c_n,
+                    saved,
+                };
+                rnn_core::layer_forward(&layer_forward_dims(d), i, o, ws)
+            },
+            export: |d, b| {
+                let l = layer_forward_dims(d);
+                crate::rnn_wasm::layer_forward(
+                    l.cell,
+                    l.n_in,
+                    l.h,
+                    l.n,
+                    l.t,
+                    l.reverse,
+                    l.keep,
+                    ip(b[0]),
+                    b[0].1,
+                    ip(b[1]),
+                    b[1].1,
+                    ip(b[2]),
+                    b[2].1,
+                    ip(b[3]),
+                    b[3].1,
+                    ip(b[4]),
+                    b[4].1,
+                    ip(b[5]),
+                    b[5].1,
+                    ip(b[6]),
+                    b[6].1,
+                    ip(b[7]),
+                    b[7].1,
+                    op(b[8]),
+                    b[8].1,
+                    op(b[9]),
+                    b[9].1,
+                    op(b[10]),
+                    b[10].1,
+                    op(b[11]),
+                    b[11].1,
+                    op(b[12]),
+                    b[12].1,
+                )
+            },
+            value: |name, u, d| (name == "lengths").then(|| layer_length(u, d)),
+            values_ok: |d, i| layer_lengths_ok(d, i[1]),
+        },
+        Kernel {
+            name: "layer_backward",
+            bufs: LAYER_BACKWARD,
+            lens: layer_backward_lens,
+            core: |d, i, o| {
+                let [dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, ws] = o else {
+                    unreachable!()
+                };
+                let i = LayerBackwardIn {
+                    d_output: i[0],
+                    dh_n: i[1],
+                    dc_n: i[2],
+                    saved: i[3],
+                    x: i[4],
+                    lengths: i[5],
+                    h0: i[6],
+                    c0: i[7],
+                    w_ih: i[8],
+                    w_hh: i[9],
+                };
+                let o = LayerBackwardOut {
+                    dx,
+                    dh0,
+                    dc0,
+                    dw_ih,
+                    dw_hh,
+                    db_ih,
+                    db_hh,
+                };
+                rnn_core::layer_backward(&layer_dims(d, 0), i, o, ws)
+            },
+            export: |d, b| {
+                let l = layer_dims(d, 0);
+                crate::rnn_wasm::layer_backward(
+                    l.cell,
+                    l.n_in,
+                    l.h,
+                    l.n,
+                    l.t,
+                    l.reverse,
+                    ip(b[0]),
+                    b[0].1,
+                    ip(b[1]),
+                    b[1].1,
+                    ip(b[2]),
+                    b[2].1,
+                    ip(b[3]),
+                    b[3].1,
+                    ip(b[4]),
+                    b[4].1,
+                    ip(b[5]),
+                    b[5].1,
+                    ip(b[6]),
+                    b[6].1,
+                    ip(b[7]),
+                    b[7].1,
+                    ip(b[8]),
+                    b[8].1,
+                    ip(b[9]),
+                    b[9].1,
+                    op(b[10]),
+                    b[10].1,
+                    op(b[11]),
+                    b[11].1,
+                    op(b[12]),
+                    b[12].1,
+                    op(b[13]),
+                    b[13].1,
+                    op(b[14]),
+                    b[14].1,
+                    op(b[15]),
+                    b[15].1,
+                    op(b[16]),
+                    b[16].1,
+                    op(b[17]),
+                    b[17].1,
+                )
+            },
+            value: |name, u, d| (name == "lengths").then(|| layer_length(u, d)),
+            values_ok: |d, i| layer_lengths_ok(d, i[5]),
         },
     ]
 }

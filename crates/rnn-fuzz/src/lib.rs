@@ -23,6 +23,10 @@ pub use rnn_wasm;
 #[path = "../../rnn-core/tests/common/mod.rs"]
 pub mod reference;
 
+/// The naive per-sequence references of the layer kernels, shared with `rnn-core`'s tests.
+#[path = "../../rnn-core/tests/layer_ref/mod.rs"]
+pub mod layer_reference;
+
 /// Cases per property when `RNN_FUZZ_CASES` is not set: about 20 s of testing for the whole
 /// harness on a 2-core machine, most of it the export property's memory comparisons.
 pub const DEFAULT_CASES: u32 = 20_000;

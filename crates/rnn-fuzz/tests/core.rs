@@ -14,6 +14,7 @@ mod harness;
 use proptest::prelude::*;
 use rnn_core::Dims;
 use rnn_fuzz::kernels::{self, Kernel, Role};
+use rnn_fuzz::layer_reference as lr;
 use rnn_fuzz::model;
 use rnn_fuzz::reference::{self as r, Rng, Shape};
 
@@ -176,6 +177,50 @@ fn reference(name: &str, d: &Dims, i: &[Vec<f64>]) -> Vec<Vec<f64>> {
             }
             vec![loss, dwy, dby, da]
         }
+        "layer_forward" => {
+            let l = kernels::layer_forward_dims(d);
+            let spec = lr::Spec {
+                cell: l.cell,
+                n_in: l.n_in,
+                h: l.h,
+                n: l.n,
+                t: l.t,
+                reverse: l.reverse == 1,
+            };
+            let p = lr::Params {
+                w_ih: i[4].clone(),
+                w_hh: i[5].clone(),
+                b_ih: i[6].clone(),
+                b_hh: i[7].clone(),
+            };
+            let lengths: Vec<usize> = i[1].iter().map(|&v| v as usize).collect();
+            let f = lr::forward(&spec, &p, &i[0], &lengths, &i[2], &i[3]);
+            let saved = if l.keep == 1 { f.saved } else { Vec::new() };
+            vec![f.output, f.h_n, f.c_n, saved]
+        }
+        "layer_backward" => {
+            // The backward pass from `saved` as given (random values: no forward pass behind
+            // them), read as the packed layout defines.
+            let l = kernels::layer_dims(d, 0);
+            let spec = lr::Spec {
+                cell: l.cell,
+                n_in: l.n_in,
+                h: l.h,
+                n: l.n,
+                t: l.t,
+                reverse: l.reverse == 1,
+            };
+            let lengths: Vec<usize> = i[5].iter().map(|&v| v as usize).collect();
+            let up = lr::Upstream {
+                d_output: i[0].clone(),
+                dh_n: i[1].clone(),
+                dc_n: i[2].clone(),
+            };
+            let g = lr::backward_saved(
+                &spec, &i[3], &i[4], &lengths, &i[6], &i[7], &i[8], &i[9], &up,
+            );
+            vec![g.dx, g.dh0, g.dc0, g.dw_ih, g.dw_hh, g.db_ih, g.db_hh]
+        }
         other => panic!("no reference for {other}"),
     }
 }
@@ -251,7 +296,7 @@ fn any_dimensions_and_lengths_are_checked_before_any_write() {
     let strategy = (
         0..all.len(),
         dims(any_dim(), any_dim()),
-        prop::collection::vec(len_choice, 14),
+        prop::collection::vec(len_choice, 18),
         any::<u64>(),
         any::<bool>(),
     );
