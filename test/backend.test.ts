@@ -319,6 +319,7 @@ describe('the built package from plain Node', () => {
         'softmax',
         // The model API and training.
         'Adam',
+        'GRUModel',
         'LSTMModel',
         'MODEL_FORMAT',
         'MODEL_VERSION',

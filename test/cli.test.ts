@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModel } from '../ts/index.js';
+import { GRUModel, loadModel } from '../ts/index.js';
 
 const MAIN = new URL('../dist/cli/main.js', import.meta.url).pathname;
 const NAMES = ['Ada', 'Bea', 'Cleo', 'Dana', 'Edda', 'Fia', 'Gala', 'Hana', 'Ida', 'Jada', 'Kara', 'Lea', 'Mia', 'Nala'];
@@ -103,6 +103,52 @@ describe('rnn-wasm train and sample on a tiny corpus', () => {
   });
 });
 
+describe('rnn-wasm train --model gru --layers 2', () => {
+  // The js backend: the reference, on which the layer kernels always run.
+  const args = ['train', 'names.txt', '--model', 'gru', '--layers', '2', '--steps', '6', '--hidden', '6', '--batch', '4', '--backend', 'js'];
+  let r: ReturnType<typeof cli>;
+
+  beforeAll(() => {
+    r = cli(...args, '--out', 'gru2.json', '--npy', 'gru-weights', '--sample-every', '3', '--seed', '2');
+  });
+
+  it('trains a few steps and saves a two-layer GRU model', () => {
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/rnn-wasm train: GRU n_a=6 ×2 layers on /);
+    expect(r.stdout).toMatch(/step 6: loss \d+\.\d+, held-out \d+\.\d+ \| /);
+    const model = loadModel(path('gru2.json'), 'gru');
+    expect(model).toBeInstanceOf(GRUModel);
+    expect([model.layers, model.n_a]).toEqual([2, 6]);
+    expect(JSON.parse(readFileSync(path('gru2.json'), 'utf8'))).toMatchObject({ version: 2, kind: 'gru', layers: 2 });
+  });
+
+  it('writes each weight as .npy under PyTorch state-dict names, then Wy and by', () => {
+    const model = loadModel(path('gru2.json'));
+    const named = model.namedParameters();
+    expect(Object.keys(named)).toEqual(['weight_ih_l0', 'weight_hh_l0', 'bias_ih_l0', 'bias_hh_l0', 'weight_ih_l1', 'weight_hh_l1', 'bias_ih_l1', 'bias_hh_l1', 'Wy', 'by']);
+    for (const [name, array] of Object.entries(named)) {
+      const npy = readNpy(readFileSync(path(`gru-weights/${name}.npy`)));
+      expect(npy.shape, name).toEqual(array.shape);
+      expect(npy.data, name).toEqual(array.data);
+    }
+  });
+
+  it('samples from the saved model', () => {
+    const s = cli('sample', 'gru2.json', '--n', '3', '--seed', '1', '--backend', 'js');
+    expect(s.stderr).toBe('');
+    expect(s.status).toBe(0);
+    expect(s.stdout.split('\n').slice(0, -1)).toHaveLength(3);
+  });
+
+  it('lists --model gru and --layers in its help', () => {
+    const help = cli('train', '--help');
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--model rnn\|lstm\|gru/);
+    expect(help.stdout).toMatch(/--layers N +stacked recurrent layers \(default 1\)/);
+  });
+});
+
 describe('rnn-wasm rejects bad input with a clear message and a non-zero exit', () => {
   it.each([
     [['train', 'missing.txt'], 2, /cannot read training file missing\.txt: no such file/],
@@ -110,7 +156,10 @@ describe('rnn-wasm rejects bad input with a clear message and a non-zero exit', 
     [['train', '--steps', '0'], 2, /--steps must be an integer from 1 to/],
     [['train', '--lr=-1'], 2, /--lr must be a number in \(0, 10\]/],
     [['train', '--lr', 'fast'], 2, /--lr must be a number/],
-    [['train', '--model', 'gru'], 2, /--model must be one of rnn, lstm; got "gru"/],
+    [['train', '--model', 'cnn'], 2, /--model must be one of rnn, lstm, gru; got "cnn"/],
+    [['train', '--layers', '0'], 2, /--layers must be an integer from 1 to 64; got "0"/],
+    [['train', '--layers', 'two'], 2, /--layers must be an integer from 1 to 64; got "two"/],
+    [['train', '--layers', '1.5'], 2, /--layers must be an integer/],
     [['train', '--backend', 'gpu'], 2, /--backend must be one of js, wasm, native/],
     [['train', '--out', 'no/such/dir/m.json'], 2, /the output directory no\/such\/dir does not exist/],
     [['train', '--batching', 'words'], 2, /--batching must be one of examples, streams/],
@@ -133,11 +182,11 @@ describe('rnn-wasm rejects bad input with a clear message and a non-zero exit', 
 
   it('rejects a model file of the wrong kind or version', () => {
     const doc = JSON.parse(readFileSync(path('tiny.json'), 'utf8'));
-    writeFileSync(path('v2.json'), JSON.stringify({ ...doc, version: 2 }));
+    writeFileSync(path('v3.json'), JSON.stringify({ ...doc, version: 3 }));
     writeFileSync(path('gru.json'), JSON.stringify({ ...doc, kind: 'gru' }));
     const W = doc.parameters.W;
     writeFileSync(path('short.json'), JSON.stringify({ ...doc, parameters: { ...doc.parameters, W: { ...W, data: W.data.slice(1) } } }));
-    expect(cli('sample', 'v2.json').stderr).toMatch(/unsupported model version 2/);
+    expect(cli('sample', 'v3.json').stderr).toMatch(/unsupported model version 3/);
     expect(cli('sample', 'gru.json').stderr).toMatch(/kind must be "rnn" or "lstm"/);
     expect(cli('sample', 'short.json').stderr).toMatch(/parameter W must have \d+ numbers/);
     expect(existsSync(path('tiny.json'))).toBe(true);

@@ -73,10 +73,27 @@ describe('trainInWorker with a worker_threads Worker', () => {
     });
   });
 
+  test('trains a two-layer GRU (kind and layers in the request)', async () => {
+    // On the js backend (the reference, where the layer kernels always run), in a worker of its own.
+    const js = new Worker(WORKER, { env: { ...process.env, RNN_WASM_BACKEND: 'js' } });
+    const progress: TrainProgress[] = [];
+    const result = await trainInWorker(js, { text: NAMES.slice(0, 200), kind: 'gru', layers: 2, hidden: 6, steps: 3, batch: 4 }, (p) =>
+      progress.push(p),
+    ).finally(() => js.terminate());
+    expect(progress.map((p) => p.step)).toEqual([1, 2, 3]);
+    expect(progress[2].samples).toHaveLength(4);
+    const model = modelFromBytes(result.model, 'gru');
+    expect([model.kind, model.layers, model.n_a]).toEqual(['gru', 2, 6]);
+  });
+
   test('a bad request rejects with the error and its code', async () => {
-    await expect(trainInWorker(worker, { text: NAMES, kind: 'gru' as never, hidden: 8, steps: 2 })).rejects.toMatchObject({
+    await expect(trainInWorker(worker, { text: NAMES, kind: 'cnn' as never, hidden: 8, steps: 2 })).rejects.toMatchObject({
       code: 'ERR_RNN_TYPE',
-      message: expect.stringMatching(/kind/),
+      message: expect.stringMatching(/kind must be "lstm", "rnn" or "gru"/),
+    });
+    await expect(trainInWorker(worker, { text: NAMES, kind: 'gru', hidden: 8, layers: 0, steps: 2 })).rejects.toMatchObject({
+      code: 'ERR_RNN_VALUE',
+      message: expect.stringMatching(/^layers must be an integer in \[1, 64\]/),
     });
     await expect(trainInWorker(worker, { text: ['', ' '], kind: 'rnn', hidden: 8, steps: 2 })).rejects.toMatchObject({ code: 'ERR_RNN_VALUE' });
     await expect(trainInWorker(worker, { text: NAMES, kind: 'rnn', hidden: 8, steps: 0 })).rejects.toMatchObject({ code: 'ERR_RNN_VALUE' });

@@ -11,6 +11,9 @@ import { initFrom, type WasmSource } from './load-wasm.js';
 import { installBackends } from './registry.js';
 
 export * from './core.js';
+// Bytes only: a file path throws, naming Node.
+export { loadSafetensors, saveSafetensors } from './layers/safetensors.js';
+export type { SafetensorsOptions } from './layers/safetensors.js';
 
 installBackends({}, { native: 'the native backend is only available in Node' });
 

@@ -1,7 +1,7 @@
 /**
  * The API both entries export (index.ts for Node, browser.ts for browsers and bundlers), all
- * environment-neutral: the notebook functions, models, optimizers, clipping, serialization to
- * JSON text and bytes, and backend control.
+ * environment-neutral: the notebook functions, the PyTorch-style recurrent layers, models,
+ * optimizers, clipping, serialization to JSON text and bytes, and backend control.
  */
 export {
   softmax,
@@ -24,7 +24,8 @@ export type {
   LstmGateGradients,
 } from './api.js';
 export type { RnnCache, RnnCaches, LstmCache, LstmCaches } from './caches.js';
-export { RNNModel, LSTMModel } from './model/models.js';
+export { RNNModel, LSTMModel, GRUModel } from './model/models.js';
+export type { AnyModel, ModelOf } from './model/models.js';
 export type {
   ModelKind,
   ModelOptions,
@@ -56,3 +57,15 @@ export type { BackendName } from './backend.js';
 export type { NDArray, NDArrayLike, NestedArray, ArrayInput } from './ndarray.js';
 export type { ErrorCode, RnnError } from './errors.js';
 export type { WasmSource } from './load-wasm.js';
+export { LSTM, GRU, RNN } from './layers/recurrent.js';
+export type { RecurrentResult, LSTMResult, RecurrentGradients, LSTMGradients } from './layers/recurrent.js';
+export type {
+  RecurrentOptions,
+  LSTMOptions,
+  GRUOptions,
+  RNNOptions,
+  ForwardOptions,
+  LSTMForwardOptions,
+  Upstream,
+  LSTMUpstream,
+} from './layers/options.js';

@@ -8,3 +8,5 @@
 export { init } from './node-backends.js';
 export * from './core.js';
 export { saveModel, loadModel, exportNpy } from './model/files.js';
+export { loadSafetensors, saveSafetensors } from './layers/safetensors-node.js';
+export type { SafetensorsOptions } from './layers/safetensors.js';

@@ -64,7 +64,7 @@ describe('training in a Web Worker', () => {
   });
 
   test('a bad request is rejected with the validation message', async () => {
-    await expect(trainInWorker(worker, { ...request, kind: 'gru' as 'lstm' })).rejects.toThrow(/kind/);
+    await expect(trainInWorker(worker, { ...request, kind: 'cnn' as 'lstm' })).rejects.toThrow(/kind/);
     await expect(trainInWorker(worker, { ...request, steps: 0 })).rejects.toThrow(/steps/);
   });
 });

@@ -146,7 +146,7 @@ export function defineModelSuite(api: Api, backends: readonly BackendName[], tit
         expect(model.sample({ n: 5, maxLength: 12, seed: 2, temperature: 0.8 })).not.toEqual(a);
         // Greedy decoding written out with the stateful forward pass, one step at a time.
         const greedy: number[] = [];
-        const stepper: Model = parseModel(serializeModel(model));
+        const stepper: Model = parseModel(serializeModel(model), kind);
         stepper.stateful = true;
         let token = 0;
         for (let t = 0; t < 12; t++) {

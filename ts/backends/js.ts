@@ -8,6 +8,7 @@ import { concatBlocks, type Backend, type KernelDims, type KernelInputs, type Ke
 import { NO_TARGET, type KernelName } from '../generated/abi.js';
 import { rangeError } from '../errors.js';
 import { transposeInto } from '../layout.js';
+import { layerBackward, layerForward } from './js-layers.js';
 
 /**
  * out[i][j] += Σ_k A[i][k] · B[k][j] for an `(rows × inner)` block of A that starts at
@@ -251,6 +252,9 @@ const KERNELS: { [K in KernelName]: Kernel<K> } = {
     out.da0.set(daCarry);
     out.dc0.set(dcCarry);
   },
+
+  layerForward,
+  layerBackward,
 };
 
 export const jsBackend: Backend = {

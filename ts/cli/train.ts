@@ -11,9 +11,10 @@ import cliProgress from 'cli-progress';
 import { getBackend, setBackend } from '../index.js';
 import type { BackendName } from '../backend.js';
 import { exportNpy, saveModel } from '../model/files.js';
-import { LSTMModel, RNNModel } from '../model/models.js';
+import { MODEL_CLASSES } from '../model/models.js';
 import { makeOptimizer } from '../model/optimizers.js';
 import { seededRandom } from '../model/random.js';
+import { MAX_LAYERS } from '../model/sequence-model.js';
 import {
   defaultCorpusLines,
   exampleBatches,
@@ -36,8 +37,9 @@ export const TRAIN_HELP = `rnn-wasm train [file] [options]
 Trains a character-level model on a text file, one example per line (default: the
 Pokémon names of the npm package "pokemon").
 
-  --model rnn|lstm        model kind (default lstm)
-  --hidden N              hidden units n_a (default 64)
+  --model rnn|lstm|gru    model kind (default lstm)
+  --hidden N              hidden units n_a per layer (default 64)
+  --layers N              stacked recurrent layers (default 1)
   --steps N               training steps (default 500)
   --lr X                  initial learning rate, decayed linearly to a tenth
                           over the run (default 0.01)
@@ -61,6 +63,7 @@ Pokémon names of the npm package "pokemon").
 const OPTIONS = {
   model: { type: 'string' },
   hidden: { type: 'string' },
+  layers: { type: 'string' },
   steps: { type: 'string' },
   lr: { type: 'string' },
   optimizer: { type: 'string' },
@@ -79,8 +82,9 @@ const OPTIONS = {
 
 export interface TrainSettings {
   file: string | undefined;
-  kind: 'rnn' | 'lstm';
+  kind: 'rnn' | 'lstm' | 'gru';
   hidden: number;
+  layers: number;
   steps: number;
   lr: number;
   optimizer: 'adam' | 'momentum' | 'sgd';
@@ -104,8 +108,9 @@ export function trainSettings(args: string[]): TrainSettings | 'help' {
   const steps = intOption(v.steps, 'steps', 500, 1, 10_000_000);
   return {
     file: positionals[0],
-    kind: choiceOption(v.model, 'model', 'lstm', ['rnn', 'lstm'] as const),
+    kind: choiceOption(v.model, 'model', 'lstm', ['rnn', 'lstm', 'gru'] as const),
     hidden: intOption(v.hidden, 'hidden', 64, 1, 4096),
+    layers: intOption(v.layers, 'layers', 1, 1, MAX_LAYERS),
     steps,
     lr: numberOption(v.lr, 'lr', 0.01, 0, 10),
     optimizer: choiceOption(v.optimizer, 'optimizer', 'adam', ['adam', 'momentum', 'sgd'] as const),
@@ -163,6 +168,9 @@ function reporter(total: number) {
   };
 }
 
+/** "LSTM n_a=64", "GRU n_a=64 ×2 layers". */
+const describeModel = (s: TrainSettings) => `${s.kind.toUpperCase()} n_a=${s.hidden}${s.layers > 1 ? ` ×${s.layers} layers` : ''}`;
+
 const fmt = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(3));
 
 export function train(s: TrainSettings): void {
@@ -175,16 +183,23 @@ export function train(s: TrainSettings): void {
   const corpus = makeCorpus(lines, source, s.holdout, s.seed);
   const n = corpus.vocabulary.length;
   const streams = (s.batching ?? (longestExample(corpus) + 1 <= MAX_EXAMPLE_STEPS ? 'examples' : 'streams')) === 'streams';
-  const Model = s.kind === 'rnn' ? RNNModel : LSTMModel;
   // Streams continue from one step to the next, so their model carries its state.
-  const model = new Model({ n_x: n, n_a: s.hidden, n_y: n, seed: s.seed, stateful: streams, vocabulary: corpus.vocabulary });
+  const model = new MODEL_CLASSES[s.kind]({
+    n_x: n,
+    n_a: s.hidden,
+    n_y: n,
+    layers: s.layers,
+    seed: s.seed,
+    stateful: streams,
+    vocabulary: corpus.vocabulary,
+  });
   const optimizer = makeOptimizer(s.optimizer, s.lr);
   const heldOut = heldOutBatches(corpus);
   const unigram = unigramLoss(corpus);
   const clip = s.clip > 0 ? { norm: s.clip } : undefined;
 
   console.log(
-    `rnn-wasm train: ${s.kind.toUpperCase()} n_a=${s.hidden} on ${corpus.train.length} examples from ${source} ` +
+    `rnn-wasm train: ${describeModel(s)} on ${corpus.train.length} examples from ${source} ` +
       `(${corpus.heldOut.length} held out), vocabulary ${n}, ${streams ? `${s.batch} streams of ${s.seq} chars` : `${s.batch} examples`} ` +
       `per step, backend ${getBackend()}`,
   );
@@ -271,7 +286,7 @@ function lossChart(curve: [number, number][], heldOut: [number, number][], unigr
     smooth.push([x, ema]);
   }
   const thin = <T>(pts: T[]) => pts.filter((_, i) => i % Math.ceil(pts.length / 800) === 0 || i === pts.length - 1);
-  return lineChartSvg(`${s.kind.toUpperCase()} n_a=${s.hidden}: loss per character`, 'step', 'nats per character', [
+  return lineChartSvg(`${describeModel(s)}: loss per character`, 'step', 'nats per character', [
     { label: 'training (EMA)', color: '#1f77b4', points: thin(smooth) },
     { label: 'held-out', color: '#d62728', points: heldOut, markers: true },
     { label: 'unigram baseline', color: '#7f7f7f', points: [[0, unigram], [s.steps, unigram]], dashed: true },

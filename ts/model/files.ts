@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { typeError } from '../errors.js';
-import type { LSTMModel, RNNModel } from './models.js';
+import type { ModelOf } from './models.js';
 import type { ModelKind, SequenceModel } from './sequence-model.js';
 import { npyFiles, parseModel, serializeModel } from './serialize.js';
 
@@ -11,7 +11,7 @@ export function saveModel(model: SequenceModel, path: string): void {
 }
 
 /** Reads a model file; a missing, unreadable or malformed file is a clear error. */
-export function loadModel(path: string, expectedKind?: ModelKind): RNNModel | LSTMModel {
+export function loadModel<K extends ModelKind = ModelKind>(path: string, expectedKind?: K): ModelOf<K> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -22,7 +22,7 @@ export function loadModel(path: string, expectedKind?: ModelKind): RNNModel | LS
   return parseModel(text, expectedKind, path);
 }
 
-/** Writes each weight as `<dir>/<name>.npy`; returns the paths written. */
+/** Writes each weight as `<dir>/<name>.npy` (names as `npyFiles`); returns the paths written. */
 export function exportNpy(model: SequenceModel, dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   return Object.entries(npyFiles(model)).map(([file, bytes]) => {

@@ -1,13 +1,28 @@
 /**
- * The two concrete models. Each holds its parameters in the layout its backend kernels take
- * (the LSTM's four gates fused into one weight), so a step passes them without copies.
+ * The three concrete models, and the recurrent part of one-layer RNN and LSTM models on the
+ * notebook kernels. Each holds its parameters in the layout its backend kernels take (the
+ * notebook LSTM's four gates fused into one weight), so a step passes them without copies.
+ *
+ * Which recurrent part a model runs on is decided here, by kind and layer count: the notebook
+ * kernels for one-layer RNN and LSTM models (their saved format and speed unchanged), the layer
+ * stack (layer-recurrence.ts) for GRU models and for any model with more than one layer.
  */
 import type { Backend, Blocks } from '../backend.js';
 import { ndarray, type NDArray } from '../ndarray.js';
 import { allocateOutputs } from '../outputs.js';
+import { LayerStackRecurrence } from './layer-recurrence.js';
 import type { ParamSet } from './optimizers.js';
 import type { Random } from './random.js';
-import { SequenceModel, type ForwardRun, type ModelOptions, type SequenceDims, type State } from './sequence-model.js';
+import {
+  SequenceModel,
+  type ForwardRun,
+  type ModelKind,
+  type ModelOptions,
+  type Recurrence,
+  type RecurrenceDims,
+  type SequenceDims,
+  type State,
+} from './sequence-model.js';
 
 function randomMatrix(random: Random, rows: number, cols: number, scale: number): Float64Array {
   return Float64Array.from({ length: rows * cols }, () => scale * random.normal());
@@ -23,35 +38,24 @@ function lastStep(initial: Float64Array, states: Float64Array, T: number, step: 
   return T === 0 ? initial.slice() : states.slice((T - 1) * step);
 }
 
-/** A tanh RNN: `a_t = tanh(Wax·x_t + Waa·a_{t−1} + ba)`, `ŷ_t = softmax(Wya·a_t + by)`. */
-export class RNNModel extends SequenceModel {
-  readonly kind = 'rnn';
-  protected readonly outputNames = ['Wya', 'by'] as const;
+/** The tanh RNN of the notebook: `a_t = tanh(Wax·x_t + Waa·a_{t−1} + ba)`, output weight Wya. */
+class NotebookRNN implements Recurrence {
+  readonly outputNames = ['Wya', 'by'] as const;
 
-  /** A new model with seeded random weights, or (from `loadModel`) the given parameters. */
-  constructor(options: ModelOptions, params?: ParamSet) {
-    super(options, params);
+  constructor(private readonly dims: RecurrenceDims) {}
+
+  shapes(): Record<string, number[]> {
+    const { n_x, n_a } = this.dims;
+    return { Wax: [n_a, n_x], Waa: [n_a, n_a], ba: [n_a, 1] };
   }
 
-  parameterShapes(): Record<string, number[]> {
-    const { n_x, n_a, n_y } = this;
-    return { Wax: [n_a, n_x], Waa: [n_a, n_a], ba: [n_a, 1], Wya: [n_y, n_a], by: [n_y, 1] };
-  }
-
-  protected initialParameters(random: Random): ParamSet {
-    const { n_x, n_a, n_y } = this;
+  initial(random: Random): ParamSet {
+    const { n_x, n_a } = this.dims;
     const s = 1 / Math.sqrt(n_a + n_x);
-    return {
-      Wax: randomMatrix(random, n_a, n_x, s),
-      Waa: randomMatrix(random, n_a, n_a, s),
-      ba: new Float64Array(n_a),
-      Wya: randomMatrix(random, n_y, n_a, 1 / Math.sqrt(n_a)),
-      by: new Float64Array(n_y),
-    };
+    return { Wax: randomMatrix(random, n_a, n_x, s), Waa: randomMatrix(random, n_a, n_a, s), ba: new Float64Array(n_a) };
   }
 
-  protected run(backend: Backend, d: SequenceDims, x: Float64Array, state: State): ForwardRun {
-    const p = this.params;
+  run(backend: Backend, d: SequenceDims, x: Float64Array, state: State, p: ParamSet): ForwardRun {
     const step = d.n_a * d.m;
     const { a, y } = allocateOutputs(backend, 'RNNModel forward', { a: d.t * step, y: d.t * d.n_y * d.m });
     backend.run('rnnForward', d, { x, a0: state.a, wax: p.Wax, waa: p.Waa, ba: p.ba, wya: p.Wya, by: p.by }, { a, y });
@@ -74,45 +78,40 @@ export class RNNModel extends SequenceModel {
     };
   }
 
-  notebookParameters(): Record<string, NDArray> {
-    const shapes = this.parameterShapes();
-    return Object.fromEntries(Object.entries(this.params).map(([k, v]) => [k, ndarray(v.slice(), shapes[k].slice())]));
+  namedParameters(params: ParamSet): Record<string, NDArray> {
+    const shapes = this.shapes();
+    return Object.fromEntries(Object.keys(shapes).map((k) => [k, ndarray(params[k].slice(), shapes[k].slice())]));
+  }
+
+  notebookParameters(params: ParamSet): Record<string, NDArray> {
+    const { n_y, n_a } = this.dims;
+    return { ...this.namedParameters(params), Wya: ndarray(params.Wya.slice(), [n_y, n_a]), by: ndarray(params.by.slice(), [n_y, 1]) };
   }
 }
 
 /**
- * An LSTM with gates f, i, c̃, o. `W` is `(4·n_a) × (n_a+n_x)`, the notebook's Wf, Wi, Wc, Wo
- * stacked by rows, acting on `[a_prev; x_t]`; `b` stacks bf, bi, bc, bo.
+ * The LSTM of the notebook, gates f, i, c̃, o. `W` is `(4·n_a) × (n_a+n_x)`, the notebook's Wf,
+ * Wi, Wc, Wo stacked by rows, acting on `[a_prev; x_t]`; `b` stacks bf, bi, bc, bo.
  */
-export class LSTMModel extends SequenceModel {
-  readonly kind = 'lstm';
-  protected readonly outputNames = ['Wy', 'by'] as const;
+class NotebookLSTM implements Recurrence {
+  readonly outputNames = ['Wy', 'by'] as const;
 
-  /** A new model with seeded random weights, or (from `loadModel`) the given parameters. */
-  constructor(options: ModelOptions, params?: ParamSet) {
-    super(options, params);
+  constructor(private readonly dims: RecurrenceDims) {}
+
+  shapes(): Record<string, number[]> {
+    const { n_x, n_a } = this.dims;
+    return { W: [4 * n_a, n_a + n_x], b: [4 * n_a, 1] };
   }
 
-  parameterShapes(): Record<string, number[]> {
-    const { n_x, n_a, n_y } = this;
-    return { W: [4 * n_a, n_a + n_x], b: [4 * n_a, 1], Wy: [n_y, n_a], by: [n_y, 1] };
-  }
-
-  protected initialParameters(random: Random): ParamSet {
-    const { n_x, n_a, n_y } = this;
+  initial(random: Random): ParamSet {
+    const { n_x, n_a } = this.dims;
     const b = new Float64Array(4 * n_a);
     // A forget-gate bias of 1 keeps the cell state flowing early in training.
     b.fill(1, 0, n_a);
-    return {
-      W: randomMatrix(random, 4 * n_a, n_a + n_x, 1 / Math.sqrt(n_a + n_x)),
-      b,
-      Wy: randomMatrix(random, n_y, n_a, 1 / Math.sqrt(n_a)),
-      by: new Float64Array(n_y),
-    };
+    return { W: randomMatrix(random, 4 * n_a, n_a + n_x, 1 / Math.sqrt(n_a + n_x)), b };
   }
 
-  protected run(backend: Backend, d: SequenceDims, x: Float64Array, state: State): ForwardRun {
-    const p = this.params;
+  run(backend: Backend, d: SequenceDims, x: Float64Array, state: State, p: ParamSet): ForwardRun {
     const step = d.n_a * d.m;
     const out = allocateOutputs(backend, 'LSTMModel forward', {
       a: d.t * step,
@@ -151,16 +150,71 @@ export class LSTMModel extends SequenceModel {
     };
   }
 
-  notebookParameters(): Record<string, NDArray> {
-    const { n_x, n_a } = this;
+  namedParameters(params: ParamSet): Record<string, NDArray> {
+    const out = this.notebookParameters(params);
+    delete out.Wy;
+    delete out.by;
+    return out;
+  }
+
+  notebookParameters(params: ParamSet): Record<string, NDArray> {
+    const { n_x, n_a, n_y } = this.dims;
     const cols = n_a + n_x;
     const out: Record<string, NDArray> = {};
     ['f', 'i', 'c', 'o'].forEach((gate, k) => {
-      out[`W${gate}`] = ndarray(this.params.W.slice(k * n_a * cols, (k + 1) * n_a * cols), [n_a, cols]);
-      out[`b${gate}`] = ndarray(this.params.b.slice(k * n_a, (k + 1) * n_a), [n_a, 1]);
+      out[`W${gate}`] = ndarray(params.W.slice(k * n_a * cols, (k + 1) * n_a * cols), [n_a, cols]);
+      out[`b${gate}`] = ndarray(params.b.slice(k * n_a, (k + 1) * n_a), [n_a, 1]);
     });
-    out.Wy = ndarray(this.params.Wy.slice(), [this.n_y, n_a]);
-    out.by = ndarray(this.params.by.slice(), [this.n_y, 1]);
+    out.Wy = ndarray(params.Wy.slice(), [n_y, n_a]);
+    out.by = ndarray(params.by.slice(), [n_y, 1]);
     return out;
   }
 }
+
+/**
+ * A tanh RNN, `a_t = tanh(Wax·x_t + Waa·a_{t−1} + ba)` (for more layers PyTorch's `nn.RNN`,
+ * each layer reading the one below), with `ŷ_t = softmax(Wya·a_t + by)` on the last layer
+ * (`Wy` for more than one layer).
+ */
+export class RNNModel extends SequenceModel {
+  declare readonly kind: 'rnn';
+
+  /** A new model with seeded random weights, or (from `loadModel`) the given parameters. */
+  constructor(options: ModelOptions, params?: ParamSet) {
+    super('rnn', options, params, (dims) => (dims.layers === 1 ? new NotebookRNN(dims) : new LayerStackRecurrence('rnn', dims)));
+  }
+}
+
+/**
+ * An LSTM: one layer as the notebook's (gates f, i, c̃, o fused into `W`, `b`), more layers as
+ * PyTorch's `nn.LSTM` (gates i, f, g, o); softmax output `(Wy, by)` on the last layer.
+ */
+export class LSTMModel extends SequenceModel {
+  declare readonly kind: 'lstm';
+
+  /** A new model with seeded random weights, or (from `loadModel`) the given parameters. */
+  constructor(options: ModelOptions, params?: ParamSet) {
+    super('lstm', options, params, (dims) => (dims.layers === 1 ? new NotebookLSTM(dims) : new LayerStackRecurrence('lstm', dims)));
+  }
+}
+
+/**
+ * A GRU as PyTorch's `nn.GRU` (gates r, z, n; `n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn))`,
+ * `h' = (1 − z) ∘ n + z ∘ h`), one or more layers, softmax output `(Wy, by)` on the last.
+ */
+export class GRUModel extends SequenceModel {
+  declare readonly kind: 'gru';
+
+  /** A new model with seeded random weights, or (from `loadModel`) the given parameters. */
+  constructor(options: ModelOptions, params?: ParamSet) {
+    super('gru', options, params, (dims) => new LayerStackRecurrence('gru', dims));
+  }
+}
+
+/** The model class of each kind. */
+export const MODEL_CLASSES = { rnn: RNNModel, lstm: LSTMModel, gru: GRUModel } as const;
+
+export type AnyModel = RNNModel | LSTMModel | GRUModel;
+
+/** The model class of kind `K` (any model for the union of kinds). */
+export type ModelOf<K extends ModelKind> = { rnn: RNNModel; lstm: LSTMModel; gru: GRUModel }[K];

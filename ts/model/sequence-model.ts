@@ -1,10 +1,33 @@
 /**
- * What RNNModel and LSTMModel share: inputs and targets, the carried state, the loss and the
- * full backward pass through the output layer, training steps, evaluation and sampling.
+ * What RNNModel, LSTMModel and GRUModel share: inputs and targets, the carried state, the loss
+ * and the full backward pass through the output layer, training steps, evaluation and sampling.
+ *
+ * A model is its recurrent part (a `Recurrence`) under one softmax output layer `(Wy, by)`.
+ * The recurrent part has two implementations, chosen by kind and layer count when the model is
+ * made (models.ts):
+ * - one-layer RNN and LSTM models run on the notebook kernels (`rnnForward`, `lstmForward` and
+ *   their backward passes), which compute the output layer's softmax in the same call; their
+ *   parameters keep the notebook's names and the format of version-1 model files, and their
+ *   speed is what the benchmark measures;
+ * - GRU models, and any model with more than one layer, run on the layer stack (the
+ *   PyTorch-exact `layerForward` / `layerBackward` kernels, layer-recurrence.ts), with
+ *   PyTorch's state-dict names (`weight_ih_l0`, ...).
+ * Both end in the same place: the softmax outputs and the last hidden states `[T][n_a][m]`,
+ * from which this class takes the loss and the output layer's gradients in one
+ * `outputBackward` call, and the incoming gradient `da` it hands back to the recurrent part.
+ *
+ * Why two: routing one-layer RNN and LSTM models through the layer stack too would leave one
+ * path, but would change what they are (the notebook's gate order f, i, c̃, o and fused `[a; x]`
+ * weight against PyTorch's i, f, g, o and split `W_ih`, `W_hh`, two biases), so their saved
+ * files, `notebookParameters` and `.npy` names, and would add layout conversions and a
+ * separate output-layer pass to the benchmarked case. The notebook kernels cannot stack layers
+ * or run a GRU. So each path keeps what it is exact for, and everything around the recurrence
+ * (inputs, state carrying, loss, output-layer gradients, training, sampling) stays here, once.
  *
  * Every pass is a few backend calls over the whole sequence (forward, `outputBackward`, the
- * recurrent backward); JavaScript loops only over parameters (scaling, clipping, optimiser)
- * and, for sampling, over generated characters, where each step depends on the one before.
+ * recurrent backward; per layer for the layer stack); JavaScript loops only over parameters
+ * (scaling, clipping, optimiser) and, for sampling, over generated characters, where each
+ * step depends on the one before.
  */
 import type { Backend, KernelDims } from '../backend.js';
 import { rangeError, typeError } from '../errors.js';
@@ -19,12 +42,20 @@ import { clipByGlobalNorm, clipByValue, globalNorm } from './clipping.js';
 import type { Optimizer, ParamSet } from './optimizers.js';
 import { seededRandom, type Random } from './random.js';
 
-export type ModelKind = 'rnn' | 'lstm';
+export type ModelKind = 'rnn' | 'lstm' | 'gru';
+
+/** The most layers a model may stack (far beyond what a character model needs). */
+export const MAX_LAYERS = 64;
 
 export interface ModelOptions {
   n_x: number;
   n_a: number;
   n_y: number;
+  /**
+   * Stacked recurrent layers (default 1), each feeding its hidden states to the next; the
+   * output layer reads the last one's.
+   */
+  layers?: number;
   /** Seed of the initial weights (default 1). */
   seed?: number;
   /** Carry the final state of each call into the next one (default false). */
@@ -43,7 +74,10 @@ export type Batch =
   | { tokens: ArrayLike<number>; T: number; m: number; targets?: ArrayLike<number> }
   | { x: ArrayInput; targets?: ArrayLike<number> };
 
-/** The hidden state (and the LSTM's cell state), each `(n_a, m)` C order. */
+/**
+ * The hidden state (and the LSTM's cell state), each `(layers, n_a, m)` C order: layer k's
+ * `(n_a, m)` block from element `k·n_a·m` (just `(n_a, m)` for one layer).
+ */
 export interface State {
   a: Float64Array;
   c?: Float64Array;
@@ -85,11 +119,44 @@ export type SequenceDims = KernelDims<'rnnForward'>;
 
 /** One forward pass: outputs, and a closure for the recurrent part of the backward pass. */
 export interface ForwardRun {
+  /** The (last layer's) hidden states, `[T][n_a][m]`. */
   a: Float64Array;
+  /** The softmax outputs, `[T][n_y][m]`. */
   y: Float64Array;
   final: State;
   /** Gradients of the recurrent weights given `da` `[T][n_a][m]` (not the output layer's). */
   backward(da: Float64Array): ParamSet;
+}
+
+/**
+ * A model's recurrent part: its parameters (all but the output layer's) and its pass over a
+ * sequence, ending in the softmax outputs. Implemented by the notebook kernels (models.ts) and
+ * by the layer stack (layer-recurrence.ts); see the top of this file for which runs when.
+ */
+export interface Recurrence {
+  /** The output layer's parameter names (the notebook RNN calls its weight Wya). */
+  readonly outputNames: readonly [weight: string, bias: string];
+  /** The recurrent parameters' names and shapes, in the order they are saved. */
+  shapes(): Record<string, number[]>;
+  /** Seeded initial recurrent parameters (drawn before the output layer's). */
+  initial(random: Random): ParamSet;
+  /**
+   * The forward pass from `state` (see `State`) over `x` `[T][n_x][m]`, `params` the model's.
+   * `keep` false: no `backward` will follow (an implementation may then keep less).
+   */
+  run(backend: Backend, d: SequenceDims, x: Float64Array, state: State, params: ParamSet, keep: boolean): ForwardRun;
+  /** The parameters under the names `.npy` export uses, as copies. */
+  namedParameters(params: ParamSet): Record<string, NDArray>;
+  /** The notebook's names and shapes (one-layer RNN and LSTM only; otherwise throws). */
+  notebookParameters(params: ParamSet): Record<string, NDArray>;
+}
+
+/** The sizes a recurrent part is made for. */
+export interface RecurrenceDims {
+  n_x: number;
+  n_a: number;
+  n_y: number;
+  layers: number;
 }
 
 /** Sequence arrays ready for the kernels. */
@@ -100,35 +167,89 @@ interface Prepared {
 }
 
 export abstract class SequenceModel {
-  abstract readonly kind: ModelKind;
+  readonly kind: ModelKind;
   readonly n_x: number;
   readonly n_a: number;
   readonly n_y: number;
+  /** Stacked recurrent layers. */
+  readonly layers: number;
   /** The parameters, owned by the model, in the backends' layout (live; see `parameterShapes`). */
   readonly params: ParamSet;
   readonly vocabulary: readonly string[] | undefined;
   stateful: boolean;
   private carried: State | undefined;
+  /** The recurrent part, fixed by kind and layer count (see the top of this file). */
+  private readonly recurrence: Recurrence;
 
-  protected constructor(options: ModelOptions, params: ParamSet | undefined) {
+  /**
+   * Checks the options, then asks `makeRecurrence` for the recurrent part of those sizes; a
+   * new model gets seeded random weights, `loadModel` passes the saved `params`.
+   */
+  protected constructor(
+    kind: ModelKind,
+    options: ModelOptions,
+    params: ParamSet | undefined,
+    makeRecurrence: (dims: RecurrenceDims) => Recurrence,
+  ) {
     const o = optionsObject(options, 'model options');
+    this.kind = kind;
     this.n_x = integerIn(o.n_x, 'n_x', 1);
     this.n_a = integerIn(o.n_a, 'n_a', 1);
     this.n_y = integerIn(o.n_y, 'n_y', 1);
+    this.layers = integerIn(o.layers ?? 1, 'layers', 1, MAX_LAYERS);
     this.stateful = o.stateful === undefined ? false : booleanOption(o.stateful, 'stateful');
     this.vocabulary = o.vocabulary === undefined ? undefined : checkVocabulary(o.vocabulary, this.n_x, this.n_y);
     const seed = integerIn(o.seed ?? 1, 'seed', 0, 2 ** 32 - 1);
+    this.recurrence = makeRecurrence({ n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, layers: this.layers });
     this.params = params ?? this.initialParameters(seededRandom(seed));
   }
 
-  /** Parameter names and shapes, in the order they are saved. */
-  abstract parameterShapes(): Record<string, number[]>;
-  /** The names of the output layer's weight and bias. */
-  protected abstract readonly outputNames: readonly [weight: string, bias: string];
-  protected abstract initialParameters(random: Random): ParamSet;
-  protected abstract run(backend: Backend, d: SequenceDims, x: Float64Array, state: State): ForwardRun;
-  /** The parameters under the notebook's names and shapes, as copies (for the notebook API and `.npy`). */
-  abstract notebookParameters(): Record<string, NDArray>;
+  /** Parameter names and shapes, in the order they are saved: the recurrent part's, then Wy, by. */
+  parameterShapes(): Record<string, number[]> {
+    const [w, b] = this.recurrence.outputNames;
+    return { ...this.recurrence.shapes(), [w]: [this.n_y, this.n_a], [b]: [this.n_y, 1] };
+  }
+
+  /**
+   * The parameters as copies, under the names they are saved with and exported as `.npy`: the
+   * notebook's for one-layer RNN and LSTM models (the LSTM's gates split: Wf, bf, ...), PyTorch's
+   * state-dict names (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`, ... in
+   * PyTorch's shapes and gate order) for the others, then the output layer's.
+   */
+  namedParameters(): Record<string, NDArray> {
+    const out = this.recurrence.namedParameters(this.params);
+    for (const name of this.recurrence.outputNames) out[name] = this.parameterCopy(name);
+    return out;
+  }
+
+  /**
+   * The parameters under the notebook's names and shapes, as copies (for the notebook API).
+   * Only one-layer RNN and LSTM models have them; others throw ERR_RNN_VALUE (see
+   * `namedParameters`).
+   */
+  notebookParameters(): Record<string, NDArray> {
+    return this.recurrence.notebookParameters(this.params);
+  }
+
+  /** A copy of one parameter in its saved shape. */
+  private parameterCopy(name: string): NDArray {
+    return ndarray(this.params[name].slice(), this.parameterShapes()[name].slice());
+  }
+
+  private initialParameters(random: Random): ParamSet {
+    const recurrent = this.recurrence.initial(random);
+    const [w, b] = this.recurrence.outputNames;
+    const scale = 1 / Math.sqrt(this.n_a);
+    return {
+      ...recurrent,
+      [w]: Float64Array.from({ length: this.n_y * this.n_a }, () => scale * random.normal()),
+      [b]: new Float64Array(this.n_y),
+    };
+  }
+
+  private run(backend: Backend, d: SequenceDims, x: Float64Array, state: State, keep = false): ForwardRun {
+    return this.recurrence.run(backend, d, x, state, this.params, keep);
+  }
 
   /** Forgets the carried state: the next call starts from zeros. */
   resetState(): void {
@@ -155,10 +276,10 @@ export abstract class SequenceModel {
   gradients(batch: Batch): Gradients {
     const backend = activeBackend();
     const { d, x, targets } = this.prepare(backend, batch, true);
-    const run = this.run(backend, d, x, this.startState(d.m));
+    const run = this.run(backend, d, x, this.startState(d.m), true);
     this.keepState(run.final);
     const out = this.outputLayerBackward(backend, d, run, targets!);
-    const [wName, bName] = this.outputNames;
+    const [wName, bName] = this.recurrence.outputNames;
     const grads = { ...run.backward(out.da), [wName]: out.dwy, [bName]: out.dby };
     const count = out.loss[1];
     // Every kernel is linear in its incoming gradient, so scaling the sums at the end gives
@@ -184,7 +305,7 @@ export abstract class SequenceModel {
       dby: this.n_y,
       da: d.t * this.n_a * d.m,
     });
-    const inputs = { y: run.y, targets, a: run.a, wy: this.params[this.outputNames[0]] };
+    const inputs = { y: run.y, targets, a: run.a, wy: this.params[this.recurrence.outputNames[0]] };
     backend.run('outputBackward', d, inputs, out);
     return out;
   }
@@ -280,16 +401,17 @@ export abstract class SequenceModel {
   }
 
   protected zeroState(m: number): State {
-    return { a: new Float64Array(this.n_a * m), c: this.kind === 'lstm' ? new Float64Array(this.n_a * m) : undefined };
+    const size = this.layers * this.n_a * m;
+    return { a: new Float64Array(size), c: this.kind === 'lstm' ? new Float64Array(size) : undefined };
   }
 
   private startState(m: number): State {
     const s = this.carried;
     if (!this.stateful || !s) return this.zeroState(m);
-    if (s.a.length !== this.n_a * m) {
+    if (s.a.length !== this.layers * this.n_a * m) {
       throw rangeError(
         'ERR_RNN_STATE',
-        `the carried state is for batches of ${s.a.length / this.n_a} sequences, this batch has m = ${m}; call resetState() first`,
+        `the carried state is for batches of ${s.a.length / (this.layers * this.n_a)} sequences, this batch has m = ${m}; call resetState() first`,
       );
     }
     return s;

@@ -1,18 +1,29 @@
 /**
- * Saving and loading models: a versioned JSON document, and `.npy` files of each weight
- * under the notebook's names for NumPy users.
+ * Saving and loading models: a versioned JSON document, and `.npy` files of each weight for
+ * NumPy users (the notebook's names for one-layer RNN and LSTM models, PyTorch's state-dict
+ * names for the others).
+ *
+ * Two versions, both read:
+ * - version 1: one-layer `rnn` and `lstm` models, parameters under the notebook's names
+ *   (`Wax`, `Waa`, `ba`, `Wya`, `by`; the LSTM's fused `W`, `b`, then `Wy`, `by`);
+ * - version 2 adds `layers` (≥ 1) and kind `gru`: GRU models and models of more than one layer,
+ *   parameters under PyTorch's names (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`,
+ *   `bias_hh_l0`, ...), then `Wy`, `by`.
+ * A model is written in the oldest version that can hold it, so a one-layer RNN or LSTM file is
+ * exactly what earlier releases wrote and read.
  *
  * Numbers are written with JavaScript's shortest round-trip formatting, so a saved and
  * reloaded model has bit-identical parameters and gives identical outputs.
  */
 import { rangeError, typeError } from '../errors.js';
 import { describe, type NDArray } from '../ndarray.js';
-import { LSTMModel, RNNModel } from './models.js';
+import { MODEL_CLASSES, type ModelOf } from './models.js';
 import type { ParamSet } from './optimizers.js';
-import type { ModelKind, SequenceModel } from './sequence-model.js';
+import { MAX_LAYERS, type ModelKind, type SequenceModel } from './sequence-model.js';
 
 export const MODEL_FORMAT = 'rnn-wasm-model';
-export const MODEL_VERSION = 1;
+/** The newest version this build writes (for models version 1 cannot hold) and reads. */
+export const MODEL_VERSION = 2;
 
 export interface SavedParameter {
   shape: number[];
@@ -21,8 +32,11 @@ export interface SavedParameter {
 
 export interface SavedModel {
   format: typeof MODEL_FORMAT;
+  /** 1 or 2 (see the top of this file). */
   version: number;
   kind: ModelKind;
+  /** Version 2 only. */
+  layers?: number;
   n_x: number;
   n_a: number;
   n_y: number;
@@ -36,10 +50,12 @@ export function modelToJSON(model: SequenceModel): SavedModel {
   for (const [name, shape] of Object.entries(shapes)) {
     parameters[name] = { shape, data: Array.from(model.params[name]) };
   }
+  const version1 = model.layers === 1 && model.kind !== 'gru';
   return {
     format: MODEL_FORMAT,
-    version: MODEL_VERSION,
+    version: version1 ? 1 : 2,
     kind: model.kind,
+    ...(version1 ? {} : { layers: model.layers }),
     n_x: model.n_x,
     n_a: model.n_a,
     n_y: model.n_y,
@@ -58,7 +74,11 @@ export function modelToBytes(model: SequenceModel): Uint8Array {
 }
 
 /** A model from `modelToBytes`'s bytes (or a model file's); rejected as `parseModel` does. */
-export function modelFromBytes(bytes: Uint8Array | ArrayBuffer, expectedKind?: ModelKind, where = 'model'): RNNModel | LSTMModel {
+export function modelFromBytes<K extends ModelKind = ModelKind>(
+  bytes: Uint8Array | ArrayBuffer,
+  expectedKind?: K,
+  where = 'model',
+): ModelOf<K> {
   if (!(bytes instanceof ArrayBuffer) && !(bytes instanceof Uint8Array)) {
     throw formatError(where, `expected the model's bytes (a Uint8Array or ArrayBuffer); got ${describe(bytes)}`);
   }
@@ -80,7 +100,7 @@ function formatError(where: string, message: string) {
  * another kind than `expectedKind`, or with parameters that do not match its dimensions is
  * rejected with ERR_RNN_MODEL_FORMAT; `where` names the source (e.g. the file) in messages.
  */
-export function parseModel(source: unknown, expectedKind?: ModelKind, where = 'model'): RNNModel | LSTMModel {
+export function parseModel<K extends ModelKind = ModelKind>(source: unknown, expectedKind?: K, where = 'model'): ModelOf<K> {
   let doc: unknown = source;
   if (typeof source === 'string') {
     try {
@@ -96,14 +116,24 @@ export function parseModel(source: unknown, expectedKind?: ModelKind, where = 'm
   if (o.format !== MODEL_FORMAT) {
     throw formatError(where, `not an rnn-wasm model (format must be "${MODEL_FORMAT}"; got ${describe(o.format)})`);
   }
-  if (o.version !== MODEL_VERSION) {
-    throw formatError(where, `unsupported model version ${typeof o.version === 'number' ? o.version : describe(o.version)}; this build reads version ${MODEL_VERSION}`);
+  if (o.version !== 1 && o.version !== 2) {
+    throw formatError(where, `unsupported model version ${typeof o.version === 'number' ? o.version : describe(o.version)}; this build reads versions 1 to ${MODEL_VERSION}`);
   }
-  if (o.kind !== 'rnn' && o.kind !== 'lstm') {
-    throw formatError(where, `kind must be "rnn" or "lstm"; got ${describe(o.kind)}`);
+  let layers = 1;
+  if (o.version === 1) {
+    if (o.kind !== 'rnn' && o.kind !== 'lstm') throw formatError(where, `kind must be "rnn" or "lstm" in a version-1 file; got ${describe(o.kind)}`);
+  } else {
+    if (o.kind !== 'rnn' && o.kind !== 'lstm' && o.kind !== 'gru') {
+      throw formatError(where, `kind must be "rnn", "lstm" or "gru"; got ${describe(o.kind)}`);
+    }
+    if (typeof o.layers !== 'number' || !Number.isInteger(o.layers) || o.layers < 1 || o.layers > MAX_LAYERS) {
+      throw formatError(where, `layers must be an integer from 1 to ${MAX_LAYERS} in a version-2 file; got ${describe(o.layers)}`);
+    }
+    layers = o.layers;
   }
-  if (expectedKind !== undefined && o.kind !== expectedKind) {
-    throw formatError(where, `is an ${o.kind} model, expected an ${expectedKind} model`);
+  const kind: ModelKind = o.kind;
+  if (expectedKind !== undefined && kind !== expectedKind) {
+    throw formatError(where, `is ${article(kind)} ${kind} model, expected ${article(expectedKind)} ${expectedKind} model`);
   }
   for (const dim of ['n_x', 'n_a', 'n_y']) {
     const v = o[dim];
@@ -115,9 +145,9 @@ export function parseModel(source: unknown, expectedKind?: ModelKind, where = 'm
   if (o.vocabulary !== undefined && !Array.isArray(o.vocabulary)) {
     throw formatError(where, `vocabulary must be an array of strings; got ${describe(o.vocabulary)}`);
   }
-  const options = { ...dims, vocabulary: o.vocabulary as string[] | undefined };
+  const options = { ...dims, layers, vocabulary: o.vocabulary as string[] | undefined };
   // A throwaway instance knows the expected shapes; its random weights are replaced below.
-  const Model = o.kind === 'rnn' ? RNNModel : LSTMModel;
+  const Model = MODEL_CLASSES[kind];
   let shapes: Record<string, number[]>;
   try {
     shapes = new Model(options).parameterShapes();
@@ -130,13 +160,19 @@ export function parseModel(source: unknown, expectedKind?: ModelKind, where = 'm
   }
   const extra = Object.keys(saved).filter((k) => !(k in shapes));
   if (extra.length) {
-    throw formatError(where, `unexpected parameter ${extra[0]} for an ${o.kind} model (expected ${Object.keys(shapes).join(', ')})`);
+    const what = layers === 1 ? `${article(kind)} ${kind}` : `a ${layers}-layer ${kind}`;
+    throw formatError(where, `unexpected parameter ${extra[0]} for ${what} model (expected ${Object.keys(shapes).join(', ')})`);
   }
   const params: ParamSet = {};
   for (const [name, shape] of Object.entries(shapes)) {
     params[name] = readParameter((saved as Record<string, unknown>)[name], shape, `${where}: parameter ${name}`);
   }
-  return new Model(options, params);
+  return new Model(options, params) as ModelOf<K>;
+}
+
+/** "an rnn", "an lstm", "a gru" (as the kinds are read: R, L as letters, GRU as a word). */
+function article(kind: ModelKind): string {
+  return kind === 'gru' ? 'a' : 'an';
 }
 
 function readParameter(value: unknown, shape: number[], where: string): Float64Array {
@@ -186,9 +222,13 @@ function ascii(text: string): number[] {
   return Array.from(text, (c) => c.charCodeAt(0));
 }
 
-/** `.npy` bytes of each weight under the notebook's names (`Wf.npy`, …, `by.npy`). */
+/**
+ * `.npy` bytes of each weight under `namedParameters()`'s names: the notebook's for one-layer
+ * RNN and LSTM models (`Wf.npy`, …, `by.npy`), PyTorch's state-dict names for the others
+ * (`weight_ih_l0.npy`, …, then `Wy.npy`, `by.npy`).
+ */
 export function npyFiles(model: SequenceModel): Record<string, Uint8Array> {
   return Object.fromEntries(
-    Object.entries(model.notebookParameters()).map(([name, array]) => [`${name}.npy`, toNpy(array)]),
+    Object.entries(model.namedParameters()).map(([name, array]) => [`${name}.npy`, toNpy(array)]),
   );
 }

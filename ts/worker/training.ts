@@ -10,7 +10,8 @@
 import { typeError, rangeError } from '../errors.js';
 import { describe } from '../ndarray.js';
 import { integerIn, finiteNumber, optionsObject } from '../model/checks.js';
-import { LSTMModel, RNNModel } from '../model/models.js';
+import { MODEL_CLASSES, type AnyModel } from '../model/models.js';
+import { MAX_LAYERS, type ModelKind } from '../model/sequence-model.js';
 import { makeOptimizer } from '../model/optimizers.js';
 import { seededRandom } from '../model/random.js';
 import { modelFromBytes, modelToBytes, parseModel } from '../model/serialize.js';
@@ -20,9 +21,11 @@ import { exampleBatches, longestExample, makeCorpus, streamBatches, type Corpus 
 export interface TrainRequest {
   /** The examples, one per line (a string is split at line breaks); blank lines are dropped. */
   text: string | string[];
-  kind: 'lstm' | 'rnn';
+  kind: 'lstm' | 'rnn' | 'gru';
   /** Hidden units n_a (ignored when continuing from `model`). */
   hidden: number;
+  /** Stacked recurrent layers; default 1 (ignored when continuing from `model`). */
+  layers?: number;
   /** Training steps. */
   steps: number;
   /** Examples (or streams) per step; default 32. */
@@ -80,7 +83,7 @@ const YIELD_EVERY_MS = 30;
 
 const now = () => (typeof performance === 'undefined' ? Date.now() : performance.now());
 
-function loadSaved(model: unknown, kind?: 'lstm' | 'rnn'): RNNModel | LSTMModel {
+function loadSaved(model: unknown, kind?: ModelKind): AnyModel {
   if (typeof model === 'string') return parseModel(model, kind);
   return modelFromBytes(model as Uint8Array, kind);
 }
@@ -113,8 +116,11 @@ export async function runTraining(
   cancelled: () => boolean = () => false,
 ): Promise<TrainResult | undefined> {
   const r = optionsObject(request, 'training request');
-  if (r.kind !== 'lstm' && r.kind !== 'rnn') throw typeError('ERR_RNN_TYPE', `kind must be "lstm" or "rnn"; got ${describe(r.kind)}`);
+  if (r.kind !== 'lstm' && r.kind !== 'rnn' && r.kind !== 'gru') {
+    throw typeError('ERR_RNN_TYPE', `kind must be "lstm", "rnn" or "gru"; got ${describe(r.kind)}`);
+  }
   const kind = r.kind;
+  const layers = integerIn(r.layers ?? 1, 'layers', 1, MAX_LAYERS);
   const steps = integerIn(r.steps, 'steps', 1, 10_000_000);
   const batch = integerIn(r.batch ?? 32, 'batch', 1, 4096);
   const lr = finiteNumber(r.lr ?? 0.01, 'lr', true);
@@ -141,10 +147,17 @@ export async function runTraining(
   }
   const n = corpus.vocabulary.length;
   const streams = longestExample(corpus) + 1 > MAX_EXAMPLE_STEPS;
-  const Model = kind === 'rnn' ? RNNModel : LSTMModel;
   const model =
     saved ??
-    new Model({ n_x: n, n_a: integerIn(r.hidden, 'hidden', 1, 4096), n_y: n, seed, stateful: streams, vocabulary: corpus.vocabulary });
+    new MODEL_CLASSES[kind]({
+      n_x: n,
+      n_a: integerIn(r.hidden, 'hidden', 1, 4096),
+      n_y: n,
+      layers,
+      seed,
+      stateful: streams,
+      vocabulary: corpus.vocabulary,
+    });
   const optimizer = makeOptimizer('adam', lr);
   const random = seededRandom(seed + 1);
   const epoch = () => (streams ? streamBatches(corpus, batch, STREAM_STEPS, random) : exampleBatches(corpus, batch, random));

@@ -1,0 +1,150 @@
+/**
+ * The options of `LSTM`, `GRU` and `RNN` and of their `forward`/`backward` calls: their types,
+ * and the checks that turn each bad value into a coded error naming the option, what it
+ * expects and what it got, before anything is built or run.
+ */
+import { rangeError, typeError } from '../errors.js';
+import { describe, MAX_ELEMENTS, type ArrayInput } from '../ndarray.js';
+import { integerIn } from '../model/checks.js';
+
+/** What every recurrent layer takes (PyTorch's constructor arguments, camelCased). */
+export interface RecurrentOptions {
+  /** Features of the input x. */
+  inputSize: number;
+  /** Features of the hidden state h (per direction). */
+  hiddenSize: number;
+  /** Stacked layers; default 1. */
+  numLayers?: number;
+  /** Adds a second direction reading each sequence backwards; default false. */
+  bidirectional?: boolean;
+  /** x and output are `(N, T, features)` instead of `(T, N, features)`; default false. */
+  batchFirst?: boolean;
+  /** Has the bias vectors b_ih and b_hh; default true. */
+  bias?: boolean;
+  /** Seed of the initial weights (an integer in [0, 2³²)); default: a random one. */
+  seed?: number;
+  /** Element type of weights and computation: only `'float64'` for now. */
+  dtype?: 'float64';
+}
+
+export type LSTMOptions = RecurrentOptions;
+
+export interface GRUOptions extends RecurrentOptions {
+  /**
+   * Where the reset gate acts: true (default, PyTorch and ONNX linear_before_reset = 1):
+   * n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn)); false (ONNX linear_before_reset = 0, Keras
+   * reset_after = false): n = tanh(W_in x + b_in + W_hn (r ∘ h) + b_hn).
+   */
+  linearBeforeReset?: boolean;
+}
+
+export interface RNNOptions extends RecurrentOptions {
+  /** The activation; default `'tanh'`. */
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+/** `forward`'s second argument for GRU and RNN. */
+export interface ForwardOptions {
+  /** `(D·numLayers, N, hiddenSize)`, index `layer·D + direction`; zeros when absent. */
+  h0?: ArrayInput;
+  /** N integers in 1..T, any order (packed-sequence semantics); every sequence has T steps when absent. */
+  lengths?: readonly number[] | Int32Array;
+  /** Inference only: keeps nothing for `backward` (which then throws). */
+  noGrad?: boolean;
+}
+
+/** `LSTM.forward`'s second argument. */
+export interface LSTMForwardOptions extends ForwardOptions {
+  /** The initial cell state, shaped like h0; zeros when absent. */
+  c0?: ArrayInput;
+}
+
+/** The upstream gradients `backward` takes, each shaped like that part of the result; absent: zero. */
+export interface Upstream {
+  output?: ArrayInput;
+  h?: ArrayInput;
+}
+
+export interface LSTMUpstream extends Upstream {
+  c?: ArrayInput;
+}
+
+/** The validated options of a layer. */
+export interface LayerConfig {
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  bidirectional: boolean;
+  batchFirst: boolean;
+  bias: boolean;
+  seed: number;
+}
+
+/** An object of options whose keys are all in `known` (absent: `{}`). */
+export function knownKeys(value: unknown, name: string, known: readonly string[]): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || ArrayBuffer.isView(value)) {
+    throw typeError('ERR_RNN_TYPE', `${name} must be an options object; got ${describe(value)}`);
+  }
+  const options = value as Record<string, unknown>;
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw rangeError('ERR_RNN_VALUE', `${name} has an unknown key "${key}"; the known keys are ${known.join(', ')}`);
+    }
+  }
+  return options;
+}
+
+export function booleanOption(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw typeError('ERR_RNN_TYPE', `${name} must be true or false; got ${describe(value)}`);
+  return value;
+}
+
+/** The options every layer shares, checked; `extra` names the class's own keys. */
+export function layerConfig(value: unknown, className: string, extra: readonly string[]): { config: LayerConfig; options: Record<string, unknown> } {
+  const name = `${className} options`;
+  if (value === undefined) {
+    throw typeError('ERR_RNN_TYPE', `${name} must be an object with at least inputSize and hiddenSize; got undefined`);
+  }
+  const o = knownKeys(value, name, [
+    'inputSize',
+    'hiddenSize',
+    'numLayers',
+    'bidirectional',
+    'batchFirst',
+    'bias',
+    'seed',
+    'dtype',
+    ...extra,
+  ]);
+  const inputSize = integerIn(o.inputSize, `${className} option inputSize`, 1);
+  const hiddenSize = integerIn(o.hiddenSize, `${className} option hiddenSize`, 1);
+  const numLayers = o.numLayers === undefined ? 1 : integerIn(o.numLayers, `${className} option numLayers`, 1);
+  if (o.dtype !== undefined && o.dtype !== 'float64') {
+    throw rangeError(
+      'ERR_RNN_VALUE',
+      `${className} option dtype must be 'float64' (the only element type recurrent layers support for now); got ${describe(o.dtype)}`,
+    );
+  }
+  const bidirectional = booleanOption(o.bidirectional, `${className} option bidirectional`, false);
+  const config: LayerConfig = {
+    inputSize,
+    hiddenSize,
+    numLayers,
+    bidirectional,
+    batchFirst: booleanOption(o.batchFirst, `${className} option batchFirst`, false),
+    bias: booleanOption(o.bias, `${className} option bias`, true),
+    seed: o.seed === undefined ? Math.floor(Math.random() * 2 ** 32) : integerIn(o.seed, `${className} option seed`, 0, 2 ** 32 - 1),
+  };
+  // Each weight must fit one Float64Array (and the layer's parameters together a sane amount).
+  const widest = Math.max(inputSize, (bidirectional ? 2 : 1) * hiddenSize, hiddenSize);
+  if (4 * hiddenSize * widest > MAX_ELEMENTS || numLayers > 4096) {
+    throw rangeError(
+      'ERR_RNN_SIZE',
+      `${className} with inputSize ${inputSize}, hiddenSize ${hiddenSize} and numLayers ${numLayers} is too large: ` +
+        `a weight may hold at most ${MAX_ELEMENTS} values and a stack at most 4096 layers`,
+    );
+  }
+  return { config, options: o };
+}
