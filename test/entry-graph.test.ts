@@ -65,7 +65,7 @@ describe.skipIf(!existsSync(join(DIST, 'browser.js')))('the browser entries use 
 
   test('the Node-only modules are not in the browser graph', () => {
     const names = [...graph('browser.js').keys()].map((f) => relative(DIST, f));
-    for (const nodeOnly of ['index.js', 'node-backends.js', 'backends/native.js', 'backends/wasm.js', 'model/files.js']) {
+    for (const nodeOnly of ['index.js', 'node-backends.js', 'backends/native.js', 'backends/wasm.js', 'model/files.js', 'layers/safetensors-node.js']) {
       expect(names).not.toContain(nodeOnly);
     }
   });
