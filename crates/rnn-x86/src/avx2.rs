@@ -5,8 +5,9 @@
 //! there).
 
 use core::arch::x86_64::{
-    __m256d, _mm256_add_pd, _mm256_fmadd_pd, _mm256_loadu_pd, _mm256_mul_pd, _mm256_set1_pd,
-    _mm256_setzero_pd, _mm256_storeu_pd,
+    __m256d, __m256i, _mm256_add_pd, _mm256_cmpgt_epi64, _mm256_fmadd_pd, _mm256_loadu_pd,
+    _mm256_maskload_pd, _mm256_maskstore_pd, _mm256_mul_pd, _mm256_set1_epi64x, _mm256_set1_pd,
+    _mm256_setr_epi64x, _mm256_setzero_pd, _mm256_storeu_pd,
 };
 
 use crate::{prefetch, Update, AHEAD, MR, NR};
@@ -75,6 +76,156 @@ unsafe fn quarter(k: usize, a: *const f64, b: *const f64, up: Update, c: *mut f6
         _mm256_mul_pd,
         _mm256_set1_pd
     );
+}
+
+/// An edge tile (see [`crate::tile_part`]), computed only over the 4-wide
+/// column groups that hold valid columns: each pair of groups as the 6 × 8
+/// quarters of [`tile`] (only those holding valid rows), a last single group
+/// as one 12 × 4 block (12 ymm accumulators, one per row). A right panel
+/// with 4 valid columns is then read and computed a quarter as far as by
+/// the whole tile, with 8 a half, with 12 three quarters.
+///
+/// # Safety
+///
+/// The CPU supports AVX2 and FMA; `a` points to `k·MR` readable values, `b`
+/// to `k·NR`, and `c` to `rows` rows of `cols` writable values, `rs` apart,
+/// with `1 ≤ rows ≤ MR` and `1 ≤ cols ≤ NR`.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn part(
+    k: usize,
+    a: *const f64,
+    b: *const f64,
+    up: Update,
+    c: *mut f64,
+    rs: usize,
+    rows: usize,
+    cols: usize,
+) {
+    let mut c0 = 0;
+    while cols - c0 > 4 {
+        for r0 in [0, QR] {
+            if r0 < rows {
+                let (n_r, n_c) = ((rows - r0).min(QR), (cols - c0).min(QC));
+                // SAFETY: the block's offsets stay inside a step's MR (NR)
+                // values (r0 + QR ≤ MR, c0 + QC ≤ NR) and its `n_r` rows of
+                // `n_c` values inside the destination's `rows` of `cols`;
+                // the caller's contract covers the k steps.
+                unsafe {
+                    block::<QR, 2>(
+                        k,
+                        a.add(r0),
+                        b.add(c0),
+                        up,
+                        c.add(r0 * rs + c0),
+                        rs,
+                        n_r,
+                        n_c,
+                    )
+                };
+            }
+        }
+        c0 += QC;
+        if c0 >= cols {
+            return;
+        }
+    }
+    // SAFETY: 0 < cols − c0 ≤ 4 and c0 + 4 ≤ NR; as above for the rest.
+    unsafe { block::<MR, 1>(k, a, b.add(c0), up, c.add(c0), rs, rows, cols - c0) };
+}
+
+/// `R` rows of `4·V` columns of a tile (`R·V = 12` accumulators), of which
+/// the first `rows` rows and `cols` columns are stored: the loop of
+/// [`quarter`], each value the same chain of fused multiply-adds.
+///
+/// # Safety
+///
+/// As [`part`], with `a`, `b` and `c` offset to the block, `R` rows of the
+/// left panel and `4·V` columns of the right one inside a step from there,
+/// `1 ≤ rows ≤ R` and `1 ≤ cols ≤ 4·V`.
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn block<const R: usize, const V: usize>(
+    k: usize,
+    a: *const f64,
+    b: *const f64,
+    up: Update,
+    c: *mut f64,
+    rs: usize,
+    rows: usize,
+    cols: usize,
+) {
+    let mut acc: [[__m256d; V]; R] = [[_mm256_setzero_pd(); V]; R];
+    for p in 0..k {
+        prefetch(b.wrapping_add((p + AHEAD) * NR));
+        for r in (0..R).step_by(8) {
+            prefetch(a.wrapping_add((p + AHEAD) * MR + r));
+        }
+        let mut bv = [_mm256_setzero_pd(); V];
+        for (j, v) in bv.iter_mut().enumerate() {
+            // SAFETY: p < k and 4·j + 4 ≤ 4·V: inside step p of the right
+            // panel, from the block's offset.
+            *v = unsafe { _mm256_loadu_pd(b.add(p * NR + 4 * j)) };
+        }
+        // SAFETY: R rows from the block's offset: inside step p of the left
+        // panel.
+        let ap = unsafe { a.add(p * MR) };
+        for (r, row) in acc.iter_mut().enumerate() {
+            // SAFETY: r < R, see above.
+            let av = _mm256_set1_pd(unsafe { *ap.add(r) });
+            for (x, &bj) in row.iter_mut().zip(&bv) {
+                *x = _mm256_fmadd_pd(av, bj, *x);
+            }
+        }
+    }
+    store_part!(
+        acc,
+        up,
+        c,
+        rs,
+        rows,
+        cols,
+        4,
+        mask,
+        load_masked,
+        store_masked,
+        _mm256_add_pd,
+        _mm256_mul_pd,
+        _mm256_set1_pd
+    );
+}
+
+/// The first `n ≤ 4` lanes (all bits set in each).
+#[target_feature(enable = "avx2")]
+#[inline]
+fn mask(n: usize) -> __m256i {
+    _mm256_cmpgt_epi64(_mm256_set1_epi64x(n as i64), _mm256_setr_epi64x(0, 1, 2, 3))
+}
+
+/// The lanes of `m` read from `p`, the others 0 (and not read).
+///
+/// # Safety
+///
+/// The CPU supports AVX2; `p` points to as many readable values as the
+/// highest lane of `m` needs.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn load_masked(m: __m256i, p: *const f64) -> __m256d {
+    // SAFETY: the caller's contract; masked lanes do not fault.
+    unsafe { _mm256_maskload_pd(p, m) }
+}
+
+/// The lanes of `m` of `v` written to `p`, the others left alone.
+///
+/// # Safety
+///
+/// The CPU supports AVX2; `p` points to as many writable values as the
+/// highest lane of `m` needs.
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn store_masked(p: *mut f64, m: __m256i, v: __m256d) {
+    // SAFETY: the caller's contract; masked lanes are not written.
+    unsafe { _mm256_maskstore_pd(p, m, v) }
 }
 
 /// Calls `f` compiled for AVX2 and FMA (see [`crate::wide`]).

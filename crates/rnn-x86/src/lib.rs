@@ -71,6 +71,49 @@ macro_rules! each_row {
     };
 }
 
+/// [`store_tile!`] for an edge tile: only the first `rows` rows and `cols`
+/// columns are written (and, with `β ≠ 0`, read), through the kernel's
+/// masked load `$load(mask, p)` and store `$store(p, mask, v)`, where
+/// `$mask(n)` selects a vector's first `n` lanes. The rule is the same,
+/// operation for operation; the rows stop at `rows` and a row's vectors at
+/// the last one holding a valid column. Expands to `unsafe` writes, for use
+/// inside a kernel whose contract covers `rows` rows of `cols` values at `c`.
+macro_rules! store_part {
+    ($acc:ident, $up:expr, $c:expr, $rs:expr, $rows:expr, $cols:expr, $lanes:expr,
+     $mask:ident, $load:ident, $store:ident, $add:ident, $mul:ident, $set1:ident) => {{
+        let (up, c, rs, rows, cols) = ($up, $c, $rs, $rows, $cols);
+        let (alpha, beta) = ($set1(up.alpha), $set1(up.beta));
+        for (r, row) in $acc.iter().enumerate() {
+            if r >= rows {
+                break;
+            }
+            for (j, &v) in row.iter().enumerate() {
+                let n = cols.saturating_sub($lanes * j).min($lanes);
+                if n == 0 {
+                    break;
+                }
+                let m = $mask(n);
+                let v = if up.alpha == 1.0 { v } else { $mul(alpha, v) };
+                // SAFETY: row r < rows of the destination, its lanes
+                // `lanes·j` to `lanes·j + n` (n ≤ cols − lanes·j): inside
+                // what the kernel's contract covers; the masked lanes are
+                // neither read nor written.
+                unsafe {
+                    let p = c.add(r * rs + $lanes * j);
+                    let v = if up.beta == 0.0 {
+                        v
+                    } else if up.beta == 1.0 {
+                        $add($load(m, p), v)
+                    } else {
+                        $add($mul(beta, $load(m, p)), v)
+                    };
+                    $store(p, m, v);
+                }
+            }
+        }
+    }};
+}
+
 mod avx2;
 mod avx512;
 
@@ -270,6 +313,56 @@ pub fn tile(
         Isa::Avx512 => unsafe { avx512::tile(k, a, b, up, c, rs) },
         // SAFETY: as above, for AVX2 and FMA.
         Isa::Avx2Fma => unsafe { avx2::tile(k, a, b, up, c, rs) },
+        Isa::Scalar => return false,
+    }
+    true
+}
+
+/// The first `rows` rows and `cols` columns of [`tile`]'s tile, written
+/// through `up` into `dst[r·rs + j]` (`r < rows`, `j < cols`) and nothing
+/// else of `dst` touched: an edge tile, stored straight into `C` with masked
+/// vector stores. A right panel with few valid columns (the rest zero
+/// padding) is read and computed only as far as those need: up to 8
+/// columns take an `MR × 8` kernel on AVX-512, and AVX2 runs only the
+/// 4-wide column groups that hold valid columns. Every value is the same
+/// chain of fused multiply-adds, `p = 0, 1, ...`, as in [`tile`], so the
+/// bits equal those of the whole tile's. Returns `false`, leaving `dst`
+/// untouched, when [`tile`] would refuse, when `rows` or `cols` is 0 or
+/// above `MR` or `NR`, or when `dst` does not hold `rows` rows of `cols`
+/// values `rs ≥ cols` apart.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+pub fn tile_part(
+    isa: Isa,
+    k: usize,
+    a: &[f64],
+    b: &[f64],
+    up: Update,
+    dst: &mut [f64],
+    rs: usize,
+    rows: usize,
+    cols: usize,
+) -> bool {
+    let shape = (1..=MR).contains(&rows) && (1..=NR).contains(&cols);
+    let long_enough = k.checked_mul(MR).is_some_and(|n| n <= a.len())
+        && k.checked_mul(NR).is_some_and(|n| n <= b.len());
+    let dst_fits = shape
+        && rs >= cols
+        && rs
+            .checked_mul(rows - 1)
+            .and_then(|n| n.checked_add(cols))
+            .is_some_and(|n| n <= dst.len());
+    if !long_enough || !dst_fits || !isa.supported() {
+        return false;
+    }
+    let (a, b, c) = (a.as_ptr(), b.as_ptr(), dst.as_mut_ptr());
+    match isa {
+        // SAFETY: the CPU supports AVX-512F, the panels hold at least `k`
+        // steps and `dst` the `rows` rows of `cols` values `rs` apart, with
+        // 1 ≤ rows ≤ MR and 1 ≤ cols ≤ NR (all checked above).
+        Isa::Avx512 => unsafe { avx512::part(k, a, b, up, c, rs, rows, cols) },
+        // SAFETY: as above, for AVX2 and FMA.
+        Isa::Avx2Fma => unsafe { avx2::part(k, a, b, up, c, rs, rows, cols) },
         Isa::Scalar => return false,
     }
     true

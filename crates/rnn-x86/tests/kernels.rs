@@ -3,7 +3,7 @@
 //! wider than a tile, and every kind of update.
 #![cfg(target_arch = "x86_64")]
 
-use rnn_x86::{tile, Isa, Update, MR, NR};
+use rnn_x86::{tile, tile_part, Isa, Update, MR, NR};
 
 fn values(n: usize, seed: u64) -> Vec<f64> {
     let mut s = seed;
@@ -149,4 +149,108 @@ fn unsupported_kernels_are_refused() {
             isa.name()
         );
     }
+}
+
+#[test]
+fn parts_of_a_tile_have_the_bits_of_the_whole_tile() {
+    // Each value of an edge tile is the same chain of fused multiply-adds as
+    // in the whole tile, whichever narrower kernel computes it; cells past
+    // the part are neither written nor (with β = 0) read.
+    for isa in [Isa::Avx512, Isa::Avx2Fma]
+        .into_iter()
+        .filter(|i| i.supported())
+    {
+        for k in [0, 1, 3, 13, 100, 257] {
+            let a = values(k * MR, k as u64 + 3);
+            // Zero-padded past `cols`, as a packed partial panel is; the
+            // whole tile below computes those columns too, the part not.
+            let b_full = values(k * NR, k as u64 + 300);
+            for cols in 1..=NR {
+                let b: Vec<f64> = b_full
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &v)| if i % NR < cols { v } else { 0.0 })
+                    .collect();
+                for rows in 1..=MR {
+                    for up in UPDATES {
+                        let rs = NR + 3;
+                        let before = values(MR * rs, (k * 31 + cols * 7 + rows) as u64);
+                        let mut whole = before.clone();
+                        assert!(tile(isa, k, &a, &b, up, &mut whole, rs));
+                        let mut dst = before.clone();
+                        if up.beta == 0.0 {
+                            // Unread cells: NaN there must not show up.
+                            for r in 0..rows {
+                                dst[r * rs..r * rs + cols].fill(f64::NAN);
+                            }
+                        }
+                        let len = (rows - 1) * rs + cols;
+                        assert!(tile_part(
+                            isa,
+                            k,
+                            &a,
+                            &b,
+                            up,
+                            &mut dst[..len],
+                            rs,
+                            rows,
+                            cols
+                        ));
+                        for r in 0..MR {
+                            for j in 0..rs {
+                                let i = r * rs + j;
+                                let want = if r < rows && j < cols {
+                                    whole[i]
+                                } else {
+                                    before[i]
+                                };
+                                assert_eq!(
+                                    dst[i].to_bits(),
+                                    want.to_bits(),
+                                    "{} k={k} {rows}×{cols} {up:?} ({r},{j})",
+                                    isa.name()
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_parts_are_refused() {
+    let a = vec![1.0; 3 * MR];
+    let b = vec![1.0; 3 * NR];
+    let mut t = [7.0; MR * NR];
+    for isa in [Isa::Avx512, Isa::Avx2Fma, Isa::Scalar] {
+        let name = isa.name();
+        for (rows, cols) in [(0, 4), (4, 0), (MR + 1, 4), (4, NR + 1)] {
+            assert!(
+                !tile_part(isa, 3, &a, &b, Update::SET, &mut t, NR, rows, cols),
+                "{name}: {rows}×{cols}"
+            );
+        }
+        assert!(
+            !tile_part(isa, 4, &a, &b, Update::SET, &mut t, NR, 2, 2),
+            "{name}: k beyond the panels"
+        );
+        assert!(
+            !tile_part(isa, 3, &a, &b, Update::SET, &mut t, 4, 2, 5),
+            "{name}: rows overlap"
+        );
+        assert!(
+            !tile_part(isa, 3, &a, &b, Update::SET, &mut t[..2 * NR + 4], NR, 3, 5),
+            "{name}: destination one short"
+        );
+        assert!(
+            !tile_part(isa, 3, &a, &b, Update::SET, &mut t, usize::MAX, 2, 2),
+            "{name}: overflowing stride"
+        );
+    }
+    assert!(
+        t.iter().all(|&v| v == 7.0),
+        "a refused call leaves the destination untouched"
+    );
 }

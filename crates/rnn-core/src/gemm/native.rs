@@ -36,9 +36,14 @@ pub fn isa_name() -> &'static str {
 
 /// `C ← α·tile + β·C` at `(i0, j0)` of `c` for the tile
 /// `Σ_p a[p·MR + r] · b[p·NR + j]` over the first `k` steps of two panels.
-/// A whole tile in a row-major `C` is written by the x86 kernel itself, from
-/// its registers; an edge tile (or a CPU without a kernel) goes through a
-/// tile buffer and [`store`].
+/// A tile in a row-major `C` is written by the x86 kernel itself, from its
+/// registers: a whole one by the full kernel, an edge one (its rows or
+/// columns cut by `C`'s edges) by the kernel for a part, which computes only
+/// the column groups holding valid columns. A right panel with few valid
+/// columns, the last one of the per-step GEMMs whose column count shrinks
+/// as sequences end, is then read and computed only as far as those need.
+/// A strided `C` goes through a tile buffer and [`store`], as does every
+/// tile on a CPU without a kernel.
 #[inline]
 pub(crate) fn tile_store(
     k: usize,
@@ -49,22 +54,40 @@ pub(crate) fn tile_store(
     i0: usize,
     j0: usize,
 ) {
+    let rows = MR.min(c.rows - i0);
+    let cols = NR.min(c.cols - j0);
     #[cfg(target_arch = "x86_64")]
-    if c.cs == 1 && i0 + MR <= c.rows && j0 + NR <= c.cols {
+    if c.cs == 1 {
+        let isa = rnn_x86::isa();
         let dst = &mut c.data[i0 * c.rs + j0..];
-        if rnn_x86::tile(rnn_x86::isa(), k, a, b, up, dst, c.rs) {
+        let done = if rows == MR && cols == NR {
+            rnn_x86::tile(isa, k, a, b, up, dst, c.rs)
+        } else {
+            rnn_x86::tile_part(isa, k, a, b, up, dst, c.rs, rows, cols)
+        };
+        if done {
             return;
         }
     }
     let mut t = [0.0; MR * NR];
     #[cfg(target_arch = "x86_64")]
-    let done = rnn_x86::tile(rnn_x86::isa(), k, a, b, rnn_x86::Update::SET, &mut t, NR);
+    let done = rnn_x86::tile_part(
+        rnn_x86::isa(),
+        k,
+        a,
+        b,
+        rnn_x86::Update::SET,
+        &mut t,
+        NR,
+        rows,
+        cols,
+    );
     #[cfg(not(target_arch = "x86_64"))]
     let done = false;
     if !done {
         portable_tile(k, a, b, &mut t);
     }
-    store(&t, up, c, i0, j0);
+    store(&t, up, c, i0, j0, rows, cols);
 }
 
 /// The same sums in plain Rust, for CPUs without a vector kernel.
@@ -81,12 +104,10 @@ fn portable_tile(k: usize, a: &[f64], b: &[f64], out: &mut Tile) {
     }
 }
 
-/// Writes the tile at `(i0, j0)` of `c`, leaving out rows and columns past
-/// its edges.
+/// Writes the first `rows` rows and `cols` columns of the tile at `(i0, j0)`
+/// of `c`: those inside its edges.
 #[inline]
-fn store(t: &Tile, up: Update, c: &mut MatMut<'_>, i0: usize, j0: usize) {
-    let rows = MR.min(c.rows - i0);
-    let cols = NR.min(c.cols - j0);
+fn store(t: &Tile, up: Update, c: &mut MatMut<'_>, i0: usize, j0: usize, rows: usize, cols: usize) {
     for (r, t_row) in t.chunks_exact(NR).enumerate().take(rows) {
         if c.cs == 1 {
             let start = (i0 + r) * c.rs + j0;
