@@ -1,205 +1,24 @@
 /**
- * The recurrent layers against PyTorch, on every backend: LSTM, GRU (PyTorch's reset and the
- * reset-before-product variant), RNN tanh and ReLU, each over the grid of cases in
- * test/fixtures/layers/*.json (torch float64: numLayers 1/2, uni/bidirectional, with and without
- * lengths, with and without bias, batch-first and time-major, h0/c0 given or absent, every size 1,
- * one larger case). Every output of forward and every gradient of backward must be within 1e-10
- * relative to the largest magnitude of that array.
- *
- * Also the safetensors files torch wrote (float32, bfloat16, float16 on disk): every tensor reads
- * back exactly, and a layer loaded from them (a whole model's file, through a key prefix)
- * computes torch's float64 outputs for those same rounded weights.
- *
- * The fixtures come from test/fixtures/layers/make_fixtures.py; see test/fixtures/README.md.
+ * The recurrent layers against PyTorch on the Node entry, on every backend: the shared suite of
+ * test/shared/layers-torch.ts (LSTM, GRU, RNN over the torch float64 cases of
+ * test/fixtures/layers/*.json, forward outputs and backward gradients within 1e-10; the
+ * safetensors files torch wrote, read from their bytes, loaded into layers and round-tripped).
+ * Plus the Node-only part: loadSafetensors reads those files from their paths as well.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeEach, describe, expect, test } from 'vitest';
-import { GRU, LSTM, RNN, getBackend, loadSafetensors, saveSafetensors, setBackend, type NDArray } from '../ts/index.js';
-import { BACKENDS, fromFixture, relErr, sameValues, type FixtureArray } from './helpers.js';
+import { describe, test } from 'vitest';
+import * as api from '../ts/index.js';
+import { BACKENDS } from './helpers.js';
+import { SAFETENSORS, defineLayersTorchSuite, expectTensorsExact } from './shared/layers-torch.js';
 
-const TOLERANCE = 1e-10;
 const DIR = new URL('./fixtures/layers/', import.meta.url);
+const pathOf = (file: string): string => fileURLToPath(new URL(file, DIR));
 
-type ClassName = 'LSTM' | 'GRU' | 'RNN';
-const CLASSES = { LSTM, GRU, RNN };
+defineLayersTorchSuite(api, BACKENDS, 'recurrent layers match PyTorch on the %s backend', (file) => new Uint8Array(readFileSync(pathOf(file))));
 
-interface LayerOptions {
-  inputSize: number;
-  hiddenSize: number;
-  numLayers: number;
-  bidirectional: boolean;
-  batchFirst: boolean;
-  bias: boolean;
-  nonlinearity?: 'tanh' | 'relu';
-  linearBeforeReset?: boolean;
-}
-
-interface LayerCase {
-  name: string;
-  options: LayerOptions;
-  T: number;
-  N: number;
-  stateDict: Record<string, FixtureArray>;
-  inputs: { x: FixtureArray; h0?: FixtureArray; c0?: FixtureArray; lengths?: number[] };
-  upstream: { output: FixtureArray; h: FixtureArray; c?: FixtureArray };
-  outputs: { output: FixtureArray; h: FixtureArray; c?: FixtureArray };
-  grads: { x: FixtureArray; h0: FixtureArray; c0?: FixtureArray; params: Record<string, FixtureArray> };
-}
-
-interface CellFile {
-  cell: string;
-  class: ClassName;
-  cases: LayerCase[];
-}
-
-interface SafetensorsFixture {
-  file: string;
-  dtype: string;
-  prefix: string;
-  class: ClassName;
-  options: LayerOptions;
-  tensors: Record<string, FixtureArray>;
-  inputs: { x: FixtureArray; h0: FixtureArray; c0?: FixtureArray; lengths: number[] };
-  outputs: { output: FixtureArray; h: FixtureArray; c?: FixtureArray };
-}
-
-function readJson<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(name, DIR), 'utf8')) as T;
-}
-
-const CELL_FILES: CellFile[] = ['lstm', 'gru', 'gru_reset_before', 'rnn_tanh', 'rnn_relu'].map((cell) => readJson<CellFile>(`${cell}.json`));
-const SAFETENSORS: SafetensorsFixture[] = ['torch_lstm', 'torch_gru_bf16', 'torch_rnn_f16'].map((stem) => readJson<SafetensorsFixture>(`${stem}.json`));
-
-const dictOf = (d: Record<string, FixtureArray>): Record<string, NDArray> =>
-  Object.fromEntries(Object.entries(d).map(([k, v]) => [k, fromFixture(v)]));
-
-function build(cls: ClassName, options: LayerOptions) {
-  return new CLASSES[cls](options);
-}
-
-/** Worst relative error per (file, backend, array), printed after the suite. */
-const worst = new Map<string, { err: number; where: string }>();
-
-function expectClose(got: NDArray | undefined, exp: FixtureArray, group: string, what: string, where: string): void {
-  expect(got, `${where}: ${what} is missing`).toBeDefined();
-  expect(got!.data, `${where}: ${what}`).toBeInstanceOf(Float64Array);
-  expect(Array.from(got!.shape), `${where}: ${what} shape`).toEqual(exp.shape);
-  const err = relErr(got!.data, exp.data);
-  const key = `${group} | ${getBackend()} | ${what}`;
-  const prev = worst.get(key);
-  if (!prev || !(err <= prev.err)) worst.set(key, { err, where });
-  expect(err, `${where}: ${what}: max|got-exp| / max|exp| = ${err}`).toBeLessThanOrEqual(TOLERANCE);
-}
-
-afterAll(() => {
-  if (worst.size === 0) return;
-  const lines = [...worst.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `  ${k}: ${v.err.toExponential(2)} (${v.where})`);
-  console.log(`worst relative errors against torch:\n${lines.join('\n')}`);
-});
-
-describe.each(BACKENDS)('recurrent layers match PyTorch on the %s backend', (backend) => {
-  beforeEach(() => {
-    setBackend(backend);
-  });
-
-  for (const file of CELL_FILES) {
-    describe(file.cell, () => {
-      test.each(file.cases.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-        const where = `${c.name} (${backend})`;
-        const isLstm = file.class === 'LSTM';
-        const layer = build(file.class, c.options);
-        layer.loadStateDict(dictOf(c.stateDict));
-
-        const args: { h0?: NDArray; c0?: NDArray; lengths?: number[] } = {};
-        if (c.inputs.h0) args.h0 = fromFixture(c.inputs.h0);
-        if (c.inputs.c0) args.c0 = fromFixture(c.inputs.c0);
-        if (c.inputs.lengths) args.lengths = c.inputs.lengths.slice();
-        const result = layer.forward(fromFixture(c.inputs.x), args);
-        expectClose(result.output, c.outputs.output, file.cell, 'output', where);
-        expectClose(result.h, c.outputs.h, file.cell, 'h', where);
-        if (isLstm) expectClose(result.c, c.outputs.c!, file.cell, 'c', where);
-        else expect((result as { c?: unknown }).c, `${where}: c`).toBeUndefined();
-
-        const upstream: { output: NDArray; h: NDArray; c?: NDArray } = {
-          output: fromFixture(c.upstream.output),
-          h: fromFixture(c.upstream.h),
-        };
-        if (isLstm) upstream.c = fromFixture(c.upstream.c!);
-        const grads = layer.backward(result, upstream);
-        expectClose(grads.x, c.grads.x, file.cell, 'dx', where);
-        // h0's gradient is defined (and returned) whether or not the case gave an h0.
-        expectClose(grads.h0, c.grads.h0, file.cell, 'dh0', where);
-        if (isLstm) expectClose(grads.c0, c.grads.c0!, file.cell, 'dc0', where);
-        expect(Object.keys(grads.params).sort(), `${where}: gradient keys`).toEqual(Object.keys(c.grads.params).sort());
-        for (const [key, exp] of Object.entries(c.grads.params)) {
-          expectClose(grads.params[key], exp, file.cell, `d${key.replace(/_l\d+(_reverse)?$/, '')}`, `${where} ${key}`);
-        }
-      });
-    });
-  }
-
-  describe('layers loaded from safetensors files torch wrote', () => {
-    test.each(SAFETENSORS.map((f) => [f.file, f] as const))('%s', (_name, f) => {
-      const where = `${f.file} (${backend})`;
-      const sd = loadSafetensors(fileURLToPath(new URL(f.file, DIR)));
-      const layer = build(f.class, f.options);
-      if (f.prefix) layer.loadStateDict(sd, f.prefix);
-      else layer.loadStateDict(sd);
-      const args: { h0: NDArray; c0?: NDArray; lengths: number[] } = {
-        h0: fromFixture(f.inputs.h0),
-        lengths: f.inputs.lengths.slice(),
-      };
-      if (f.inputs.c0) args.c0 = fromFixture(f.inputs.c0);
-      const result = layer.forward(fromFixture(f.inputs.x), args);
-      const group = `safetensors ${f.dtype}`;
-      expectClose(result.output, f.outputs.output, group, 'output', where);
-      expectClose(result.h, f.outputs.h, group, 'h', where);
-      if (f.outputs.c) expectClose(result.c, f.outputs.c, group, 'c', where);
-    });
-  });
-});
-
-describe('safetensors files torch wrote read back exactly', () => {
+describe('safetensors files torch wrote read back exactly from their paths', () => {
   test.each(SAFETENSORS.map((f) => [f.file, f] as const))('%s', (_name, f) => {
-    const path = fileURLToPath(new URL(f.file, DIR));
-    const fromPath = loadSafetensors(path);
-    const fromBytes = loadSafetensors(new Uint8Array(readFileSync(path)));
-    for (const [how, tensors] of [['path', fromPath], ['bytes', fromBytes]] as const) {
-      expect(Object.keys(tensors).sort(), `${f.file} (${how}): keys`).toEqual(Object.keys(f.tensors).sort());
-      for (const [key, exp] of Object.entries(f.tensors)) {
-        const got = tensors[key];
-        expect(got.data, `${f.file} (${how}): ${key}`).toBeInstanceOf(Float64Array);
-        expect(Array.from(got.shape), `${f.file} (${how}): ${key} shape`).toEqual(exp.shape);
-        // Every value of F32/BF16/F16 is a float64 value: conversion must be exact.
-        expect(sameValues(got.data, exp.data), `${f.file} (${how}): ${key} (${f.dtype}) values`).toBe(true);
-      }
-    }
-  });
-
-  test('the whole-model file loads into the layer through a prefix given as an object too', () => {
-    const f = SAFETENSORS.find((s) => s.prefix !== '')!;
-    const sd = loadSafetensors(fileURLToPath(new URL(f.file, DIR)));
-    const layer = build(f.class, f.options);
-    layer.loadStateDict(sd, { prefix: f.prefix });
-    const own = layer.stateDict();
-    const expectedKeys = Object.keys(f.tensors).filter((k) => k.startsWith(f.prefix)).map((k) => k.slice(f.prefix.length));
-    expect(Object.keys(own).sort()).toEqual(expectedKeys.sort());
-    for (const key of expectedKeys) {
-      expect(sameValues(own[key].data, f.tensors[f.prefix + key].data), key).toBe(true);
-    }
-  });
-
-  test('saveSafetensors then loadSafetensors gives back the same tensors (float64, and float32 for float32 values)', () => {
-    const f = SAFETENSORS.find((s) => s.dtype === 'F32')!;
-    const tensors = dictOf(f.tensors);
-    for (const dtype of ['float64', 'float32'] as const) {
-      const back = loadSafetensors(saveSafetensors(tensors, undefined, { dtype }));
-      expect(Object.keys(back).sort(), dtype).toEqual(Object.keys(tensors).sort());
-      for (const [key, exp] of Object.entries(tensors)) {
-        expect(Array.from(back[key].shape), `${dtype} ${key} shape`).toEqual(exp.shape);
-        expect(sameValues(back[key].data, exp.data), `${dtype} ${key} values`).toBe(true);
-      }
-    }
+    expectTensorsExact(api.loadSafetensors(pathOf(f.file)), f, 'path');
   });
 });
