@@ -29,10 +29,13 @@
 use super::{
     check_lengths, Cell, Layer, LayerBackwardIn, LayerBackwardOut, LayerDims, PackedOrder,
 };
+use super::{ldw, stw};
 use crate::activations::tanh2;
 use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
 use crate::seq::{lhs_len, rhs_len, sum, take};
-use crate::simd::{for_lanes, ld, st, wide, Lanes};
+#[cfg(target_arch = "wasm32")]
+use crate::simd::LANES;
+use crate::simd::{wide, Lanes};
 use crate::{expect_workspace, KernelError};
 
 /// Packed columns per run of the weight-gradient and `dx` GEMMs. A run's
@@ -979,6 +982,27 @@ fn row_sum(row: &[f64]) -> f64 {
     row.iter().fold(0.0, |acc, &v| acc + v)
 }
 
+/// Runs the body on each vector of `W` elements of `0..n` (starting at
+/// `e`): `W` is [`LANES`] for each full group, then 1 for each element left
+/// over. On wasm `W` is a value, so the body appears once (the module's
+/// size); natively it is [`for_lanes`](crate::simd::for_lanes), a constant and a copy of the body per
+/// width.
+#[cfg(target_arch = "wasm32")]
+macro_rules! row_lanes {
+    ($n:expr, |$e:ident, $w:ident| $body:block) => {{
+        let n: usize = $n;
+        let mut $e = 0;
+        while $e < n {
+            #[allow(non_snake_case)]
+            let $w: usize = if $e + LANES <= n { LANES } else { 1 };
+            $body
+            $e += $w;
+        }
+    }};
+}
+#[cfg(not(target_arch = "wasm32"))]
+use crate::simd::for_lanes as row_lanes;
+
 /// tanh RNN: `dz = dh·(1 − h'²)`, over a whole step (`dz`, `dh` and `h'`
 /// are `h × n_s`, the same layout).
 #[inline(always)]
@@ -986,9 +1010,9 @@ fn rnn_tanh_backward(dz: &mut [f64], dh: &[f64], y: &[f64]) {
     let len = dz.len();
     let (dh, y) = (&dh[..len], &y[..len]);
     let one = Lanes::splat(1.0);
-    for_lanes!(len, |e, W| {
-        let v = ld::<W>(y, e);
-        st::<W>(ld::<W>(dh, e).mul(one.sub(v.mul(v))), dz, e);
+    row_lanes!(len, |e, W| {
+        let v = ldw(y, e, W);
+        stw(ldw(dh, e, W).mul(one.sub(v.mul(v))), dz, e, W);
     });
 }
 
@@ -1025,17 +1049,17 @@ fn lstm_row(out: [&mut [f64]; 5], sv: [&[f64]; 5], dh: &[f64], dc_in: &[f64], c_
     );
     let (dh, dc_in, c_prev) = (&dh[..len], &dc_in[..len], &c_prev[..len]);
     let one = Lanes::splat(1.0);
-    for_lanes!(len, |e, W| {
-        let (i, f) = (ld::<W>(i_r, e), ld::<W>(f_r, e));
-        let (g, o) = (ld::<W>(g_r, e), ld::<W>(o_r, e));
-        let dh = ld::<W>(dh, e);
-        let tc = tanh2(ld::<W>(c_r, e));
-        let dc = ld::<W>(dc_in, e).add(dh.mul(o).mul(one.sub(tc.mul(tc))));
-        st::<W>(dh.mul(tc).mul(o).mul(one.sub(o)), d_o, e);
-        st::<W>(dc.mul(i).mul(one.sub(g.mul(g))), d_g, e);
-        st::<W>(dc.mul(g).mul(i).mul(one.sub(i)), d_i, e);
-        st::<W>(dc.mul(ld::<W>(c_prev, e)).mul(f).mul(one.sub(f)), d_f, e);
-        st::<W>(dc.mul(f), dc_out, e);
+    row_lanes!(len, |e, W| {
+        let (i, f) = (ldw(i_r, e, W), ldw(f_r, e, W));
+        let (g, o) = (ldw(g_r, e, W), ldw(o_r, e, W));
+        let dh = ldw(dh, e, W);
+        let tc = tanh2(ldw(c_r, e, W));
+        let dc = ldw(dc_in, e, W).add(dh.mul(o).mul(one.sub(tc.mul(tc))));
+        stw(dh.mul(tc).mul(o).mul(one.sub(o)), d_o, e, W);
+        stw(dc.mul(i).mul(one.sub(g.mul(g))), d_g, e, W);
+        stw(dc.mul(g).mul(i).mul(one.sub(i)), d_i, e, W);
+        stw(dc.mul(ldw(c_prev, e, W)).mul(f).mul(one.sub(f)), d_f, e, W);
+        stw(dc.mul(f), dc_out, e, W);
     });
 }
 
@@ -1058,16 +1082,16 @@ fn gru_row(out: [&mut [f64]; 5], sv: [&[f64]; 4], dh: &[f64], h_prev: &[f64]) {
     let (r_r, z_r, n_r, hn_r) = (&r_r[..len], &z_r[..len], &n_r[..len], &hn_r[..len]);
     let (dh, h_prev) = (&dh[..len], &h_prev[..len]);
     let one = Lanes::splat(1.0);
-    for_lanes!(len, |e, W| {
-        let (r, z, nv) = (ld::<W>(r_r, e), ld::<W>(z_r, e), ld::<W>(n_r, e));
-        let dh = ld::<W>(dh, e);
+    row_lanes!(len, |e, W| {
+        let (r, z, nv) = (ldw(r_r, e, W), ldw(z_r, e, W), ldw(n_r, e, W));
+        let dh = ldw(dh, e, W);
         let dn = dh.mul(one.sub(z)).mul(one.sub(nv.mul(nv)));
-        let dzv = dh.mul(ld::<W>(h_prev, e).sub(nv)).mul(z).mul(one.sub(z));
-        st::<W>(dn.mul(ld::<W>(hn_r, e)).mul(r).mul(one.sub(r)), d_r, e);
-        st::<W>(dzv, d_z, e);
-        st::<W>(dn, d_n, e);
-        st::<W>(dn.mul(r), d_hn, e);
-        st::<W>(dh.mul(z), carry, e);
+        let dzv = dh.mul(ldw(h_prev, e, W).sub(nv)).mul(z).mul(one.sub(z));
+        stw(dn.mul(ldw(hn_r, e, W)).mul(r).mul(one.sub(r)), d_r, e, W);
+        stw(dzv, d_z, e, W);
+        stw(dn, d_n, e, W);
+        stw(dn.mul(r), d_hn, e, W);
+        stw(dh.mul(z), carry, e, W);
     });
 }
 
@@ -1082,16 +1106,17 @@ fn gru_before_row(out: [&mut [f64]; 3], sv: [&[f64]; 2], dh: &[f64], h_prev: &[f
     let [z_r, n_r] = sv;
     let (z_r, n_r, dh, h_prev) = (&z_r[..len], &n_r[..len], &dh[..len], &h_prev[..len]);
     let one = Lanes::splat(1.0);
-    for_lanes!(len, |e, W| {
-        let (z, nv) = (ld::<W>(z_r, e), ld::<W>(n_r, e));
-        let dh = ld::<W>(dh, e);
-        st::<W>(dh.mul(one.sub(z)).mul(one.sub(nv.mul(nv))), d_n, e);
-        st::<W>(
-            dh.mul(ld::<W>(h_prev, e).sub(nv)).mul(z).mul(one.sub(z)),
+    row_lanes!(len, |e, W| {
+        let (z, nv) = (ldw(z_r, e, W), ldw(n_r, e, W));
+        let dh = ldw(dh, e, W);
+        stw(dh.mul(one.sub(z)).mul(one.sub(nv.mul(nv))), d_n, e, W);
+        stw(
+            dh.mul(ldw(h_prev, e, W).sub(nv)).mul(z).mul(one.sub(z)),
             d_z,
             e,
+            W,
         );
-        st::<W>(dh.mul(z), carry, e);
+        stw(dh.mul(z), carry, e, W);
     });
 }
 
@@ -1105,10 +1130,10 @@ fn gru_reset_row(out: [&mut [f64]; 3], r_row: &[f64], drh: &[f64], h_prev: &[f64
     let (d_r, rh) = (&mut d_r[..len], &mut rh[..len]);
     let (r_row, drh, h_prev) = (&r_row[..len], &drh[..len], &h_prev[..len]);
     let one = Lanes::splat(1.0);
-    for_lanes!(len, |e, W| {
-        let (r, g, hp) = (ld::<W>(r_row, e), ld::<W>(drh, e), ld::<W>(h_prev, e));
-        st::<W>(g.mul(hp).mul(r).mul(one.sub(r)), d_r, e);
-        st::<W>(r.mul(hp), rh, e);
-        st::<W>(ld::<W>(carry, e).add(g.mul(r)), carry, e);
+    row_lanes!(len, |e, W| {
+        let (r, g, hp) = (ldw(r_row, e, W), ldw(drh, e, W), ldw(h_prev, e, W));
+        stw(g.mul(hp).mul(r).mul(one.sub(r)), d_r, e, W);
+        stw(r.mul(hp), rh, e, W);
+        stw(ldw(carry, e, W).add(g.mul(r)), carry, e, W);
     });
 }

@@ -24,10 +24,13 @@
 //! step's last, partial panel of columns is computed whole).
 
 use super::{check_lengths, Cell, Layer, LayerDims, LayerForwardIn, LayerForwardOut, PackedOrder};
+use super::{ldw, stw};
 use crate::activations::{sigmoid2, tanh2};
 use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
 use crate::seq::{column, lhs_len, ones, rhs_len, sum, take};
-use crate::simd::{keep_loop_unvectorised, ld, st, wide, Lanes, LANES};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::simd::keep_loop_unvectorised;
+use crate::simd::{wide, Lanes, LANES};
 use crate::{expect_workspace, product, KernelError};
 
 /// The parts of [`layer_forward`]'s workspace, in order.
@@ -358,11 +361,11 @@ fn blocks<const N: usize>(buf: &mut [f64], parts: usize, len: usize) -> [&mut [f
     })
 }
 
-/// The first `ns` elements of a saved row with `KEEP`; else the (empty)
+/// The first `ns` elements of a saved row with `keep`; else the (empty)
 /// row as it is.
 #[inline(always)]
-fn cut<const KEEP: bool>(s: &mut [f64], ns: usize) -> &mut [f64] {
-    if KEEP {
+fn cut(s: &mut [f64], ns: usize, keep: bool) -> &mut [f64] {
+    if keep {
         &mut s[..ns]
     } else {
         s
@@ -468,7 +471,20 @@ fn row(b: &mut [f64], k: usize, stride: usize, ns: usize) -> &mut [f64] {
     &mut b[k * stride..k * stride + ns]
 }
 
-/// [`Pass`] over the rows of one piece.
+/// Row `k` of a block of the step's `saved` (row stride `ns`); an empty
+/// block (no `keep`) stays empty.
+#[inline(always)]
+fn saved_row(b: &mut [f64], k: usize, ns: usize) -> &mut [f64] {
+    if b.is_empty() {
+        b
+    } else {
+        row(b, k, ns, ns)
+    }
+}
+
+/// [`Pass`] over the rows of one piece. The flags (`keep`, the cell's
+/// variant) are the same for every row, so each kind of row has one body
+/// that tests them as it goes, not one body per combination.
 #[inline(always)]
 fn run_piece(g: &Geometry, pass: Pass, p: Piece<'_>) {
     let (ns, n) = (g.ns, g.n);
@@ -484,87 +500,117 @@ fn run_piece(g: &Geometry, pass: Pass, p: Piece<'_>) {
     let [z0, z1, z2, z3] = z;
     let [s0, s1, s2, s3, s4, s5] = saved;
     for k in 0..rows {
+        let h_row = row(hs, k, n, ns);
         match pass {
-            Pass::ResetGates => reset_gates_row(
-                [zrow(z0, k, g), zrow(z1, k, g)],
-                row(hs, k, n, ns),
-                row(rh, k, n, ns),
-            ),
-            Pass::Step { cell, keep } => {
-                let h_row = row(hs, k, n, ns);
-                match (cell, keep) {
-                    (Cell::RnnTanh, false) => {
-                        rnn_row::<false, false>(zrow(z0, k, g), h_row, &mut [])
-                    }
-                    (Cell::RnnTanh, true) => {
-                        rnn_row::<false, true>(zrow(z0, k, g), h_row, row(s0, k, ns, ns))
-                    }
-                    (Cell::RnnRelu, false) => {
-                        rnn_row::<true, false>(zrow(z0, k, g), h_row, &mut [])
-                    }
-                    (Cell::RnnRelu, true) => {
-                        rnn_row::<true, true>(zrow(z0, k, g), h_row, row(s0, k, ns, ns))
-                    }
-                    (Cell::Lstm, _) => {
-                        let zr = [
-                            zrow(z0, k, g),
-                            zrow(z1, k, g),
-                            zrow(z2, k, g),
-                            zrow(z3, k, g),
-                        ];
-                        let c_row = row(cs, k, n, ns);
-                        if keep {
-                            let sv = [
-                                row(s0, k, ns, ns),
-                                row(s1, k, ns, ns),
-                                row(s2, k, ns, ns),
-                                row(s3, k, ns, ns),
-                                row(s4, k, ns, ns),
-                                row(s5, k, ns, ns),
-                            ];
-                            lstm_row::<true>(zr, c_row, h_row, sv);
-                        } else {
-                            lstm_row::<false>(zr, c_row, h_row, Default::default());
-                        }
-                    }
-                    (Cell::Gru | Cell::GruResetBefore, _) => {
-                        let zr = [zrow(z0, k, g), zrow(z1, k, g), zrow(z2, k, g)];
-                        let hn_row = row(hn, k, n, ns);
-                        let before = cell == Cell::GruResetBefore;
-                        if keep {
-                            let sv = [
-                                row(s0, k, ns, ns),
-                                row(s1, k, ns, ns),
-                                row(s2, k, ns, ns),
-                                row(s3, k, ns, ns),
-                                row(s4, k, ns, ns),
-                            ];
-                            if before {
-                                gru_row::<true, true>(zr, hn_row, h_row, sv);
-                            } else {
-                                gru_row::<false, true>(zr, hn_row, h_row, sv);
-                            }
-                        } else if before {
-                            gru_row::<true, false>(zr, hn_row, h_row, Default::default());
-                        } else {
-                            gru_row::<false, false>(zr, hn_row, h_row, Default::default());
-                        }
-                    }
-                }
+            Pass::ResetGates => {
+                reset_gates_row([zrow(z0, k, g), zrow(z1, k, g)], h_row, row(rh, k, n, ns))
             }
+            Pass::Step { cell, keep } => match cell {
+                Cell::RnnTanh | Cell::RnnRelu => {
+                    let (z_row, s_row) = (zrow(z0, k, g), saved_row(s0, k, ns));
+                    with_flag(
+                        cell == Cell::RnnRelu,
+                        #[inline(always)]
+                        |use_relu| {
+                            with_flag(
+                                keep,
+                                #[inline(always)]
+                                |keep| rnn_row(use_relu, keep, z_row, h_row, s_row),
+                            )
+                        },
+                    )
+                }
+                Cell::Lstm => {
+                    let zr = [
+                        zrow(z0, k, g),
+                        zrow(z1, k, g),
+                        zrow(z2, k, g),
+                        zrow(z3, k, g),
+                    ];
+                    let sv = [
+                        saved_row(s0, k, ns),
+                        saved_row(s1, k, ns),
+                        saved_row(s2, k, ns),
+                        saved_row(s3, k, ns),
+                        saved_row(s4, k, ns),
+                        saved_row(s5, k, ns),
+                    ];
+                    let c_row = row(cs, k, n, ns);
+                    with_flag(
+                        keep,
+                        #[inline(always)]
+                        |keep| lstm_row(keep, zr, c_row, h_row, sv),
+                    )
+                }
+                Cell::Gru | Cell::GruResetBefore => {
+                    let zr = [zrow(z0, k, g), zrow(z1, k, g), zrow(z2, k, g)];
+                    let sv = [
+                        saved_row(s0, k, ns),
+                        saved_row(s1, k, ns),
+                        saved_row(s2, k, ns),
+                        saved_row(s3, k, ns),
+                        saved_row(s4, k, ns),
+                    ];
+                    let hn_row = row(hn, k, n, ns);
+                    with_flag(
+                        cell == Cell::GruResetBefore,
+                        #[inline(always)]
+                        |before| {
+                            with_flag(
+                                keep,
+                                #[inline(always)]
+                                |keep| gru_row(before, keep, zr, hn_row, h_row, sv),
+                            )
+                        },
+                    )
+                }
+            },
         }
     }
 }
 
+/// `f(v)`: natively as `if v { f(true) } else { f(false) }`, so that each
+/// copy of `f` (inlined) has the flag as a constant; on wasm one call, the
+/// flag tested where `f` uses it (one copy: the module's size).
+#[inline(always)]
+fn with_flag<R>(v: bool, f: impl FnOnce(bool) -> R) -> R {
+    #[cfg(not(target_arch = "wasm32"))]
+    return if v { f(true) } else { f(false) };
+    #[cfg(target_arch = "wasm32")]
+    return f(v);
+}
+
 /// Runs `$compute` (which only reads) then `$store` (which writes what it
-/// computed, `$v`) on each vector of [`LANES`] elements of a row of `ns`.
-/// A row that is not a whole number of vectors gets one more vector, the
-/// last `LANES` elements: computed before anything is stored (so from the
-/// values the row held on entry, as for every other element) and stored
-/// last, rewriting the elements it shares with the vector before it with
-/// the same values. A leftover element would cost a whole vector anyway,
-/// and rows are short (`n_s` columns). Rows shorter than a vector go an
-/// element at a time.
+/// computed, `$v`) on each vector of `$w` elements of a row of `ns`, so
+/// that every element is computed from the values the row held on entry.
+///
+/// On wasm (two lanes) `$w` is a value: [`LANES`] for each full vector, then
+/// 1 for the element left over, if any (a vector of one element in every
+/// lane: it costs what a whole vector costs); `$compute` and `$store`
+/// appear once, for the module's size (the activations are long).
+///
+/// Natively `$w` is a constant. A row that is not a whole number of vectors
+/// gets one more vector, the last `LANES` elements: computed before
+/// anything is stored and stored last, rewriting the elements it shares
+/// with the vector before it with the same values (a leftover element would
+/// cost a whole vector anyway, and rows are short, `n_s` columns). Rows
+/// shorter than a vector go an element at a time.
+#[cfg(target_arch = "wasm32")]
+macro_rules! row_lanes {
+    ($ns:expr, |$e:ident, $w:ident| $compute:block, |$v:ident| $store:block) => {{
+        let ns: usize = $ns;
+        let mut $e = 0;
+        while $e < ns {
+            #[allow(non_snake_case)]
+            let $w: usize = if $e + LANES <= ns { LANES } else { 1 };
+            let $v = $compute;
+            $store
+            $e += $w;
+        }
+    }};
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 macro_rules! row_lanes {
     ($ns:expr, |$e:ident, $w:ident| $compute:block, |$v:ident| $store:block) => {{
         let ns: usize = $ns;
@@ -607,76 +653,62 @@ fn relu(z: Lanes) -> Lanes {
     z.max_nan(Lanes::zero())
 }
 
-/// One row of an RNN step: `h' = act(z)`, into `h` (and `saved`).
+/// One row of an RNN step: `h' = act(z)` (ReLU with `use_relu`, else tanh),
+/// into `h` (and with `keep`, `saved`).
 #[inline(always)]
-fn rnn_row<const RELU: bool, const KEEP: bool>(z: &[f64], h: &mut [f64], saved: &mut [f64]) {
+fn rnn_row(use_relu: bool, keep: bool, z: &[f64], h: &mut [f64], saved: &mut [f64]) {
     let ns = h.len();
     let z = &z[..ns];
-    let saved = cut::<KEEP>(saved, ns);
+    let saved = cut(saved, ns, keep);
     row_lanes!(
         ns,
         |e, W| {
-            let v = ld::<W>(z, e);
-            if RELU {
+            let v = ldw(z, e, W);
+            if use_relu {
                 relu(v)
             } else {
                 tanh2(v)
             }
         },
         |hv| {
-            st::<W>(hv, h, e);
-            if KEEP {
-                st::<W>(hv, saved, e);
+            stw(hv, h, e, W);
+            if keep {
+                stw(hv, saved, e, W);
             }
         }
     );
 }
 
 /// One row of an LSTM step: from the pre-activations `i, f, g, o`, the new
-/// `c` and `h` (in place), and with `KEEP` the six saved rows.
+/// `c` and `h` (in place), and with `keep` the six saved rows.
 #[inline(always)]
-fn lstm_row<const KEEP: bool>(
-    z: [&mut [f64]; 4],
-    c: &mut [f64],
-    h: &mut [f64],
-    saved: [&mut [f64]; 6],
-) {
+fn lstm_row(keep: bool, z: [&mut [f64]; 4], c: &mut [f64], h: &mut [f64], saved: [&mut [f64]; 6]) {
     let ns = h.len();
     let [zi, zf, zg, zo] = z;
     let (zi, zf, zg, zo) = (&zi[..ns], &zf[..ns], &zg[..ns], &zo[..ns]);
     let c = &mut c[..ns];
-    let [si, sf, sg, so, sc, sh] = saved;
-    let (si, sf, sg) = (
-        cut::<KEEP>(si, ns),
-        cut::<KEEP>(sf, ns),
-        cut::<KEEP>(sg, ns),
-    );
-    let (so, sc, sh) = (
-        cut::<KEEP>(so, ns),
-        cut::<KEEP>(sc, ns),
-        cut::<KEEP>(sh, ns),
-    );
+    let [si, sf, sg, so, sc, sh] = saved.map(|s| cut(s, ns, keep));
     row_lanes!(
         ns,
         |e, W| {
-            let i = sigmoid2(ld::<W>(zi, e));
-            let f = sigmoid2(ld::<W>(zf, e));
-            let gg = tanh2(ld::<W>(zg, e));
-            let o = sigmoid2(ld::<W>(zo, e));
-            let c_next = f.mul(ld::<W>(c, e)).add(i.mul(gg));
+            let i = sigmoid2(ldw(zi, e, W));
+            let f = sigmoid2(ldw(zf, e, W));
+            let gg = tanh2(ldw(zg, e, W));
+            let o = sigmoid2(ldw(zo, e, W));
+            let c_next = f.mul(ldw(c, e, W)).add(i.mul(gg));
             (i, f, gg, o, c_next, o.mul(tanh2(c_next)))
         },
         |v| {
             let (i, f, gg, o, c_next, h_next) = v;
-            st::<W>(c_next, c, e);
-            st::<W>(h_next, h, e);
-            if KEEP {
-                st::<W>(i, si, e);
-                st::<W>(f, sf, e);
-                st::<W>(gg, sg, e);
-                st::<W>(o, so, e);
-                st::<W>(c_next, sc, e);
-                st::<W>(h_next, sh, e);
+            stw(c_next, c, e, W);
+            stw(h_next, h, e, W);
+            if keep {
+                stw(i, si, e, W);
+                stw(f, sf, e, W);
+                stw(gg, sg, e, W);
+                stw(o, so, e, W);
+                stw(c_next, sc, e, W);
+                stw(h_next, sh, e, W);
             }
         }
     );
@@ -692,25 +724,27 @@ fn reset_gates_row(z: [&mut [f64]; 2], h: &[f64], rh: &mut [f64]) {
     row_lanes!(
         ns,
         |e, W| {
-            let r = sigmoid2(ld::<W>(zr, e));
-            (r, sigmoid2(ld::<W>(zz, e)), r.mul(ld::<W>(h, e)))
+            let r = sigmoid2(ldw(zr, e, W));
+            (r, sigmoid2(ldw(zz, e, W)), r.mul(ldw(h, e, W)))
         },
         |v| {
             let (r, z, r_h) = v;
-            st::<W>(r, zr, e);
-            st::<W>(z, zz, e);
-            st::<W>(r_h, rh, e);
+            stw(r, zr, e, W);
+            stw(z, zz, e, W);
+            stw(r_h, rh, e, W);
         }
     );
 }
 
-/// One row of a GRU step: `n` and the new `h` (in place), and with `KEEP`
+/// One row of a GRU step: `n` and the new `h` (in place), and with `keep`
 /// the saved rows `r, z, n, hn, h'`. `hn` is `W_hn h + b_hn`
-/// (`BEFORE` false) or `W_hn (r ∘ h) + b_hn` with `r` and `z` already
-/// activated in `z` (`BEFORE` true). `h' = n + z ∘ (h − n)`, PyTorch's
+/// (`before` false) or `W_hn (r ∘ h) + b_hn` with `r` and `z` already
+/// activated in `z` (`before` true). `h' = n + z ∘ (h − n)`, PyTorch's
 /// arrangement of `(1 − z) ∘ n + z ∘ h`.
 #[inline(always)]
-fn gru_row<const BEFORE: bool, const KEEP: bool>(
+fn gru_row(
+    before: bool,
+    keep: bool,
     z: [&mut [f64]; 3],
     hn: &mut [f64],
     h: &mut [f64],
@@ -719,39 +753,33 @@ fn gru_row<const BEFORE: bool, const KEEP: bool>(
     let ns = h.len();
     let [zr, zz, zn] = z;
     let (zr, zz, zn, hn) = (&zr[..ns], &zz[..ns], &zn[..ns], &hn[..ns]);
-    let [sr, sz, sn, shn, sh] = saved;
-    let (sr, sz, sn) = (
-        cut::<KEEP>(sr, ns),
-        cut::<KEEP>(sz, ns),
-        cut::<KEEP>(sn, ns),
-    );
-    let (shn, sh) = (cut::<KEEP>(shn, ns), cut::<KEEP>(sh, ns));
+    let [sr, sz, sn, shn, sh] = saved.map(|s| cut(s, ns, keep));
     row_lanes!(
         ns,
         |e, W| {
-            let (r, zg) = if BEFORE {
-                (ld::<W>(zr, e), ld::<W>(zz, e))
+            let (r, zg) = if before {
+                (ldw(zr, e, W), ldw(zz, e, W))
             } else {
-                (sigmoid2(ld::<W>(zr, e)), sigmoid2(ld::<W>(zz, e)))
+                (sigmoid2(ldw(zr, e, W)), sigmoid2(ldw(zz, e, W)))
             };
-            let hn_v = ld::<W>(hn, e);
-            let pre = if BEFORE {
-                ld::<W>(zn, e).add(hn_v)
+            let hn_v = ldw(hn, e, W);
+            let pre = if before {
+                ldw(zn, e, W).add(hn_v)
             } else {
-                ld::<W>(zn, e).add(r.mul(hn_v))
+                ldw(zn, e, W).add(r.mul(hn_v))
             };
             let nn = tanh2(pre);
-            (r, zg, nn, hn_v, ld::<W>(h, e).sub(nn).mul(zg).add(nn))
+            (r, zg, nn, hn_v, ldw(h, e, W).sub(nn).mul(zg).add(nn))
         },
         |v| {
             let (r, zg, nn, hn_v, h_next) = v;
-            st::<W>(h_next, h, e);
-            if KEEP {
-                st::<W>(r, sr, e);
-                st::<W>(zg, sz, e);
-                st::<W>(nn, sn, e);
-                st::<W>(hn_v, shn, e);
-                st::<W>(h_next, sh, e);
+            stw(h_next, h, e, W);
+            if keep {
+                stw(r, sr, e, W);
+                stw(zg, sz, e, W);
+                stw(nn, sn, e, W);
+                stw(hn_v, shn, e, W);
+                stw(h_next, sh, e, W);
             }
         }
     );

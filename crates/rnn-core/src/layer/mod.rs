@@ -32,7 +32,29 @@ mod forward;
 pub use backward::{layer_backward, layer_backward_workspace_len};
 pub use forward::{layer_forward, layer_forward_workspace_len};
 
+use crate::simd::{ld, st, Lanes, LANES};
 use crate::{check_lens, sizes_fit, Arg, KernelError};
+
+/// [`ld`] with the width `w` ([`LANES`] or 1) a value: a constant `w` gives
+/// `ld::<w>` itself, a variable one a test per load.
+#[inline(always)]
+pub(super) fn ldw(s: &[f64], e: usize, w: usize) -> Lanes {
+    if w == LANES {
+        ld::<LANES>(s, e)
+    } else {
+        ld::<1>(s, e)
+    }
+}
+
+/// [`st`] with the width `w` a value, as [`ldw`].
+#[inline(always)]
+pub(super) fn stw(v: Lanes, s: &mut [f64], e: usize, w: usize) {
+    if w == LANES {
+        st::<LANES>(v, s, e);
+    } else {
+        st::<1>(v, s, e);
+    }
+}
 
 /// Sizes and options of one layer call ([`layer_forward`],
 /// [`layer_backward`]).
@@ -384,15 +406,25 @@ impl<'a> PackedOrder<'a> {
         let (seq, rest) = buf.split_at_mut(n);
         let (active, rest) = rest.split_at_mut(t);
         let (offset, rest) = rest.split_at_mut(t + 1);
-        for (j, s) in seq.iter_mut().enumerate() {
-            *s = j as f64;
+        // Ranked by a counting sort on the lengths (integers in 0..=t),
+        // longest first, stable, so ties keep the order of the indices;
+        // `offset` holds the counts, then the next free rank, of each length
+        // (slot t − L for length L) until it is filled below.
+        offset.fill(0.0);
+        for &len in lengths {
+            offset[t - len as usize] += 1.0;
         }
-        // The keys (length, index) are distinct, so an unstable sort (which
-        // does not allocate) gives the stable order.
-        seq.sort_unstable_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            lengths[b].total_cmp(&lengths[a]).then(a.cmp(&b))
-        });
+        let mut next = 0.0;
+        for v in offset.iter_mut() {
+            let count = *v;
+            *v = next;
+            next += count;
+        }
+        for (j, &len) in lengths.iter().enumerate() {
+            let slot = &mut offset[t - len as usize];
+            seq[*slot as usize] = j as f64;
+            *slot += 1.0;
+        }
         // n_s = #{rank r : L_r > s}, non-increasing in s.
         let mut n_s = n;
         let mut off = 0usize;
