@@ -13,8 +13,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Bytes. Measured at 0.1.0: 89,033 packed, 277,221 unpacked (64 files); about 15 % above. */
-const BUDGET = { packed: 102_000, unpacked: 318_000 };
+/**
+ * Bytes, about 15 % above what was measured. At 0.1.0 with the notebook API only: 89,033
+ * packed, 277,221 unpacked (64 files). With the recurrent layers (their kernels add 52.5 KB to
+ * the .wasm; the classes, safetensors, the layer reference and stacked models add about 95 KB
+ * of JavaScript and types): 152,077 packed, 478,560 unpacked.
+ */
+const BUDGET = { packed: 175_000, unpacked: 550_000 };
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
