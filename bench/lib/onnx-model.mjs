@@ -187,3 +187,84 @@ export function buildModel(cell, { n_x, n_a, n_y, m, T }, params) {
     outputs: [valueInfo('a', [T, 1, m, H]), valueInfo('y', [T, m, n_y])],
   });
 }
+
+// ---------------------------------------------------------------- recurrent layers (PyTorch weights)
+
+/** Gate blocks of PyTorch's layout in ONNX's order: LSTM i, f, g, o → i, o, f, c; GRU r, z, n → z, r, h. */
+const TORCH_TO_ONNX_GATES = { lstm: [0, 3, 1, 2], gru: [1, 0, 2] };
+
+/** PyTorch's `(G·H, cols)` weight (flat, C order) with its G row blocks put in ONNX's gate order. */
+function reorderGates(cell, data, H, cols) {
+  const perm = TORCH_TO_ONNX_GATES[cell];
+  const out = new Float32Array(data.length);
+  perm.forEach((src, dst) => out.set(data.subarray(src * H * cols, (src + 1) * H * cols), dst * H * cols));
+  return out;
+}
+
+/**
+ * A stack of PyTorch-style recurrent layers (`nn.LSTM` / `nn.GRU` with `num_layers`,
+ * `bidirectional`) as ONNX `LSTM` / `GRU` nodes, float32, from a PyTorch state dict
+ * (`{ weight_ih_l0: { data, shape }, ... }`, float64): per layer and direction W from
+ * `weight_ih`, R from `weight_hh`, B = [bias_ih; bias_hh], gates reordered, and GRU with
+ * `linear_before_reset = 1` (PyTorch's reset). Between layers `Y (T, D, N, H)` becomes
+ * `(T, N, D·H)`, the next layer's input, as in PyTorch.
+ *
+ * Inputs: `X (T, N, inputSize)`, `h0_l{k}` (and `c0_l{k}` for LSTM) `(D, N, H)` per layer, and
+ * `sequence_lens` (int32, `N`) when `withLengths`. Outputs: `output (T, N, D·H)`, `h_l{k}`
+ * (and `c_l{k}`) `(D, N, H)` per layer.
+ */
+export function buildRecurrentLayerModel(
+  { cell, inputSize, hiddenSize: H, numLayers, bidirectional, N, T, withLengths },
+  stateDict,
+) {
+  const G = cell === 'lstm' ? 4 : 3;
+  const D = bidirectional ? 2 : 1;
+  const INT32 = 6;
+  const nodes = [];
+  const initializers = [tensorProto('to_features', [3], [0, 0, -1], DataType.INT64)];
+  const inputs = [valueInfo('X', [T, N, inputSize])];
+  const outputs = [];
+  let layerInput = 'X';
+  for (let k = 0; k < numLayers; k++) {
+    const inK = k === 0 ? inputSize : D * H;
+    const W = new Float32Array(D * G * H * inK);
+    const R = new Float32Array(D * G * H * H);
+    const B = new Float32Array(D * 2 * G * H);
+    for (let d = 0; d < D; d++) {
+      const sfx = `_l${k}${d ? '_reverse' : ''}`;
+      W.set(reorderGates(cell, stateDict[`weight_ih${sfx}`].data, H, inK), d * G * H * inK);
+      R.set(reorderGates(cell, stateDict[`weight_hh${sfx}`].data, H, H), d * G * H * H);
+      const bih = stateDict[`bias_ih${sfx}`];
+      const bhh = stateDict[`bias_hh${sfx}`];
+      if (bih) B.set(reorderGates(cell, bih.data, H, 1), d * 2 * G * H);
+      if (bhh) B.set(reorderGates(cell, bhh.data, H, 1), d * 2 * G * H + G * H);
+    }
+    initializers.push(
+      tensorProto(`W_l${k}`, [D, G * H, inK], W),
+      tensorProto(`R_l${k}`, [D, G * H, H], R),
+      tensorProto(`B_l${k}`, [D, 2 * G * H], B),
+    );
+    inputs.push(valueInfo(`h0_l${k}`, [D, N, H]));
+    if (cell === 'lstm') inputs.push(valueInfo(`c0_l${k}`, [D, N, H]));
+    const lens = withLengths ? 'sequence_lens' : '';
+    const ins = [layerInput, `W_l${k}`, `R_l${k}`, `B_l${k}`, lens, `h0_l${k}`];
+    const outs = [`Y_l${k}`, `h_l${k}`];
+    const attrs = { hidden_size: H, direction: bidirectional ? 'bidirectional' : 'forward' };
+    if (cell === 'lstm') {
+      ins.push(`c0_l${k}`);
+      outs.push(`c_l${k}`);
+    } else {
+      attrs.linear_before_reset = 1;
+    }
+    nodes.push(node(cell === 'lstm' ? 'LSTM' : 'GRU', ins, outs, attrs));
+    // Y (T, D, N, H) → (T, N, D, H) → (T, N, D·H)
+    const out = k === numLayers - 1 ? 'output' : `X_l${k + 1}`;
+    nodes.push(node('Transpose', [`Y_l${k}`], [`Yt_l${k}`], { perm: [0, 2, 1, 3] }), node('Reshape', [`Yt_l${k}`, 'to_features'], [out]));
+    layerInput = out;
+    outputs.push(valueInfo(`h_l${k}`, [D, N, H]));
+    if (cell === 'lstm') outputs.push(valueInfo(`c_l${k}`, [D, N, H]));
+  }
+  if (withLengths) inputs.push(valueInfo('sequence_lens', [N], INT32));
+  outputs.unshift(valueInfo('output', [T, N, D * H]));
+  return model({ nodes, initializers, inputs, outputs });
+}
