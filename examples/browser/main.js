@@ -8,7 +8,7 @@
  *
  *   #corpus          <select>: "pokemon" (the built-in names) or "custom"
  *   #corpus-text     <textarea> for the custom corpus, one example per line (shown for "custom")
- *   #kind            <select>: "lstm" | "rnn"
+ *   #kind            <select>: "lstm" | "gru" | "rnn"
  *   #hidden          <select>: hidden units, 16 | 32 | 64 | 128
  *   #steps           <input type=number>: training steps
  *   #sample-every    <input type=number>: samples are drawn every N steps while training
@@ -270,7 +270,7 @@ async function train() {
   const steps = intFrom(ui.steps, 500, 1, 100000);
   const request = {
     text: lines,
-    kind: ui.kind.value === 'rnn' ? 'rnn' : 'lstm',
+    kind: ['rnn', 'gru'].includes(ui.kind.value) ? ui.kind.value : 'lstm',
     hidden: intFrom(ui.hidden, 64, 1, 1024),
     steps,
     sampleEvery: intFrom(ui.sampleEvery, 50, 1, 100000),
@@ -297,7 +297,8 @@ async function train() {
   ui.statSpeed.textContent = '–';
   ui.statSpeedUnit.textContent = 'Speed';
   setTraining(true);
-  setStatus('training', `Training an ${request.kind.toUpperCase()} (${request.hidden} hidden units) in a worker…`);
+  const article = request.kind === 'gru' ? 'a' : 'an'; // "an LSTM", "an RNN", "a GRU"
+  setStatus('training', `Training ${article} ${request.kind.toUpperCase()} (${request.hidden} hidden units) in a worker…`);
 
   controller = new AbortController();
   const started = performance.now();
