@@ -341,6 +341,12 @@ describe('the built package from plain Node', () => {
         'saveModel',
         'serializeModel',
         'toNpy',
+        // The recurrent layers and their weight files.
+        'GRU',
+        'LSTM',
+        'RNN',
+        'loadSafetensors',
+        'saveSafetensors',
       ].sort(),
     );
   });
