@@ -15,19 +15,16 @@
  * n_s = #{j : L_j > s} active ranks; its block of S·n_s values starts at S·off_s
  * (off_s = Σ_{u<s} n_u) and is laid out `[S][n_s]`; everything after S·Σ L_j is 0.
  */
-import { concatBlocks, type Blocks } from '../backend.js';
+import { concatBlocks, type KernelDims, type KernelInputs, type KernelOutputs } from '../backend.js';
 import { rangeError } from '../errors.js';
 import { CELL, gateCount, isCellCode, savedBlocks, type CellCode } from '../layers/cells.js';
 
-type LayerDimName = 'cell' | 'n_in' | 'h' | 'n' | 't' | 'reverse';
-type ForwardDims = Readonly<Record<LayerDimName | 'keep', number>>;
-type BackwardDims = Readonly<Record<LayerDimName, number>>;
-type ForwardIn = Readonly<Record<'x' | 'lengths' | 'h0' | 'c0' | 'w_ih' | 'w_hh' | 'b_ih' | 'b_hh', Blocks>>;
-type ForwardOut = Readonly<Record<'output' | 'h_n' | 'c_n' | 'saved', Float64Array>>;
-type BackwardIn = Readonly<
-  Record<'d_output' | 'dh_n' | 'dc_n' | 'saved' | 'x' | 'lengths' | 'h0' | 'c0' | 'w_ih' | 'w_hh', Blocks>
->;
-type BackwardOut = Readonly<Record<'dx' | 'dh0' | 'dc0' | 'dw_ih' | 'dw_hh' | 'db_ih' | 'db_hh', Float64Array>>;
+type ForwardDims = KernelDims<'layerForward'>;
+type BackwardDims = KernelDims<'layerBackward'>;
+type ForwardIn = KernelInputs<'layerForward'>;
+type ForwardOut = KernelOutputs<'layerForward'>;
+type BackwardIn = KernelInputs<'layerBackward'>;
+type BackwardOut = KernelOutputs<'layerBackward'>;
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
 
