@@ -339,6 +339,8 @@ describe.each(others)('the %s backend agrees with the js reference', (backend) =
         w_hh: vec(k.G * h * h),
         b_ih: vec(k.G * h),
         b_hh: vec(k.G * h),
+        gates: new Float64Array(0),
+        p: new Float64Array(0),
       };
       const dims = { cell: k.cell, n_in, h, n, t, reverse, keep: 1 };
       const fwd = () => ({ output: new Float64Array(t * n * h), h_n: new Float64Array(n * h), c_n: new Float64Array(st), saved: new Float64Array(t * n * k.S * h) });
@@ -362,6 +364,7 @@ describe.each(others)('the %s backend agrees with the js reference', (backend) =
         c0: inputs.c0,
         w_ih: inputs.w_ih,
         w_hh: inputs.w_hh,
+        gates: inputs.gates,
       };
       const bwd = () => ({
         dx: new Float64Array(t * n * n_in),

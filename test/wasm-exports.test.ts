@@ -183,14 +183,16 @@ const KERNELS: Kernel[] = [
     // return -1, so the model rejects the call as the kernel does.
     name: 'layer_forward',
     dims: (d) => [d.cell, d.n_x, d.n_a, d.m, d.t, d.reverse, d.keep],
+    // `gates` and `p` empty (the standard cells): the only length a mutation cannot turn into
+    // another accepted one (0 or 11; 0 or 3·h).
     bufs: [['x', 'in'], ['lengths', 'in'], ['h0', 'in'], ['c0', 'in'], ['w_ih', 'in'], ['w_hh', 'in'], ['b_ih', 'in'], ['b_hh', 'in'],
-      ['output', 'out'], ['h_n', 'out'], ['c_n', 'out'], ['saved', 'out'], ['ws', 'ws']],
+      ['gates', 'in'], ['p', 'in'], ['output', 'out'], ['h_n', 'out'], ['c_n', 'out'], ['saved', 'out'], ['ws', 'ws']],
     lens: (d) => {
       const gh = prod(layerGates(d.cell), n(d.n_a));
       const hc = d.cell === 2 ? n(d.n_a) : 0n;
       const saved = d.keep === 1 ? prod(n(d.t), n(d.m), layerSaved(d.cell), n(d.n_a)) : 0n;
       const state = prod(n(d.m), n(d.n_a));
-      return [prod(n(d.t), n(d.m), n(d.n_x)), n(d.m), state, prod(n(d.m), hc), prod(gh, n(d.n_x)), prod(gh, n(d.n_a)), gh, gh,
+      return [prod(n(d.t), n(d.m), n(d.n_x)), n(d.m), state, prod(n(d.m), hc), prod(gh, n(d.n_x)), prod(gh, n(d.n_a)), gh, gh, 0n, 0n,
         prod(n(d.t), n(d.m), n(d.n_a)), state, prod(n(d.m), hc), saved,
         ws(wasm.layer_forward_workspace(d.cell, d.n_x, d.n_a, d.m, d.t, d.reverse, d.keep))];
     },
@@ -198,7 +200,7 @@ const KERNELS: Kernel[] = [
       jsBackend.run(
         'layerForward',
         { cell: d.cell, n_in: d.n_x, h: d.n_a, n: d.m, t: d.t, reverse: d.reverse, keep: d.keep },
-        { x: i[0], lengths: i[1], h0: i[2], c0: i[3], w_ih: i[4], w_hh: i[5], b_ih: i[6], b_hh: i[7] },
+        { x: i[0], lengths: i[1], h0: i[2], c0: i[3], w_ih: i[4], w_hh: i[5], b_ih: i[6], b_hh: i[7], gates: i[8], p: i[9] },
         { output: o[0], h_n: o[1], c_n: o[2], saved: o[3] },
       ),
     value: (name, rng, d) => (name === 'lengths' ? seqLength(rng, d) : undefined),
@@ -210,7 +212,7 @@ const KERNELS: Kernel[] = [
     name: 'layer_backward',
     dims: (d) => [d.cell, d.n_x, d.n_a, d.m, d.t, d.reverse],
     bufs: [['d_output', 'in'], ['dh_n', 'in'], ['dc_n', 'in'], ['saved', 'in'], ['x', 'in'], ['lengths', 'in'], ['h0', 'in'], ['c0', 'in'],
-      ['w_ih', 'in'], ['w_hh', 'in'], ['dx', 'out'], ['dh0', 'out'], ['dc0', 'out'], ['dw_ih', 'out'], ['dw_hh', 'out'], ['db_ih', 'out'],
+      ['w_ih', 'in'], ['w_hh', 'in'], ['gates', 'in'], ['dx', 'out'], ['dh0', 'out'], ['dc0', 'out'], ['dw_ih', 'out'], ['dw_hh', 'out'], ['db_ih', 'out'],
       ['db_hh', 'out'], ['ws', 'ws']],
     lens: (d) => {
       const gh = prod(layerGates(d.cell), n(d.n_a));
@@ -218,14 +220,14 @@ const KERNELS: Kernel[] = [
       const [state, cState, seqX] = [prod(n(d.m), n(d.n_a)), prod(n(d.m), hc), prod(n(d.t), n(d.m), n(d.n_x))];
       const [wIh, wHh] = [prod(gh, n(d.n_x)), prod(gh, n(d.n_a))];
       return [prod(n(d.t), n(d.m), n(d.n_a)), state, cState, prod(n(d.t), n(d.m), layerSaved(d.cell), n(d.n_a)), seqX, n(d.m), state, cState,
-        wIh, wHh, seqX, state, cState, wIh, wHh, gh, gh,
+        wIh, wHh, 0n, seqX, state, cState, wIh, wHh, gh, gh,
         ws(wasm.layer_backward_workspace(d.cell, d.n_x, d.n_a, d.m, d.t, d.reverse))];
     },
     reference: (d, i, o) =>
       jsBackend.run(
         'layerBackward',
         { cell: d.cell, n_in: d.n_x, h: d.n_a, n: d.m, t: d.t, reverse: d.reverse },
-        { d_output: i[0], dh_n: i[1], dc_n: i[2], saved: i[3], x: i[4], lengths: i[5], h0: i[6], c0: i[7], w_ih: i[8], w_hh: i[9] },
+        { d_output: i[0], dh_n: i[1], dc_n: i[2], saved: i[3], x: i[4], lengths: i[5], h0: i[6], c0: i[7], w_ih: i[8], w_hh: i[9], gates: i[10] },
         { dx: o[0], dh0: o[1], dc0: o[2], dw_ih: o[3], dw_hh: o[4], db_ih: o[5], db_hh: o[6] },
       ),
     value: (name, rng, d) => (name === 'lengths' ? seqLength(rng, d) : undefined),

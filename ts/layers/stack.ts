@@ -33,6 +33,12 @@ export interface StackSpec {
   hiddenSize: number;
   numLayers: number;
   bidirectional: boolean;
+  /**
+   * The cell's functions as the kernels take them (`gatesArray` in activations.ts), the same for
+   * every layer and direction; absent or empty: the cell's standard functions. A clip or
+   * input_forget needs `keep` false (the backward pass cannot run through them).
+   */
+  gates?: Float64Array;
 }
 
 /** One pass's data; every buffer flat and time-major. */
@@ -124,6 +130,8 @@ export function runLayers(spec: StackSpec, weights: readonly LayerWeights[], inp
   const rows = t * n;
   const S = savedBlocks(cell) * H;
   const lengths = input.lengths ?? new Float64Array(n).fill(t);
+  const gates = spec.gates ?? new Float64Array(0);
+  const noPeepholes = new Float64Array(0);
   const h0 = input.h0 ?? new Float64Array(numLayers * D * block);
   const c0 = lstm ? (input.c0 ?? new Float64Array(numLayers * D * block)) : undefined;
   const state = (buf: Float64Array | undefined, k: number) => (buf ? buf.subarray(k * block, (k + 1) * block) : new Float64Array(0));
@@ -155,7 +163,18 @@ export function runLayers(spec: StackSpec, weights: readonly LayerWeights[], inp
         backend.run(
           'layerForward',
           { cell, n_in: nIn, h: H, n, t, reverse: d, keep: keep ? 1 : 0 },
-          { x: inputs[l], lengths, h0: state(h0, k), c0: state(c0, k), w_ih: w.w_ih, w_hh: w.w_hh, b_ih: w.b_ih, b_hh: w.b_hh },
+          {
+            x: inputs[l],
+            lengths,
+            h0: state(h0, k),
+            c0: state(c0, k),
+            w_ih: w.w_ih,
+            w_hh: w.w_hh,
+            b_ih: w.b_ih,
+            b_hh: w.b_hh,
+            gates,
+            p: noPeepholes,
+          },
           { output, h_n: state(out.h, k), c_n: state(lstm ? out.c : undefined, k), saved: kept },
         );
       }
@@ -221,6 +240,7 @@ export function runLayers(spec: StackSpec, weights: readonly LayerWeights[], inp
               c0: state(c0, k),
               w_ih: w.w_ih,
               w_hh: w.w_hh,
+              gates,
             },
             {
               dx: d === 0 ? dx : g[`dx${l}.${d}`],

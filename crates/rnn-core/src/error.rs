@@ -33,11 +33,13 @@ pub enum KernelError {
         index: usize,
     },
     /// A dimension that selects an option (a layer's `cell`, `reverse`,
-    /// `keep`) has a value outside `0..=max`.
+    /// `keep`) has a value outside `0..=max`; for a layer's `gates` input,
+    /// `value` is the index of the first value refused (`max` the last
+    /// index).
     Value {
-        /// Name of the dimension.
+        /// Name of the dimension (or `gates`).
         arg: &'static str,
-        /// The value passed.
+        /// The value passed (for `gates`, the index of the value).
         value: usize,
         /// The largest value accepted.
         max: usize,
@@ -86,6 +88,14 @@ impl fmt::Display for KernelError {
             Self::Target { index } => write!(
                 f,
                 "`targets` element {index} is neither -1 nor an integer class index below n_y"
+            ),
+            Self::Value {
+                arg: "gates",
+                value,
+                ..
+            } => write!(
+                f,
+                "`gates` element {value} is a value this call does not accept"
             ),
             Self::Value { arg, value, max } => {
                 write!(f, "`{arg}` is {value}, expected an integer in 0..={max}")

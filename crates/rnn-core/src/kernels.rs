@@ -129,7 +129,7 @@ macro_rules! for_each_kernel {
             js: "layerForward",
             dims: LayerDims { cell, n_in, h, n, t, reverse, keep },
             unused: {},
-            inputs: LayerForwardIn { x, lengths, h0, c0, w_ih, w_hh, b_ih, b_hh },
+            inputs: LayerForwardIn { x, lengths, h0, c0, w_ih, w_hh, b_ih, b_hh, gates, p },
             outputs: LayerForwardOut { output, h_n, c_n, saved },
             workspace: [layer_forward_workspace_len => layer_forward_workspace],
         }
@@ -140,7 +140,7 @@ macro_rules! for_each_kernel {
             js: "layerBackward",
             dims: LayerDims { cell, n_in, h, n, t, reverse },
             unused: { keep },
-            inputs: LayerBackwardIn { d_output, dh_n, dc_n, saved, x, lengths, h0, c0, w_ih, w_hh },
+            inputs: LayerBackwardIn { d_output, dh_n, dc_n, saved, x, lengths, h0, c0, w_ih, w_hh, gates },
             outputs: LayerBackwardOut { dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh },
             workspace: [layer_backward_workspace_len => layer_backward_workspace],
         }

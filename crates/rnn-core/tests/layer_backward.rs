@@ -2,7 +2,10 @@
 //! the cell equations (itself checked by central finite differences of its
 //! own forward pass), over every cell, both directions and lengths of every
 //! kind; plus the call contract (outputs fully written, workspace contents
-//! and thread count irrelevant, bad arguments refused before any write).
+//! and thread count irrelevant, bad arguments refused before any write);
+//! and the same for the cells' other functions (`gates`): every activation
+//! in every slot, the reference by finite differences, the kernel against
+//! it, and every `gates` backward cannot run refused.
 
 mod common;
 mod layer_ref;
@@ -53,6 +56,8 @@ impl Case {
                 w_hh: rng.vec(g * s.h, w),
                 b_ih: rng.vec(g, w),
                 b_hh: rng.vec(g, w),
+                gates: vec![],
+                p: vec![],
             },
             x: rng.vec(s.t * s.n * s.n_in, 1.0),
             lengths: lengths.to_vec(),
@@ -116,6 +121,7 @@ impl Case {
             c0: &self.c0,
             w_ih: &self.p.w_ih,
             w_hh: &self.p.w_hh,
+            gates: &self.p.gates,
         };
         let o = LayerBackwardOut {
             dx: &mut g.dx,
@@ -253,6 +259,7 @@ fn kernel_reads_saved_as_the_reference_does() {
             &case.c0,
             &case.p.w_ih,
             &case.p.w_hh,
+            &case.p.gates,
             &case.up,
         );
         assert_grads(&format!("{s:?}, lengths {lengths:?}"), &got, &want, 1e-10);
@@ -280,6 +287,8 @@ fn kernel_forward(case: &Case) -> Forward {
         w_hh: &case.p.w_hh,
         b_ih: &case.p.b_ih,
         b_hh: &case.p.b_hh,
+        gates: &case.p.gates,
+        p: &case.p.p,
     };
     let o = LayerForwardOut {
         output: &mut f.output,
@@ -445,6 +454,7 @@ fn call_edited(
         c0: &inputs[7],
         w_ih: &inputs[8],
         w_hh: &inputs[9],
+        gates: &[],
     };
     let o = LayerBackwardOut {
         dx,
@@ -562,4 +572,213 @@ fn timing_at_the_l_workload() {
         );
     }
     rnn_core::set_threads(0);
+}
+
+/// One of a case's inputs or parameters.
+type Field = fn(&mut Case) -> &mut Vec<f64>;
+
+/// `Case::new` with `gates`.
+fn case_with(s: Spec, lengths: &[usize], seed: u64, gates: &[f64]) -> Case {
+    let mut c = Case::new(s, lengths, seed);
+    c.p.gates = gates.to_vec();
+    c
+}
+
+#[test]
+fn the_reference_matches_finite_differences_for_every_activation() {
+    let eps = 1e-6;
+    for cell in CELLS {
+        let s = spec(cell, 2, 3, 4, 4, cell % 2 == 1);
+        let lengths = [3, 0, 4, 1];
+        for (k, gates) in layer_ref::backward_gates(cell).into_iter().enumerate() {
+            let seed = 300 + k as u64;
+            let case = case_with(s, &lengths, seed, &gates);
+            let want = case.reference_backward();
+            let loss = |c: &Case| layer_ref::loss(&c.reference_forward(), &c.up);
+            let fields: [(&str, Field, &[f64]); 7] = [
+                ("x", |c| &mut c.x, &want.dx),
+                ("h0", |c| &mut c.h0, &want.dh0),
+                ("c0", |c| &mut c.c0, &want.dc0),
+                ("w_ih", |c| &mut c.p.w_ih, &want.dw_ih),
+                ("w_hh", |c| &mut c.p.w_hh, &want.dw_hh),
+                ("b_ih", |c| &mut c.p.b_ih, &want.db_ih),
+                ("b_hh", |c| &mut c.p.b_hh, &want.db_hh),
+            ];
+            for (name, field, grad) in fields {
+                for (e, &analytic) in grad.iter().enumerate() {
+                    let mut plus = case_with(s, &lengths, seed, &gates);
+                    field(&mut plus)[e] += eps;
+                    let mut minus = case_with(s, &lengths, seed, &gates);
+                    field(&mut minus)[e] -= eps;
+                    let fd = (loss(&plus) - loss(&minus)) / (2.0 * eps);
+                    assert!(
+                        (fd - analytic).abs() <= 1e-6 * (1.0 + fd.abs()),
+                        "cell {cell}, gates {gates:?}: d{name}[{e}] = {analytic}, finite differences {fd}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn kernel_matches_the_reference_for_every_activation() {
+    // Forward (keep 1) then backward through the kernels, against the
+    // reference; and random `saved` read as the reference reads it.
+    for cell in CELLS {
+        for (k, gates) in layer_ref::backward_gates(cell).into_iter().enumerate() {
+            for reverse in [false, true] {
+                let s = spec(cell, 3, 9, 11, 5, reverse);
+                let lengths = random_lengths(11, 5, k as u64);
+                let case = case_with(s, &lengths, 400 + k as u64, &gates);
+                let f = kernel_forward(&case);
+                let what = format!("cell {cell}, reverse {reverse}, gates {gates:?}");
+                assert_grads(
+                    &what,
+                    &case.kernel(&f.saved, f64::NAN),
+                    &case.reference_backward(),
+                    1e-10,
+                );
+                let saved = Rng::new(k as u64).vec(s.t * s.n * s.saved_width(), 1.5);
+                let want = layer_ref::backward_saved(
+                    &s,
+                    &saved,
+                    &case.x,
+                    &lengths,
+                    &case.h0,
+                    &case.c0,
+                    &case.p.w_ih,
+                    &case.p.w_hh,
+                    &gates,
+                    &case.up,
+                );
+                assert_grads(
+                    &format!("{what}, random saved"),
+                    &case.kernel(&saved, f64::NAN),
+                    &want,
+                    1e-10,
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn gates_backward_cannot_run_from_are_refused_before_any_write() {
+    let base = layer_ref::gates_array(
+        layer_ref::SIGMOID,
+        layer_ref::TANH,
+        layer_ref::TANH,
+        0.0,
+        false,
+    );
+    for cell in CELLS {
+        let s = spec(cell, 3, 4, 3, 5, false);
+        let lengths = [5.0, 2.0, 0.0];
+        let case = Case::new(s, &[5, 2, 0], 17);
+        let used = match cell {
+            0 | 1 => 1,
+            2 => 3,
+            _ => 2,
+        };
+        let mut cases: Vec<(Vec<f64>, Option<usize>)> = Vec::new();
+        let with = |edits: &[(usize, f64)]| {
+            let mut g = base.clone();
+            for &(at, v) in edits {
+                g[at] = v;
+            }
+            g
+        };
+        cases.push((with(&[(9, 0.5)]), Some(9)));
+        cases.push((with(&[(9, f64::INFINITY)]), Some(9)));
+        cases.push((with(&[(10, 1.0)]), Some(10)));
+        cases.push((with(&[(0, 12.0)]), Some(0)));
+        cases.push((with(&[(4, f64::NAN)]), Some(4)));
+        for slot in 0..3 {
+            for code in [5.0, 8.0] {
+                // LeakyRelu and Elu with α < 0 in a slot the cell reads.
+                let g = with(&[(3 * slot, code), (3 * slot + 1, -0.5)]);
+                cases.push((g, (slot < used).then_some(3 * slot + 1)));
+            }
+        }
+        for (gates, bad) in cases {
+            let (r, touched) = call_edited_gates(&case, &lengths, &gates);
+            match bad {
+                Some(index) => {
+                    assert_eq!(
+                        r,
+                        Err(KernelError::Value {
+                            arg: "gates",
+                            value: index,
+                            max: 10
+                        }),
+                        "cell {cell}, gates {gates:?}"
+                    );
+                    assert!(!touched, "cell {cell}: refused after a write");
+                }
+                None => assert_eq!(r, Ok(()), "cell {cell}, gates {gates:?}"),
+            }
+        }
+        let (r, touched) = call_edited_gates(&case, &lengths, &[0.0; 5]);
+        assert_eq!(
+            r,
+            Err(KernelError::Length {
+                arg: "gates",
+                expected: 11,
+                actual: 5
+            })
+        );
+        assert!(!touched);
+    }
+}
+
+/// `case`'s backward call with `gates`, outputs holding junk; the result and
+/// whether any output changed.
+fn call_edited_gates(
+    case: &Case,
+    lengths: &[f64],
+    gates: &[f64],
+) -> (Result<(), KernelError>, bool) {
+    let s = &case.s;
+    let d = dims(s);
+    let saved = case.reference_forward().saved;
+    let junk = 12345.5;
+    let mut g = Grads::zeros(s);
+    for v in [
+        &mut g.dx,
+        &mut g.dh0,
+        &mut g.dc0,
+        &mut g.dw_ih,
+        &mut g.dw_hh,
+        &mut g.db_ih,
+        &mut g.db_hh,
+    ] {
+        v.fill(junk);
+    }
+    let mut ws = vec![junk; layer_backward_workspace_len(&d).unwrap()];
+    let i = LayerBackwardIn {
+        d_output: &case.up.d_output,
+        dh_n: &case.up.dh_n,
+        dc_n: &case.up.dc_n,
+        saved: &saved,
+        x: &case.x,
+        lengths,
+        h0: &case.h0,
+        c0: &case.c0,
+        w_ih: &case.p.w_ih,
+        w_hh: &case.p.w_hh,
+        gates,
+    };
+    let o = LayerBackwardOut {
+        dx: &mut g.dx,
+        dh0: &mut g.dh0,
+        dc0: &mut g.dc0,
+        dw_ih: &mut g.dw_ih,
+        dw_hh: &mut g.dw_hh,
+        db_ih: &mut g.db_ih,
+        db_hh: &mut g.db_hh,
+    };
+    let r = layer_backward(&d, i, o, &mut ws);
+    let touched = g.named().iter().any(|(_, v)| v.iter().any(|&x| x != junk));
+    (r, touched)
 }

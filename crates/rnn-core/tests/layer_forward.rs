@@ -3,12 +3,15 @@
 //! over every cell, both directions, with and without `saved`, lengths in
 //! any order (0, 1 and `t` among them) and sizes past the GEMM's tiles;
 //! plus the call contract (workspace contents and thread count irrelevant,
-//! bad arguments refused).
+//! bad arguments refused); and the cells' other functions (`gates`, `p`)
+//! against the shared plain reference, every activation, clip,
+//! input_forget and peepholes, and every value of them refused.
 
 // The reference indexes as the equations do.
 #![allow(clippy::needless_range_loop)]
 
 mod common;
+mod layer_ref;
 
 use common::{assert_close, assert_close_nonfinite, Rng};
 use rnn_core::{
@@ -117,6 +120,8 @@ impl Case {
                 w_hh: &self.w_hh,
                 b_ih: &self.b_ih,
                 b_hh: &self.b_hh,
+                gates: &[],
+                p: &[],
             },
             LayerForwardOut {
                 output: &mut o.output,
@@ -527,6 +532,8 @@ fn run_with_dims(base: &Case, d: LayerDims) -> Result<(), KernelError> {
             w_hh: &base.w_hh,
             b_ih: &base.b_ih,
             b_hh: &base.b_hh,
+            gates: &[],
+            p: &[],
         },
         LayerForwardOut {
             output: &mut output,
@@ -565,6 +572,8 @@ fn bad_lengths_are_refused() {
                 w_hh: &case.w_hh,
                 b_ih: &case.b_ih,
                 b_hh: &case.b_hh,
+                gates: &[],
+                p: &[],
             },
             LayerForwardOut {
                 output: &mut output,
@@ -657,6 +666,8 @@ fn run_lengths(case: &Case, d: LayerDims, which: usize, extra: usize) -> Result<
             w_hh: &w_hh,
             b_ih: &b_ih,
             b_hh: &b_hh,
+            gates: &[],
+            p: &[],
         },
         LayerForwardOut {
             output: &mut output,
@@ -693,6 +704,8 @@ fn huge_dimensions_are_refused_without_panicking() {
                     w_hh: &[],
                     b_ih: &[],
                     b_hh: &[],
+                    gates: &[],
+                    p: &[],
                 },
                 LayerForwardOut {
                     output: &mut [],
@@ -754,4 +767,229 @@ fn time_the_l_workload() {
         }
     }
     rnn_core::set_threads(0);
+}
+
+/// `case` with `gates` and `p`, run by the kernel (outputs `fill`ed first).
+fn run_gates(case: &Case, gates: &[f64], p: &[f64], fill: f64) -> (Result<(), KernelError>, Out) {
+    let d = &case.d;
+    let sw = saved_blocks(d.cell) * d.h;
+    let mut o = Out {
+        output: vec![fill; d.t * d.n * d.h],
+        h_n: vec![fill; d.n * d.h],
+        c_n: vec![fill; d.n * case.hc()],
+        saved: vec![fill; if d.keep == 1 { d.t * d.n * sw } else { 0 }],
+    };
+    let mut ws = vec![fill; layer_forward_workspace_len(d).unwrap()];
+    let lengths = case.lengths_f64();
+    let r = layer_forward(
+        d,
+        LayerForwardIn {
+            x: &case.x,
+            lengths: &lengths,
+            h0: &case.h0,
+            c0: &case.c0,
+            w_ih: &case.w_ih,
+            w_hh: &case.w_hh,
+            b_ih: &case.b_ih,
+            b_hh: &case.b_hh,
+            gates,
+            p,
+        },
+        LayerForwardOut {
+            output: &mut o.output,
+            h_n: &mut o.h_n,
+            c_n: &mut o.c_n,
+            saved: &mut o.saved,
+        },
+        &mut ws,
+    );
+    (r, o)
+}
+
+/// The shared reference's forward pass of `case` with `gates` and `p`.
+fn reference_gates(case: &Case, gates: &[f64], p: &[f64]) -> layer_ref::Forward {
+    let d = &case.d;
+    let s = layer_ref::Spec {
+        cell: d.cell,
+        n_in: d.n_in,
+        h: d.h,
+        n: d.n,
+        t: d.t,
+        reverse: d.reverse == 1,
+    };
+    let params = layer_ref::Params {
+        w_ih: case.w_ih.clone(),
+        w_hh: case.w_hh.clone(),
+        b_ih: case.b_ih.clone(),
+        b_hh: case.b_hh.clone(),
+        gates: gates.to_vec(),
+        p: p.to_vec(),
+    };
+    layer_ref::forward(&s, &params, &case.x, &case.lengths, &case.h0, &case.c0)
+}
+
+#[test]
+fn other_functions_match_the_reference() {
+    // Every activation in every slot the cell reads, clips, input_forget and
+    // peepholes; `keep` 1 wherever backward can run from `saved`.
+    for cell in CELLS {
+        for (k, (gates, peepholes)) in layer_ref::forward_gates(cell).into_iter().enumerate() {
+            for reverse in [false, true] {
+                let invertible = !peepholes
+                    && gates.get(9).is_none_or(|&c| c == 0.0)
+                    && gates.get(10).is_none_or(|&f| f == 0.0);
+                for keep in [false, true] {
+                    if keep && !invertible {
+                        continue;
+                    }
+                    // Sizes past the vector width, lengths in no order with a 0.
+                    let d = dims(cell, 3, 5, 11, 4, reverse, keep);
+                    let case = Case::new(d, &[3, 0, 4, 1, 4, 2, 2, 4, 1, 3, 4], 50 + k as u64);
+                    let p = if peepholes {
+                        Rng::new(k as u64).vec(3 * d.h, 0.9)
+                    } else {
+                        vec![]
+                    };
+                    let (r, got) = run_gates(&case, &gates, &p, f64::NAN);
+                    assert_eq!(r, Ok(()), "cell {cell}, gates {gates:?}");
+                    let want = reference_gates(&case, &gates, &p);
+                    let what = format!("cell {cell}, reverse {reverse}, keep {keep}, gates {gates:?}, peepholes {peepholes}");
+                    assert_close(&format!("{what}: output"), &got.output, &want.output, 1e-12);
+                    assert_close(&format!("{what}: h_n"), &got.h_n, &want.h_n, 1e-12);
+                    assert_close(&format!("{what}: c_n"), &got.c_n, &want.c_n, 1e-12);
+                    if keep {
+                        assert_close(&format!("{what}: saved"), &got.saved, &want.saved, 1e-12);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_standard_functions_written_out_give_the_standard_results() {
+    // The general path with the standard functions agrees with the vectorised one.
+    for cell in CELLS {
+        let d = dims(cell, 3, 9, 10, 5, true, true);
+        let case = Case::new(d, &mixed_lengths(10, 5, cell as u64), 7);
+        let f = match cell {
+            0 => layer_ref::TANH,
+            1 => layer_ref::ACTIVATIONS[2],
+            _ => layer_ref::SIGMOID,
+        };
+        let gates = layer_ref::gates_array(f, layer_ref::TANH, layer_ref::TANH, 0.0, false);
+        let (r, got) = run_gates(&case, &gates, &[], f64::NAN);
+        assert_eq!(r, Ok(()));
+        compare(&format!("cell {cell}"), &got, &case.run(f64::NAN).unwrap());
+    }
+}
+
+/// `gates`, `p` and what the kernel answers.
+type GatesCase = (Vec<f64>, Vec<f64>, Result<(), KernelError>);
+
+#[test]
+fn bad_gates_and_peepholes_are_refused() {
+    let good = layer_ref::gates_array(
+        layer_ref::SIGMOID,
+        layer_ref::TANH,
+        layer_ref::TANH,
+        0.0,
+        false,
+    );
+    let with = |at: usize, v: f64| {
+        let mut g = good.clone();
+        g[at] = v;
+        g
+    };
+    let value = |arg: &'static str, value: usize| {
+        Err(KernelError::Value {
+            arg,
+            value,
+            max: if arg == "gates" { 10 } else { 0 },
+        })
+    };
+    for cell in CELLS {
+        let lstm = cell == 2;
+        for keep in [false, true] {
+            let d = dims(cell, 2, 3, 4, 3, false, keep);
+            let case = Case::new(d, &[3, 0, 2, 3], 9);
+            let p_ok = vec![0.25; if lstm { 3 * d.h } else { 0 }];
+            let mut cases: Vec<GatesCase> = Vec::new();
+            for at in [0, 3, 6] {
+                for v in [-1.0, 11.0, 0.5, f64::NAN, f64::INFINITY] {
+                    cases.push((with(at, v), vec![], value("gates", at)));
+                }
+            }
+            for at in [1, 2, 4, 5, 7, 8] {
+                for v in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+                    cases.push((with(at, v), vec![], value("gates", at)));
+                }
+            }
+            for v in [-0.5, f64::NAN, f64::NEG_INFINITY] {
+                cases.push((with(9, v), vec![], value("gates", 9)));
+            }
+            for v in [2.0, 0.5, -1.0, f64::NAN] {
+                cases.push((with(10, v), vec![], value("gates", 10)));
+            }
+            // input_forget is the LSTM's only.
+            if !lstm {
+                cases.push((with(10, 1.0), vec![], value("gates", 10)));
+            }
+            for len in [1, 10, 12] {
+                let err = KernelError::Length {
+                    arg: "gates",
+                    expected: 11,
+                    actual: len,
+                };
+                cases.push((vec![0.0; len], vec![], Err(err)));
+            }
+            let p_expected = if lstm { 3 * d.h } else { 0 };
+            for len in [1, 3 * d.h - 1, 3 * d.h + 1, 3 * d.h] {
+                if len == p_expected {
+                    continue;
+                }
+                let err = KernelError::Length {
+                    arg: "p",
+                    expected: p_expected,
+                    actual: len,
+                };
+                cases.push((vec![], vec![0.5; len], Err(err)));
+            }
+            // What backward could not invert, with keep.
+            let refuse_keep = |ok: bool| {
+                if keep && !ok {
+                    value("keep", 1)
+                } else {
+                    Ok(())
+                }
+            };
+            cases.push((with(9, 0.5), vec![], refuse_keep(false)));
+            cases.push((with(9, f64::INFINITY), vec![], refuse_keep(false)));
+            if lstm {
+                cases.push((with(10, 1.0), vec![], refuse_keep(false)));
+                cases.push((vec![], p_ok.clone(), refuse_keep(false)));
+                cases.push((good.clone(), p_ok.clone(), refuse_keep(false)));
+            }
+            // Activations alone are fine with keep (LeakyRelu's α < 0 too:
+            // only backward refuses it).
+            cases.push((with(1, -3.0), vec![], Ok(())));
+            let mut leaky = good.clone();
+            leaky[3..6].copy_from_slice(&[5.0, -0.5, 0.0]);
+            cases.push((leaky, vec![], Ok(())));
+            for (gates, p, want) in cases {
+                let (r, o) = run_gates(&case, &gates, &p, 12345.5);
+                assert_eq!(
+                    r, want,
+                    "cell {cell}, keep {keep}, gates {gates:?}, p {p:?}"
+                );
+                if let Err(e) = r {
+                    let untouched = [&o.output, &o.h_n, &o.c_n, &o.saved]
+                        .iter()
+                        .all(|v| v.iter().all(|&x| x == 12345.5));
+                    assert!(untouched, "refused after a write: {gates:?}");
+                    assert_eq!(e.status(), Status::Dims);
+                }
+            }
+        }
+    }
 }

@@ -168,6 +168,8 @@ const LAYER_FORWARD: &[(&str, Role)] = &[
     ("w_hh", I),
     ("b_ih", I),
     ("b_hh", I),
+    ("gates", I),
+    ("p", I),
     ("output", O),
     ("h_n", O),
     ("c_n", O),
@@ -186,6 +188,7 @@ const LAYER_BACKWARD: &[(&str, Role)] = &[
     ("c0", I),
     ("w_ih", I),
     ("w_hh", I),
+    ("gates", I),
     ("dx", O),
     ("dh0", O),
     ("dc0", O),
@@ -233,6 +236,10 @@ fn layer_forward_lens(d: &Dims) -> Vec<Option<usize>> {
         prod(&[gh, s(n_a)]),
         gh,
         gh,
+        // `gates` and `p` empty: the standard cells (the general path's values are checked
+        // by the core's own tests).
+        s(0),
+        s(0),
         prod(&[s(t), s(m), s(n_a)]),
         st,
         sc,
@@ -285,6 +292,7 @@ fn layer_backward_lens(d: &Dims) -> Vec<Option<usize>> {
         sc,
         w_ih,
         w_hh,
+        s(0),
         seq_x,
         st,
         sc,
@@ -776,6 +784,8 @@ pub fn all() -> [Kernel; 10] {
                     w_hh: i[5],
                     b_ih: i[6],
                     b_hh: i[7],
+                    gates: i[8],
+                    p: i[9],
                 };
                 let o = LayerForwardOut {
                     output,
@@ -811,9 +821,9 @@ pub fn all() -> [Kernel; 10] {
                     b[6].1,
                     ip(b[7]),
                     b[7].1,
-                    op(b[8]),
+                    ip(b[8]),
                     b[8].1,
-                    op(b[9]),
+                    ip(b[9]),
                     b[9].1,
                     op(b[10]),
                     b[10].1,
@@ -821,6 +831,10 @@ pub fn all() -> [Kernel; 10] {
                     b[11].1,
                     op(b[12]),
                     b[12].1,
+                    op(b[13]),
+                    b[13].1,
+                    op(b[14]),
+                    b[14].1,
                 )
             },
             value: |name, u, d| (name == "lengths").then(|| layer_length(u, d)),
@@ -845,6 +859,7 @@ pub fn all() -> [Kernel; 10] {
                     c0: i[7],
                     w_ih: i[8],
                     w_hh: i[9],
+                    gates: i[10],
                 };
                 let o = LayerBackwardOut {
                     dx,
@@ -886,7 +901,7 @@ pub fn all() -> [Kernel; 10] {
                     b[8].1,
                     ip(b[9]),
                     b[9].1,
-                    op(b[10]),
+                    ip(b[10]),
                     b[10].1,
                     op(b[11]),
                     b[11].1,
@@ -902,6 +917,8 @@ pub fn all() -> [Kernel; 10] {
                     b[16].1,
                     op(b[17]),
                     b[17].1,
+                    op(b[18]),
+                    b[18].1,
                 )
             },
             value: |name, u, d| (name == "lengths").then(|| layer_length(u, d)),

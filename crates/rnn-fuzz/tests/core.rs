@@ -192,6 +192,8 @@ fn reference(name: &str, d: &Dims, i: &[Vec<f64>]) -> Vec<Vec<f64>> {
                 w_hh: i[5].clone(),
                 b_ih: i[6].clone(),
                 b_hh: i[7].clone(),
+                gates: i[8].clone(),
+                p: i[9].clone(),
             };
             let lengths: Vec<usize> = i[1].iter().map(|&v| v as usize).collect();
             let f = lr::forward(&spec, &p, &i[0], &lengths, &i[2], &i[3]);
@@ -217,7 +219,7 @@ fn reference(name: &str, d: &Dims, i: &[Vec<f64>]) -> Vec<Vec<f64>> {
                 dc_n: i[2].clone(),
             };
             let g = lr::backward_saved(
-                &spec, &i[3], &i[4], &lengths, &i[6], &i[7], &i[8], &i[9], &up,
+                &spec, &i[3], &i[4], &lengths, &i[6], &i[7], &i[8], &i[9], &i[10], &up,
             );
             vec![g.dx, g.dh0, g.dc0, g.dw_ih, g.dw_hh, g.db_ih, g.db_hh]
         }
@@ -296,7 +298,11 @@ fn any_dimensions_and_lengths_are_checked_before_any_write() {
     let strategy = (
         0..all.len(),
         dims(any_dim(), any_dim()),
-        prop::collection::vec(len_choice, 18),
+        // One choice per buffer of the kernel with the most.
+        prop::collection::vec(
+            len_choice,
+            all.iter().map(|k| k.bufs.len()).max().unwrap_or(0),
+        ),
         any::<u64>(),
         any::<bool>(),
     );

@@ -26,6 +26,7 @@
 //! a second buffer); with the reset before it, `dz_h = dn` but the weight
 //! acts on `r ∘ h_prev` (kept in that buffer instead).
 
+use super::gates::{self, Fns};
 use super::{
     check_lengths, Cell, Layer, LayerBackwardIn, LayerBackwardOut, LayerDims, PackedOrder,
 };
@@ -152,10 +153,17 @@ pub fn layer_backward_workspace_len(d: &LayerDims) -> Option<usize> {
 /// `d_output` past each sequence's length is ignored, and `dx` there is 0;
 /// a sequence of length 0 passes `dh_n` (`dc_n`) to `dh0` (`dc0`).
 ///
+/// `gates` must be the forward pass's (see the module documentation of
+/// `layer`): without a clip or input_forget, and with LeakyRelu and Elu only
+/// for α ≥ 0 in the slots the cell reads; each derivative is taken from the
+/// value `saved` holds.
+///
 /// Refused before anything is written, in this order: an unknown `cell` or
-/// `reverse` ([`KernelError::Value`]), a slice of the wrong length, a
-/// workspace shorter than [`layer_backward_workspace_len`], then a length
-/// that is not an integer in `0..=t` ([`KernelError::SeqLength`]).
+/// `reverse` ([`KernelError::Value`]), a slice of the wrong length (`gates`:
+/// 0 or 11), a workspace shorter than [`layer_backward_workspace_len`], a
+/// `gates` value it cannot take ([`KernelError::Value`] naming `gates`),
+/// then a length that is not an integer in `0..=t`
+/// ([`KernelError::SeqLength`]).
 pub fn layer_backward(
     d: &LayerDims,
     i: LayerBackwardIn<'_>,
@@ -174,6 +182,7 @@ pub fn layer_backward(
         c0,
         w_ih,
         w_hh,
+        gates,
     } = i;
     let LayerBackwardOut {
         dx,
@@ -203,7 +212,10 @@ pub fn layer_backward(
         db_ih.len(),
         db_hh.len(),
     ])?;
+    gates::check_lens(gates.len(), None, l.cell, l.h)?;
     expect_workspace(ws.len(), layer_backward_workspace_len(d))?;
+    // The general path, chosen once: `None` runs the vectorised one.
+    let fns = Fns::parse(gates, false, l.cell, true)?;
     check_lengths(lengths, l.t)?;
     // What a sequence without steps gets; the steps below overwrite the rest.
     dx.fill(0.0);
@@ -238,6 +250,7 @@ pub fn layer_backward(
     let (drh, ws) = take(ws, plan.drh);
     let k = Ctx {
         l,
+        fns,
         order,
         saved,
         x,
@@ -295,6 +308,8 @@ pub fn layer_backward(
 /// What every phase reads.
 struct Ctx<'a> {
     l: Layer,
+    /// The functions of the general path, or `None` (the standard ones).
+    fns: Option<Fns>,
     order: PackedOrder<'a>,
     saved: &'a [f64],
     x: &'a [f64],
@@ -527,7 +542,10 @@ impl<'a> Ctx<'a> {
                 Cell::GruResetBefore => Pass::GruFirst,
             };
             let rows = Rows::new(h, &mut *dz_s, ns, &mut *dzh_s, &mut *nxt, &mut *cnxt);
-            pointwise(pass, rows, &input);
+            match &self.fns {
+                None => pointwise(pass, rows, &input),
+                Some(f) => general_rows(pass, f, rows, &input),
+            }
             if cell == Cell::GruResetBefore {
                 // d(r∘h) = W_hnᵀ·dn, then what needs it.
                 let mut rhs = PackedRhs::new(rbuf, h, ns)?;
@@ -538,7 +556,10 @@ impl<'a> Ctx<'a> {
                     ..input
                 };
                 let rows = Rows::new(h, &mut *dz_s, ns, &mut *dzh_s, &mut *nxt, &mut []);
-                pointwise(Pass::GruSecond, rows, &input);
+                match &self.fns {
+                    None => pointwise(Pass::GruSecond, rows, &input),
+                    Some(f) => general_rows(Pass::GruSecond, f, rows, &input),
+                }
             }
             // The carry for step s − 1: W_hhᵀ·dz_h over the active columns,
             // added to the direct terms the GRUs wrote.
@@ -1136,4 +1157,64 @@ fn gru_reset_row(out: [&mut [f64]; 3], r_row: &[f64], drh: &[f64], h_prev: &[f64
         stw(r.mul(hp), rh, e, W);
         stw(ldw(carry, e, W).add(g.mul(r)), carry, e, W);
     });
+}
+
+/// `pass` with the functions `f` (the general path), one element at a time:
+/// what [`run_rows`] writes, with each function's derivative taken from its
+/// value in `saved` ([`super::gates::Act::deriv`]); the LSTM's `h(c')` is
+/// recomputed from `c'`. Not inlined: called from two places.
+#[inline(never)]
+fn general_rows(pass: Pass, f: &Fns, p: Rows<'_>, i: &StepIn<'_>) {
+    let StepIn { h, ns, nn, .. } = *i;
+    let Rows {
+        q0,
+        rows,
+        dz,
+        dzh,
+        carry,
+        ccarry,
+    } = p;
+    let [d0, d1, d2, d3] = dz;
+    let sv = |b: usize, q: usize, e: usize| i.sv[(b * h + q) * ns + e];
+    let dh = |q: usize, e: usize| i.dh[q * ns + e];
+    let hp = |q: usize, e: usize| i.hp[q * i.ps + e];
+    for k in 0..rows {
+        let q = q0 + k;
+        for e in 0..ns {
+            let (at, next) = (k * ns + e, k * nn + e);
+            let g = dh(q, e);
+            match pass {
+                Pass::RnnTanh | Pass::RnnRelu => d0[at] = g * f.f.deriv(sv(0, q, e)),
+                Pass::Lstm => {
+                    let (iv, fv) = (sv(0, q, e), sv(1, q, e));
+                    let (gv, ov) = (sv(2, q, e), sv(3, q, e));
+                    let yc = f.h.apply(sv(4, q, e));
+                    let dc = i.dc[q * ns + e] + g * ov * f.h.deriv(yc);
+                    d3[at] = g * yc * f.f.deriv(ov);
+                    d2[at] = dc * iv * f.g.deriv(gv);
+                    d0[at] = dc * gv * f.f.deriv(iv);
+                    d1[at] = dc * i.cp[q * i.cs + e] * f.f.deriv(fv);
+                    ccarry[next] = dc * fv;
+                }
+                Pass::Gru | Pass::GruFirst => {
+                    let (zv, nv) = (sv(1, q, e), sv(2, q, e));
+                    let dn = g * (1.0 - zv) * f.g.deriv(nv);
+                    d1[at] = g * (hp(q, e) - nv) * f.f.deriv(zv);
+                    d2[at] = dn;
+                    if pass == Pass::Gru {
+                        let rv = sv(0, q, e);
+                        d0[at] = dn * sv(3, q, e) * f.f.deriv(rv);
+                        dzh[at] = dn * rv;
+                    }
+                    carry[next] = g * zv;
+                }
+                Pass::GruSecond => {
+                    let (rv, d, x) = (sv(0, q, e), i.drh[q * ns + e], hp(q, e));
+                    d0[at] = d * x * f.f.deriv(rv);
+                    dzh[at] = rv * x;
+                    carry[next] += d * rv;
+                }
+            }
+        }
+    }
 }

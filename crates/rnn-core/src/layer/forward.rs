@@ -23,6 +23,7 @@
 //! columns, so padded steps cost nothing (up to the GEMM's panel width: a
 //! step's last, partial panel of columns is computed whole).
 
+use super::gates::{self, Fns};
 use super::{check_lengths, Cell, Layer, LayerDims, LayerForwardIn, LayerForwardOut, PackedOrder};
 use super::{ldw, stw};
 use crate::activations::{sigmoid2, tanh2};
@@ -122,6 +123,14 @@ pub fn layer_forward_workspace_len(d: &LayerDims) -> Option<usize> {
 /// `keep` 1, `saved` for [`crate::layer_backward`]. The weights are packed
 /// once per call; each step costs one GEMM over its active sequences only
 /// (two for the GRU), so padded steps cost nothing.
+///
+/// A non-empty `gates` or `p` (the module documentation of `layer`) runs
+/// the cell one element at a time with those functions. Refused before
+/// anything is written: a `gates` of neither 0 nor 11 values or a `p` of
+/// neither 0 nor `3·h` (the LSTM; 0 for other cells) values
+/// ([`KernelError::Length`]); a `gates` value out of range
+/// ([`KernelError::Value`] naming `gates`, `value` its index); `keep` 1 with
+/// peepholes, a clip or input_forget ([`KernelError::Value`] naming `keep`).
 pub fn layer_forward(
     d: &LayerDims,
     i: LayerForwardIn<'_>,
@@ -138,6 +147,8 @@ pub fn layer_forward(
         w_hh,
         b_ih,
         b_hh,
+        gates,
+        p,
     } = i;
     let LayerForwardOut {
         output,
@@ -160,8 +171,14 @@ pub fn layer_forward(
         saved.len(),
     ];
     layer.check_forward(&lens)?;
+    gates::check_lens(gates.len(), Some(p.len()), layer.cell, layer.h)?;
     // Every length (the workspace's too) before any value.
     expect_workspace(ws.len(), layer_forward_workspace_len(d))?;
+    // The general path, chosen once: `None` runs the vectorised one.
+    let fns = Fns::parse(gates, !p.is_empty(), layer.cell, false)?;
+    if layer.keep {
+        Fns::check_keep(&fns, !p.is_empty())?;
+    }
     check_lengths(lengths, layer.t)?;
     if layer.h == 0 || layer.n == 0 {
         return Ok(()); // every output is empty
@@ -267,14 +284,28 @@ pub fn layer_forward(
         };
         if cell == Cell::GruResetBefore {
             // r and z first, then hn = [W_hn | b_hn]·[r ∘ h; 1].
-            pointwise(&geo, Pass::ResetGates, zx, hs, cs, hn, rh, &mut []);
+            match &fns {
+                None => pointwise(&geo, Pass::ResetGates, zx, hs, cs, hn, rh, &mut []),
+                Some(f) => general_reset_gates(&geo, f, zx, hs, rh),
+            }
             let mut rhp = PackedRhs::new(step_buf, h + 1, ns)?;
             rhp.pack(0, 0, MatRef::new(rh, h, ns, n, 1)?)?;
             rhp.pack(h, 0, ones(1, ns)?)?;
             gemm_packed(1.0, &whn, &rhp, 0.0, MatMut::new(hn, h, ns, n, 1)?)?;
         }
-        let pass = Pass::Step { cell, keep };
-        pointwise(&geo, pass, zx, hs, cs, hn, rh, saved_step);
+        match &fns {
+            None => pointwise(
+                &geo,
+                Pass::Step { cell, keep },
+                zx,
+                hs,
+                cs,
+                hn,
+                rh,
+                saved_step,
+            ),
+            Some(f) => general_step(&geo, cell, f, p, zx, hs, cs, hn, saved_step),
+        }
 
         for r in 0..ns {
             let at = (order.time(s, r, reverse) * n + order.seq(r)) * h;
@@ -783,4 +814,109 @@ fn gru_row(
             }
         }
     );
+}
+
+/// [`Pass::ResetGates`] with the functions `f` (the general path): `r`, `z`
+/// clipped and activated in place in `zx`, and `rh = r ∘ h`. The general
+/// path's functions are not inlined (they are called once per step; the
+/// module's size).
+#[inline(never)]
+fn general_reset_gates(g: &Geometry, f: &Fns, zx: &mut [f64], hs: &[f64], rh: &mut [f64]) {
+    let (h, n) = (g.h, g.n);
+    for k in 0..h {
+        for r in 0..g.ns {
+            let (zr, zz) = ((k * g.rows) + g.off + r, ((h + k) * g.rows) + g.off + r);
+            let rv = f.f.apply(f.clip(zx[zr]));
+            zx[zr] = rv;
+            zx[zz] = f.f.apply(f.clip(zx[zz]));
+            rh[k * n + r] = rv * hs[k * n + r];
+        }
+    }
+}
+
+/// [`Pass::Step`] with the functions `f` and the LSTM's peepholes `p`
+/// (empty or `[3][h]`), one element at a time: the same values in the same
+/// places as [`run_piece`]'s rows.
+#[allow(clippy::too_many_arguments)]
+#[inline(never)]
+fn general_step(
+    g: &Geometry,
+    cell: Cell,
+    f: &Fns,
+    p: &[f64],
+    zx: &[f64],
+    hs: &mut [f64],
+    cs: &mut [f64],
+    hn: &[f64],
+    saved: &mut [f64],
+) {
+    let (h, n, ns) = (g.h, g.n, g.ns);
+    // Gate block `b`, row `k`, column `r` of the step in `zx`.
+    let z = |b: usize, k: usize, r: usize| zx[(b * h + k) * g.rows + g.off + r];
+    let keep = !saved.is_empty();
+    let mut save = |b: usize, k: usize, r: usize, v: f64| {
+        if keep {
+            saved[(b * h + k) * ns + r] = v;
+        }
+    };
+    // `v + p ∘ c` for peephole row `b`; without peepholes `v` itself (not
+    // `v + 0·c`, which is NaN for an infinite `c`).
+    let peep = |v: f64, b: usize, k: usize, c: f64| {
+        if p.is_empty() {
+            v
+        } else {
+            v + p[b * h + k] * c
+        }
+    };
+    for k in 0..h {
+        for r in 0..ns {
+            let at = k * n + r;
+            match cell {
+                Cell::RnnTanh | Cell::RnnRelu => {
+                    let hv = f.f.apply(f.clip(z(0, k, r)));
+                    hs[at] = hv;
+                    save(0, k, r, hv);
+                }
+                Cell::Lstm => {
+                    let c = cs[at];
+                    let i = f.f.apply(f.clip(peep(z(0, k, r), 0, k, c)));
+                    let fg = if f.input_forget {
+                        1.0 - i
+                    } else {
+                        f.f.apply(f.clip(peep(z(1, k, r), 1, k, c)))
+                    };
+                    let gg = f.g.apply(f.clip(z(2, k, r)));
+                    let c_next = fg * c + i * gg;
+                    let o = f.f.apply(f.clip(peep(z(3, k, r), 2, k, c_next)));
+                    let h_next = o * f.h.apply(c_next);
+                    cs[at] = c_next;
+                    hs[at] = h_next;
+                    for (b, v) in [i, fg, gg, o, c_next, h_next].into_iter().enumerate() {
+                        save(b, k, r, v);
+                    }
+                }
+                Cell::Gru | Cell::GruResetBefore => {
+                    let before = cell == Cell::GruResetBefore;
+                    // The reset-before GRU's r and z are activated already.
+                    let (rv, zv) = if before {
+                        (z(0, k, r), z(1, k, r))
+                    } else {
+                        (f.f.apply(f.clip(z(0, k, r))), f.f.apply(f.clip(z(1, k, r))))
+                    };
+                    let hn_v = hn[at];
+                    let pre = if before {
+                        z(2, k, r) + hn_v
+                    } else {
+                        z(2, k, r) + rv * hn_v
+                    };
+                    let nn = f.g.apply(f.clip(pre));
+                    let h_next = (hs[at] - nn) * zv + nn;
+                    hs[at] = h_next;
+                    for (b, v) in [rv, zv, nn, hn_v, h_next].into_iter().enumerate() {
+                        save(b, k, r, v);
+                    }
+                }
+            }
+        }
+    }
 }

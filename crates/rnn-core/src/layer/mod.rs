@@ -17,6 +17,43 @@
 //! | 3 | GRU, reset after the product (`r ∘ (W_hn h + b_hn)`) | 3 | `r, z, n`, `hn`, `h'` |
 //! | 4 | GRU, reset before the product (`W_hn (r ∘ h) + b_hn`) | 3 | `r, z, n`, `hn`, `h'` |
 //!
+//! # Other functions: `gates` and `p`
+//!
+//! An empty `gates` gives the cells' standard functions (PyTorch's: sigmoid
+//! gates, tanh candidate and `h(c')`, the RNN's tanh or ReLU). Otherwise
+//! `gates` holds 11 values, ONNX's recurrent operators' options:
+//!
+//! | index | value |
+//! |---|---|
+//! | 0, 1, 2 | `f`: code, α, β. The gates' function (LSTM `i, f, o`; GRU `r, z`); an RNN's state function, for either RNN cell |
+//! | 3, 4, 5 | `g`: the candidate's function (LSTM `g`, GRU `n`); unused by an RNN |
+//! | 6, 7, 8 | `h`: the LSTM's function of the cell state in `h' = o ∘ h(c')`; unused by other cells |
+//! | 9 | clip: every gate pre-activation is bounded to `[−clip, clip]` before its function; 0: none |
+//! | 10 | input_forget, 0 or 1 (LSTM only): `f = 1 − i`, `f`'s weights unused |
+//!
+//! The codes, ONNX's functions: 0 Sigmoid, 1 Tanh, 2 Relu (`max(0, x)`),
+//! 3 HardSigmoid (`max(0, min(1, αx + β))`), 4 Affine (`αx + β`),
+//! 5 LeakyRelu (`x ≥ 0 ? x : αx`), 6 ThresholdedRelu (`x > α ? x : 0`),
+//! 7 ScaledTanh (`α·tanh(βx)`), 8 Elu (`x ≥ 0 ? x : α(eˣ − 1)`),
+//! 9 Softsign (`x / (1 + |x|)`), 10 Softplus (`log(1 + eˣ)`). α and β are
+//! used as given (callers fill in ONNX's defaults) and must be finite.
+//!
+//! `p` (forward only), empty or for the LSTM `[3][h]`: the peepholes in the
+//! order `i, f, o` (ONNX's is `i, o, f`): `p_i ∘ c` and `p_f ∘ c` are added
+//! to the `i` and `f` pre-activations, `p_o ∘ c'` to `o`'s, after both
+//! biases and before the clip.
+//!
+//! The semantics are onnxruntime's: the GRU's clip bounds `z`, `r` and the
+//! whole `n` pre-activation (including `r ∘ (W_hn h + b_hn)` or
+//! `W_hn (r ∘ h) + b_hn`). `saved` keeps its layout (the activated values);
+//! the backward pass takes each function's derivative from its value (the
+//! LSTM's `h(c')` recomputed from `c'`), so [`layer_forward`] refuses `keep`
+//! 1 with peepholes, a clip or input_forget, and [`layer_backward`] refuses
+//! a clip, input_forget and LeakyRelu or Elu with α < 0. A non-standard call
+//! (non-empty `gates` or `p`) runs one element at a time; the standard one
+//! is vectorised. A refused `gates` value is [`KernelError::Value`] with
+//! `arg` `"gates"` and `value` the index of the first value refused.
+//!
 //! # Packed order
 //!
 //! Sequences run in PyTorch's packed order ([`PackedOrder`]): ranked by
@@ -28,6 +65,7 @@
 
 mod backward;
 mod forward;
+mod gates;
 
 pub use backward::{layer_backward, layer_backward_workspace_len};
 pub use forward::{layer_forward, layer_forward_workspace_len};
@@ -97,6 +135,12 @@ pub struct LayerForwardIn<'a> {
     pub b_ih: &'a [f64],
     /// Recurrent bias, `[G·h]`.
     pub b_hh: &'a [f64],
+    /// The cell's functions: empty for the standard ones, or the 11 values
+    /// the module documentation lists.
+    pub gates: &'a [f64],
+    /// The LSTM's peepholes `[3][h]` (order `i, f, o`), or empty (always
+    /// for other cells).
+    pub p: &'a [f64],
 }
 
 /// Outputs of [`layer_forward`].
@@ -137,6 +181,9 @@ pub struct LayerBackwardIn<'a> {
     pub w_ih: &'a [f64],
     /// Recurrent weights, `(G·h) × h`.
     pub w_hh: &'a [f64],
+    /// The forward pass's `gates` (empty, or 11 values without a clip or
+    /// input_forget).
+    pub gates: &'a [f64],
 }
 
 /// Outputs of [`layer_backward`].

@@ -4,6 +4,10 @@
 //! backward pass by hand-written backpropagation through time, and the
 //! backward pass computed from a given `saved` (for random `saved` values,
 //! as the fuzzing harness passes).
+//!
+//! The cells' functions come from the kernels' `gates` input (empty: the
+//! standard ones) and the LSTM's peepholes `p` ([`Params`]), with ONNX's
+//! formulas written here from their definitions.
 
 #![allow(dead_code)]
 // Index loops, so that the code reads like the equations.
@@ -68,6 +72,178 @@ pub struct Params {
     pub b_ih: Vec<f64>,
     /// Recurrent bias, `[G·h]`.
     pub b_hh: Vec<f64>,
+    /// The kernels' `gates` (empty: the standard functions).
+    pub gates: Vec<f64>,
+    /// The LSTM's peepholes `[3][h]`, order `i, f, o` (or empty).
+    pub p: Vec<f64>,
+}
+
+/// An activation function: ONNX's code, α, β.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Act(pub usize, pub f64, pub f64);
+
+/// The functions of a cell: `f` for the gates (an RNN's state), `g` for
+/// the candidate, `h` the LSTM's `h(c')`; clip (0: none), input_forget.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Fns {
+    /// The gates' function (an RNN's state function).
+    pub f: Act,
+    /// The candidate's function.
+    pub g: Act,
+    /// The LSTM's `h(c')`.
+    pub h: Act,
+    /// The bound of the pre-activations; 0: none.
+    pub clip: f64,
+    /// LSTM: `f = 1 − i`.
+    pub input_forget: bool,
+    /// An empty `gates`: the cell's standard functions.
+    pub standard: bool,
+}
+
+impl Fns {
+    /// What `gates` (0 or 11 values, valid) means for `cell`.
+    pub fn of(cell: usize, gates: &[f64]) -> Self {
+        if gates.is_empty() {
+            let f = match cell {
+                0 => Act(1, 0.0, 0.0),
+                1 => Act(2, 0.0, 0.0),
+                _ => Act(0, 0.0, 0.0),
+            };
+            let tanh = Act(1, 0.0, 0.0);
+            return Self {
+                f,
+                g: tanh,
+                h: tanh,
+                clip: 0.0,
+                input_forget: false,
+                standard: true,
+            };
+        }
+        let act = |k: usize| Act(gates[k] as usize, gates[k + 1], gates[k + 2]);
+        Self {
+            f: act(0),
+            g: act(3),
+            h: act(6),
+            clip: gates[9],
+            input_forget: gates[10] == 1.0,
+            standard: false,
+        }
+    }
+
+    /// A pre-activation bounded by the clip.
+    pub fn clip(&self, v: f64) -> f64 {
+        if self.clip > 0.0 {
+            v.clamp(-self.clip, self.clip)
+        } else {
+            v
+        }
+    }
+}
+
+/// ONNX's definition of activation `a` at `x`.
+pub fn act_value(a: Act, x: f64) -> f64 {
+    let Act(code, al, be) = a;
+    match code {
+        0 => sigmoid(x),
+        1 => x.tanh(),
+        // (PyTorch's ReLU keeps a NaN, as NumPy's maximum does)
+        2 => {
+            if x.is_nan() {
+                x
+            } else {
+                x.max(0.0)
+            }
+        }
+        3 => (al * x + be).clamp(0.0, 1.0),
+        4 => al * x + be,
+        5 => {
+            if x >= 0.0 {
+                x
+            } else {
+                al * x
+            }
+        }
+        6 => {
+            if x > al {
+                x
+            } else {
+                0.0
+            }
+        }
+        7 => al * (be * x).tanh(),
+        8 => {
+            if x >= 0.0 {
+                x
+            } else {
+                al * x.exp_m1()
+            }
+        }
+        9 => x / (1.0 + x.abs()),
+        10 => {
+            if x > 0.0 {
+                x + (-x).exp().ln_1p()
+            } else {
+                x.exp().ln_1p()
+            }
+        }
+        _ => panic!("activation code {code}"),
+    }
+}
+
+/// The derivative of `a` where its value is `y` (the kernels' rule: the
+/// backward pass has only the values).
+pub fn act_deriv(a: Act, y: f64) -> f64 {
+    let Act(code, al, be) = a;
+    match code {
+        0 => y * (1.0 - y),
+        1 => 1.0 - y * y,
+        2 => {
+            if y > 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        3 => {
+            if y > 0.0 && y < 1.0 {
+                al
+            } else {
+                0.0
+            }
+        }
+        4 => al,
+        5 => {
+            if y > 0.0 {
+                1.0
+            } else {
+                al
+            }
+        }
+        6 => {
+            if y != 0.0 {
+                1.0
+            } else {
+                0.0
+            }
+        }
+        7 => {
+            if al == 0.0 {
+                0.0
+            } else {
+                al * be * (1.0 - (y / al).powi(2))
+            }
+        }
+        8 => {
+            if y > 0.0 {
+                1.0
+            } else {
+                y + al
+            }
+        }
+        9 => (1.0 - y.abs()).powi(2),
+        10 => -(-y).exp_m1(),
+        _ => panic!("activation code {code}"),
+    }
 }
 
 /// Everything one step of one sequence computed.
@@ -131,36 +307,48 @@ pub fn cell_step(s: &Spec, p: &Params, x: &[f64], h: &[f64], c: &[f64]) -> StepC
         c: vec![],
         h: vec![0.0; hs],
     };
+    let fns = Fns::of(s.cell, &p.gates);
+    let act = |a: Act, v: f64| act_value(a, fns.clip(v));
+    // Without peepholes nothing is added (`0·c` would be NaN for an infinite `c`).
+    let peep = |v: f64, b: usize, q: usize, c: f64| {
+        if p.p.is_empty() {
+            v
+        } else {
+            v + p.p[b * hs + q] * c
+        }
+    };
+
     match s.cell {
         0 | 1 => {
             for q in 0..hs {
-                let pre = ax[q] + ah[q];
-                out.h[q] = if s.cell == 0 {
-                    pre.tanh()
-                } else if pre.is_nan() {
-                    pre // (PyTorch's ReLU keeps a NaN, as NumPy's maximum does)
-                } else {
-                    pre.max(0.0)
-                };
+                out.h[q] = act(fns.f, ax[q] + ah[q]);
             }
         }
         2 => {
             out.c = vec![0.0; hs];
             for q in 0..hs {
                 let pre = |k: usize| ax[k * hs + q] + ah[k * hs + q];
-                let (i, f) = (sigmoid(pre(0)), sigmoid(pre(1)));
-                let (gg, o) = (pre(2).tanh(), sigmoid(pre(3)));
+                let i = act(fns.f, peep(pre(0), 0, q, c[q]));
+                let f = if fns.input_forget {
+                    1.0 - i
+                } else {
+                    act(fns.f, peep(pre(1), 1, q, c[q]))
+                };
+                let gg = act(fns.g, pre(2));
+                out.c[q] = f * c[q] + i * gg;
+                let o = act(fns.f, peep(pre(3), 2, q, out.c[q]));
                 out.gates[q] = i;
                 out.gates[hs + q] = f;
                 out.gates[2 * hs + q] = gg;
                 out.gates[3 * hs + q] = o;
-                out.c[q] = f * c[q] + i * gg;
-                out.h[q] = o * out.c[q].tanh();
+                out.h[q] = o * act_value(fns.h, out.c[q]);
             }
         }
         _ => {
-            let r: Vec<f64> = (0..hs).map(|q| sigmoid(ax[q] + ah[q])).collect();
-            let z: Vec<f64> = (0..hs).map(|q| sigmoid(ax[hs + q] + ah[hs + q])).collect();
+            let r: Vec<f64> = (0..hs).map(|q| act(fns.f, ax[q] + ah[q])).collect();
+            let z: Vec<f64> = (0..hs)
+                .map(|q| act(fns.f, ax[hs + q] + ah[hs + q]))
+                .collect();
             let hn: Vec<f64> = if s.cell == 3 {
                 ah[2 * hs..].to_vec()
             } else {
@@ -174,9 +362,9 @@ pub fn cell_step(s: &Spec, p: &Params, x: &[f64], h: &[f64], c: &[f64]) -> StepC
             };
             for q in 0..hs {
                 let nv = if s.cell == 3 {
-                    (ax[2 * hs + q] + r[q] * hn[q]).tanh()
+                    act(fns.g, ax[2 * hs + q] + r[q] * hn[q])
                 } else {
-                    (ax[2 * hs + q] + hn[q]).tanh()
+                    act(fns.g, ax[2 * hs + q] + hn[q])
                 };
                 out.gates[q] = r[q];
                 out.gates[hs + q] = z[q];
@@ -368,6 +556,7 @@ struct StepGrads {
 #[allow(clippy::too_many_arguments)]
 fn step_backward(
     s: &Spec,
+    fns: &Fns,
     w_hh: &[f64],
     gates: &[f64],
     hn: &[f64],
@@ -384,16 +573,18 @@ fn step_backward(
     let mut dc_prev = vec![];
     let mut direct = vec![0.0; hs];
     let mut h_in = vec![h_prev.to_vec(); s.gates()];
+    let (df, dg) = (|y: f64| act_deriv(fns.f, y), |y: f64| act_deriv(fns.g, y));
     match s.cell {
-        0 => {
+        // PyTorch's ReLU: d max(0, a)/da = 1 for a > 0 (h' > 0), else 0 (a
+        // NaN h' passes the gradient).
+        1 if fns.standard => {
             for q in 0..hs {
-                dz[q] = dh[q] * (1.0 - h_new[q] * h_new[q]);
+                dz[q] = if h_new[q] <= 0.0 { 0.0 } else { dh[q] };
             }
         }
-        1 => {
+        0 | 1 => {
             for q in 0..hs {
-                // d max(0, a)/da = 1 for a > 0 (h' > 0), else 0.
-                dz[q] = if h_new[q] <= 0.0 { 0.0 } else { dh[q] };
+                dz[q] = dh[q] * df(h_new[q]);
             }
         }
         2 => {
@@ -401,13 +592,13 @@ fn step_backward(
             for q in 0..hs {
                 let (i, f) = (gates[q], gates[hs + q]);
                 let (gg, o) = (gates[2 * hs + q], gates[3 * hs + q]);
-                let tc = c_new[q].tanh();
-                // h' = o·tanh(c'), c' = f·c + i·g.
-                let dct = dc[q] + dh[q] * o * (1.0 - tc * tc);
-                dz[3 * hs + q] = dh[q] * tc * o * (1.0 - o);
-                dz[2 * hs + q] = dct * i * (1.0 - gg * gg);
-                dz[q] = dct * gg * i * (1.0 - i);
-                dz[hs + q] = dct * c_prev[q] * f * (1.0 - f);
+                let tc = act_value(fns.h, c_new[q]);
+                // h' = o·h(c'), c' = f·c + i·g.
+                let dct = dc[q] + dh[q] * o * act_deriv(fns.h, tc);
+                dz[3 * hs + q] = dh[q] * tc * df(o);
+                dz[2 * hs + q] = dct * i * dg(gg);
+                dz[q] = dct * gg * df(i);
+                dz[hs + q] = dct * c_prev[q] * df(f);
                 dc_prev[q] = dct * f;
             }
         }
@@ -415,8 +606,8 @@ fn step_backward(
             // h' = (1 − z)·n + z·h.
             for q in 0..hs {
                 let (z, nv) = (gates[hs + q], gates[2 * hs + q]);
-                dz[2 * hs + q] = dh[q] * (1.0 - z) * (1.0 - nv * nv);
-                dz[hs + q] = dh[q] * (h_prev[q] - nv) * z * (1.0 - z);
+                dz[2 * hs + q] = dh[q] * (1.0 - z) * dg(nv);
+                dz[hs + q] = dh[q] * (h_prev[q] - nv) * df(z);
                 direct[q] = dh[q] * z;
             }
         }
@@ -428,7 +619,7 @@ fn step_backward(
             for q in 0..hs {
                 let r = gates[q];
                 let dn = dz[2 * hs + q];
-                dz[q] = dn * hn[q] * r * (1.0 - r);
+                dz[q] = dn * hn[q] * df(r);
                 dz_h[q] = dz[q];
                 dz_h[2 * hs + q] = dn * r;
             }
@@ -439,7 +630,7 @@ fn step_backward(
             let d_rh = matvec_t(w_hn, hs, hs, &dz[2 * hs..]);
             for q in 0..hs {
                 let r = gates[q];
-                dz[q] = d_rh[q] * h_prev[q] * r * (1.0 - r);
+                dz[q] = d_rh[q] * h_prev[q] * df(r);
                 dz_h[q] = dz[q];
                 direct[q] += d_rh[q] * r;
             }
@@ -483,9 +674,11 @@ fn backward_from(
     c0: &[f64],
     w_ih: &[f64],
     w_hh: &[f64],
+    gates: &[f64],
     up: &Upstream,
     values: impl Fn(usize, usize) -> StepValues,
 ) -> Grads {
+    let fns = Fns::of(s.cell, gates);
     let (hs, hc, ni) = (s.h, s.hc(), s.n_in);
     let g = s.gates() * hs;
     let mut out = Grads::zeros(s);
@@ -509,7 +702,7 @@ fn backward_from(
                 (p.h, p.c)
             };
             let sg = step_backward(
-                s, w_hh, &v.gates, &v.hn, &v.c, &v.h, &h_prev, &c_prev, &dh, &dc,
+                s, &fns, w_hh, &v.gates, &v.hn, &v.c, &v.h, &h_prev, &c_prev, &dh, &dc,
             );
             let xt = &x[(tt * s.n + j) * ni..(tt * s.n + j + 1) * ni];
             for a in 0..g {
@@ -548,15 +741,26 @@ pub fn backward(
     let seqs: Vec<Vec<StepCache>> = (0..s.n)
         .map(|j| run_sequence(s, p, x, lengths[j], j, h0, c0))
         .collect();
-    backward_from(s, lengths, x, h0, c0, &p.w_ih, &p.w_hh, up, |j, u| {
-        let st = &seqs[j][u];
-        StepValues {
-            gates: st.gates.clone(),
-            hn: st.hn.clone(),
-            c: st.c.clone(),
-            h: st.h.clone(),
-        }
-    })
+    backward_from(
+        s,
+        lengths,
+        x,
+        h0,
+        c0,
+        &p.w_ih,
+        &p.w_hh,
+        &p.gates,
+        up,
+        |j, u| {
+            let st = &seqs[j][u];
+            StepValues {
+                gates: st.gates.clone(),
+                hn: st.hn.clone(),
+                c: st.c.clone(),
+                h: st.h.clone(),
+            }
+        },
+    )
 }
 
 /// The backward pass reading each step's values from `saved` (any values,
@@ -572,6 +776,7 @@ pub fn backward_saved(
     c0: &[f64],
     w_ih: &[f64],
     w_hh: &[f64],
+    gates: &[f64],
     up: &Upstream,
 ) -> Grads {
     let hs = s.h;
@@ -585,24 +790,118 @@ pub fn backward_saved(
             .map(|q| saved[saved_index(lengths, sw, u, rank, q)])
             .collect()
     };
-    backward_from(s, lengths, x, h0, c0, w_ih, w_hh, up, |j, u| match s.cell {
-        0 | 1 => StepValues {
-            gates: vec![0.0; g],
-            hn: vec![],
-            c: vec![],
-            h: block(j, u, 0, hs),
+    backward_from(
+        s,
+        lengths,
+        x,
+        h0,
+        c0,
+        w_ih,
+        w_hh,
+        gates,
+        up,
+        |j, u| match s.cell {
+            0 | 1 => StepValues {
+                gates: vec![0.0; g],
+                hn: vec![],
+                c: vec![],
+                h: block(j, u, 0, hs),
+            },
+            2 => StepValues {
+                gates: block(j, u, 0, g),
+                hn: vec![],
+                c: block(j, u, g, hs),
+                h: block(j, u, g + hs, hs),
+            },
+            _ => StepValues {
+                gates: block(j, u, 0, g),
+                hn: block(j, u, g, hs),
+                c: vec![],
+                h: block(j, u, g + hs, hs),
+            },
         },
-        2 => StepValues {
-            gates: block(j, u, 0, g),
-            hn: vec![],
-            c: block(j, u, g, hs),
-            h: block(j, u, g + hs, hs),
-        },
-        _ => StepValues {
-            gates: block(j, u, 0, g),
-            hn: block(j, u, g, hs),
-            c: vec![],
-            h: block(j, u, g + hs, hs),
-        },
-    })
+    )
+}
+
+/// Every activation code with its α and β (ONNX's defaults changed where a
+/// function has them, so that they are seen to be used): `[code, α, β]`.
+pub const ACTIVATIONS: [[f64; 3]; 11] = [
+    [0.0, 0.0, 0.0],
+    [1.0, 0.0, 0.0],
+    [2.0, 0.0, 0.0],
+    [3.0, 0.3, 0.45],
+    [4.0, 0.7, 0.1],
+    [5.0, 0.05, 0.0],
+    [6.0, 0.3, 0.0],
+    [7.0, 1.3, 0.8],
+    [8.0, 0.9, 0.0],
+    [9.0, 0.0, 0.0],
+    [10.0, 0.0, 0.0],
+];
+
+/// Sigmoid as `[code, α, β]`.
+pub const SIGMOID: [f64; 3] = [0.0, 0.0, 0.0];
+/// Tanh as `[code, α, β]`.
+pub const TANH: [f64; 3] = [1.0, 0.0, 0.0];
+
+/// The kernels' `gates` for `f`, `g`, `h`, `clip` and `input_forget`.
+pub fn gates_array(
+    f: [f64; 3],
+    g: [f64; 3],
+    h: [f64; 3],
+    clip: f64,
+    input_forget: bool,
+) -> Vec<f64> {
+    [&f[..], &g, &h, &[clip, f64::from(u8::from(input_forget))]].concat()
+}
+
+/// The `gates` a backward pass can take for `cell`: each activation in each
+/// slot the cell uses (the others standard).
+pub fn backward_gates(cell: usize) -> Vec<Vec<f64>> {
+    let slots = match cell {
+        0 | 1 => 1,
+        2 => 3,
+        _ => 2,
+    };
+    let mut out = Vec::new();
+    for slot in 0..slots {
+        for a in ACTIVATIONS {
+            let mut fgh = [SIGMOID, TANH, TANH];
+            fgh[slot] = a;
+            out.push(gates_array(fgh[0], fgh[1], fgh[2], 0.0, false));
+        }
+    }
+    out
+}
+
+/// `(gates, peepholes)` a forward pass is checked with for `cell`: those of
+/// [`backward_gates`], then clips, input_forget and peepholes (LSTM) alone
+/// and together with other functions.
+pub fn forward_gates(cell: usize) -> Vec<(Vec<f64>, bool)> {
+    let mut out: Vec<(Vec<f64>, bool)> = backward_gates(cell)
+        .into_iter()
+        .map(|g| (g, false))
+        .collect();
+    let std_f = if cell == 0 {
+        TANH
+    } else if cell == 1 {
+        ACTIVATIONS[2]
+    } else {
+        SIGMOID
+    };
+    out.push((gates_array(std_f, TANH, TANH, 0.4, false), false));
+    out.push((
+        gates_array(ACTIVATIONS[3], ACTIVATIONS[8], TANH, 0.25, false),
+        false,
+    ));
+    if cell == 2 {
+        out.push((vec![], true));
+        out.push((gates_array(SIGMOID, TANH, TANH, 0.0, true), false));
+        out.push((gates_array(SIGMOID, TANH, TANH, 0.3, true), true));
+        out.push((
+            gates_array(ACTIVATIONS[3], ACTIVATIONS[10], ACTIVATIONS[7], 0.5, false),
+            true,
+        ));
+    }
+    out
 }
