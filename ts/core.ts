@@ -69,3 +69,5 @@ export type {
   Upstream,
   LSTMUpstream,
 } from './layers/options.js';
+export type { ActivationOption, GatedActivationOptions } from './layers/options.js';
+export type { Activation, ActivationName } from './layers/activations.js';

@@ -6,6 +6,7 @@
 import { rangeError, typeError } from '../errors.js';
 import { describe, MAX_ELEMENTS, type ArrayInput } from '../ndarray.js';
 import { integerIn } from '../model/checks.js';
+import { ACTIVATION, ACTIVATION_DEFAULTS, fromKerasName, type Activation, type ActivationName } from './activations.js';
 
 /** What every recurrent layer takes (PyTorch's constructor arguments, camelCased). */
 export interface RecurrentOptions {
@@ -27,9 +28,27 @@ export interface RecurrentOptions {
   dtype?: 'float64';
 }
 
-export type LSTMOptions = RecurrentOptions;
+/**
+ * An activation function: an ONNX name with optional alpha/beta (`{ name: 'HardSigmoid', alpha: 0.2 }`),
+ * or a name as a string, either Keras/TF.js's (`'tanh'`, `'hard_sigmoid'`, `'hardSigmoid'`, `'relu'`, ...)
+ * or ONNX's (`'Tanh'`, `'HardSigmoid'`, ...; with its default alpha/beta).
+ */
+export type ActivationOption = Activation | string;
 
-export interface GRUOptions extends RecurrentOptions {
+/** The activations of a gated cell (LSTM, GRU), as Keras and TF.js name them. */
+export interface GatedActivationOptions {
+  /**
+   * The candidate's function (LSTM g, GRU n) and, for an LSTM, the cell state's in
+   * h' = o ∘ act(c'); default tanh.
+   */
+  activation?: ActivationOption;
+  /** The gates' function (LSTM i, f, o; GRU z, r); default sigmoid (TF.js's default is hard_sigmoid). */
+  recurrentActivation?: ActivationOption;
+}
+
+export interface LSTMOptions extends RecurrentOptions, GatedActivationOptions {}
+
+export interface GRUOptions extends RecurrentOptions, GatedActivationOptions {
   /**
    * Where the reset gate acts: true (default, PyTorch and ONNX linear_before_reset = 1):
    * n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn)); false (ONNX linear_before_reset = 0, Keras
@@ -147,4 +166,52 @@ export function layerConfig(value: unknown, className: string, extra: readonly s
     );
   }
   return { config, options: o };
+}
+
+const ACTIVATION_KEYS = ['name', 'alpha', 'beta'];
+
+/** A Keras/TF.js name's activation; the error also lists the ONNX names a string may give. */
+function kerasActivation(value: string, name: string): Activation {
+  try {
+    return fromKerasName(value, name);
+  } catch (error) {
+    (error as Error).message += ` (Keras/TF.js names), or an ONNX name: ${Object.keys(ACTIVATION).join(', ')}`;
+    throw error;
+  }
+}
+
+/**
+ * The activation an option names, checked: a Keras/TF.js or ONNX name, or `{ name, alpha?, beta? }`
+ * with an ONNX name and finite parameters (absent: ONNX's defaults, filled in). LeakyRelu and Elu
+ * need α ≥ 0: their derivative is read back from the activated value, which a negative α makes
+ * ambiguous.
+ */
+export function activationOption(value: unknown, name: string, fallback: ActivationName): Readonly<Activation> {
+  let act: Activation;
+  if (value === undefined) act = { name: fallback };
+  else if (typeof value === 'string') act = Object.hasOwn(ACTIVATION, value) ? { name: value as ActivationName } : kerasActivation(value, name);
+  else if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const o = knownKeys(value, name, ACTIVATION_KEYS);
+    if (typeof o.name !== 'string' || !Object.hasOwn(ACTIVATION, o.name)) {
+      throw rangeError('ERR_RNN_VALUE', `${name}.name must be one of ${Object.keys(ACTIVATION).join(', ')}; got ${describe(o.name)}`);
+    }
+    for (const key of ['alpha', 'beta'] as const) {
+      const v = o[key];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
+        throw rangeError('ERR_RNN_VALUE', `${name}.${key} must be a finite number; got ${describe(v)}`);
+      }
+    }
+    act = { name: o.name as ActivationName, alpha: o.alpha as number | undefined, beta: o.beta as number | undefined };
+  } else {
+    throw typeError(
+      'ERR_RNN_TYPE',
+      `${name} must be an activation name (e.g. 'tanh', 'hard_sigmoid', 'Tanh') or { name, alpha?, beta? }; got ${describe(value)}`,
+    );
+  }
+  const [alpha, beta] = ACTIVATION_DEFAULTS[act.name];
+  const resolved = { name: act.name, alpha: act.alpha ?? alpha, beta: act.beta ?? beta };
+  if ((resolved.name === 'LeakyRelu' || resolved.name === 'Elu') && resolved.alpha < 0) {
+    throw rangeError('ERR_RNN_VALUE', `${name} ${resolved.name} must have alpha ≥ 0 (its gradient needs it); got ${resolved.alpha}`);
+  }
+  return Object.freeze(resolved);
 }

@@ -11,8 +11,10 @@
 import { rangeError, typeError } from '../errors.js';
 import { CallContext, describe, formatShape, ndarray, type ArrayInput, type NDArray } from '../ndarray.js';
 import { arrayOfRank, requireShape } from '../validate.js';
+import { gatesArray, type Activation } from './activations.js';
 import { CELL, type CellCode } from './cells.js';
 import {
+  activationOption,
   booleanOption,
   knownKeys,
   layerConfig,
@@ -100,10 +102,13 @@ abstract class RecurrentLayer<FO extends ForwardOptions, R, U extends Upstream, 
   readonly #config: LayerConfig;
   readonly #className: string;
   readonly #cell: CellCode;
+  /** The kernels' `gates` input: empty for the cell's standard functions. */
+  readonly #gates: Float64Array;
 
-  protected constructor(className: string, cell: CellCode, config: LayerConfig) {
+  protected constructor(className: string, cell: CellCode, config: LayerConfig, gates: Float64Array = new Float64Array(0)) {
     this.#className = className;
     this.#cell = cell;
+    this.#gates = gates;
     this.#config = config;
     this.inputSize = config.inputSize;
     this.hiddenSize = config.hiddenSize;
@@ -260,6 +265,7 @@ abstract class RecurrentLayer<FO extends ForwardOptions, R, U extends Upstream, 
       hiddenSize: this.hiddenSize,
       numLayers: this.numLayers,
       bidirectional: this.bidirectional,
+      gates: this.#gates,
     };
   }
 }
@@ -286,29 +292,58 @@ function readLengths(value: unknown, N: number, T: number): Float64Array {
   return out;
 }
 
+/** The `activation` and `recurrentActivation` options of a gated cell, checked, and the kernels' `gates` for them. */
+function gatedActivations(o: Record<string, unknown>, className: string, cell: CellCode) {
+  const activation = activationOption(o.activation, `${className} option activation`, 'Tanh');
+  const recurrentActivation = activationOption(o.recurrentActivation, `${className} option recurrentActivation`, 'Sigmoid');
+  const gates = gatesArray(cell, { f: recurrentActivation, g: activation, h: activation });
+  return { activation, recurrentActivation, gates };
+}
+
+const GATED_KEYS = ['activation', 'recurrentActivation'];
+
 /**
  * A multi-layer LSTM (PyTorch's `nn.LSTM`): gates i, f, g, o; c' = f ∘ c + i ∘ g,
- * h' = o ∘ tanh(c').
+ * h' = o ∘ tanh(c'). `recurrentActivation` replaces the gates' sigmoid and `activation` the
+ * tanh of g and of h' (Keras's names).
  */
 export class LSTM extends RecurrentLayer<LSTMForwardOptions, LSTMResult, LSTMUpstream, LSTMGradients> {
+  /** The function of g and of the cell state in h' (alpha and beta filled in). */
+  readonly activation: Readonly<Activation>;
+  /** The function of the gates i, f, o. */
+  readonly recurrentActivation: Readonly<Activation>;
+
   constructor(options: LSTMOptions) {
-    super('LSTM', CELL.lstm, layerConfig(options, 'LSTM', []).config);
+    const { config, options: o } = layerConfig(options, 'LSTM', GATED_KEYS);
+    const acts = gatedActivations(o, 'LSTM', CELL.lstm);
+    super('LSTM', CELL.lstm, config, acts.gates);
+    this.activation = acts.activation;
+    this.recurrentActivation = acts.recurrentActivation;
   }
 }
 
 /**
  * A multi-layer GRU (PyTorch's `nn.GRU`): gates r, z, n; h' = (1 − z) ∘ n + z ∘ h, with
  * n = tanh(W_in x + b_in + r ∘ (W_hn h + b_hn)), or with `linearBeforeReset: false`
- * n = tanh(W_in x + b_in + W_hn (r ∘ h) + b_hn).
+ * n = tanh(W_in x + b_in + W_hn (r ∘ h) + b_hn). `recurrentActivation` replaces the sigmoid
+ * of r and z and `activation` the tanh of n (Keras's names).
  */
 export class GRU extends RecurrentLayer<ForwardOptions, RecurrentResult, Upstream, RecurrentGradients> {
   readonly linearBeforeReset: boolean;
+  /** The function of the candidate n (alpha and beta filled in). */
+  readonly activation: Readonly<Activation>;
+  /** The function of the gates r and z. */
+  readonly recurrentActivation: Readonly<Activation>;
 
   constructor(options: GRUOptions) {
-    const { config, options: o } = layerConfig(options, 'GRU', ['linearBeforeReset']);
+    const { config, options: o } = layerConfig(options, 'GRU', ['linearBeforeReset', ...GATED_KEYS]);
     const linearBeforeReset = booleanOption(o.linearBeforeReset, 'GRU option linearBeforeReset', true);
-    super('GRU', linearBeforeReset ? CELL.gru : CELL.gruResetBefore, config);
+    const cell = linearBeforeReset ? CELL.gru : CELL.gruResetBefore;
+    const acts = gatedActivations(o, 'GRU', cell);
+    super('GRU', cell, config, acts.gates);
     this.linearBeforeReset = linearBeforeReset;
+    this.activation = acts.activation;
+    this.recurrentActivation = acts.recurrentActivation;
   }
 }
 
