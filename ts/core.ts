@@ -71,3 +71,19 @@ export type {
 } from './layers/options.js';
 export type { ActivationOption, GatedActivationOptions } from './layers/options.js';
 export type { Activation, ActivationName } from './layers/activations.js';
+export { onnxLSTM, onnxGRU, onnxRNN } from './onnx/operators.js';
+export type {
+  OnnxTensor,
+  OnnxSequenceLens,
+  OnnxRecurrentInputs,
+  OnnxLSTMInputs,
+  OnnxGRUInputs,
+  OnnxRNNInputs,
+  OnnxRecurrentAttributes,
+  OnnxLSTMAttributes,
+  OnnxGRUAttributes,
+  OnnxRNNAttributes,
+  OnnxLSTMOutputs,
+  OnnxGRUOutputs,
+  OnnxRNNOutputs,
+} from './onnx/operators.js';
