@@ -347,6 +347,13 @@ describe('the built package from plain Node', () => {
         'RNN',
         'loadSafetensors',
         'saveSafetensors',
+        // Models from other tools (the .onnx reader and the TF.js layers have their own entries).
+        'onnxLSTM',
+        'onnxGRU',
+        'onnxRNN',
+        'fromKeras',
+        'kerasLayer',
+        'loadTfjsModel',
       ].sort(),
     );
   });

@@ -14,6 +14,8 @@ export * from './core.js';
 // Bytes only: a file path throws, naming Node.
 export { loadSafetensors, saveSafetensors } from './layers/safetensors.js';
 export type { SafetensorsOptions } from './layers/safetensors.js';
+// No file paths here: loadTfjsModel takes the parsed model.json and the weight bytes.
+export { fromKeras, kerasLayer, loadTfjsModel } from './keras/import.js';
 
 installBackends({}, { native: 'the native backend is only available in Node' });
 

@@ -87,3 +87,12 @@ export type {
   OnnxGRUOutputs,
   OnnxRNNOutputs,
 } from './onnx/operators.js';
+export type {
+  KerasLayerConfig,
+  KerasRecurrentLayer,
+  KerasWeightInput,
+  KerasWeights,
+  TfjsModel,
+  TfjsModelJson,
+  TfjsWeightData,
+} from './keras/import.js';

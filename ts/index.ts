@@ -10,3 +10,4 @@ export * from './core.js';
 export { saveModel, loadModel, exportNpy } from './model/files.js';
 export { loadSafetensors, saveSafetensors } from './layers/safetensors-node.js';
 export type { SafetensorsOptions } from './layers/safetensors.js';
+export { fromKeras, kerasLayer, loadTfjsModel } from './keras/import-node.js';
