@@ -1,8 +1,9 @@
 /**
- * The browser entries stay free of Node: every module that dist/browser.js and dist/worker.js
- * import, statically or dynamically, is walked; none may import a `node:` module or a bare
+ * The browser entries stay free of Node: every module that dist/browser.js, dist/worker.js,
+ * dist/onnx.js and dist/tfjs/browser.js import, statically or dynamically, is walked; none may import a `node:` module or a bare
  * Node builtin (`fs`, `path`, ...), and `process` and `Buffer` may appear only in a module that
- * checks `typeof` first. Reads the build (`npm test` builds first).
+ * checks `typeof` first. The only packages imported are the ONNX entry's protobuf decoder and
+ * the TF.js entry's peer dependency. Reads the build (`npm test` builds first).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -40,7 +41,14 @@ function graph(entry: string): Map<string, string[]> {
 }
 
 describe.skipIf(!existsSync(join(DIST, 'browser.js')))('the browser entries use nothing from Node', () => {
-  test.each(['browser.js', 'worker.js'])('dist/%s', (entry) => {
+  // entry, the packages it may import, modules the walk must reach
+  const entries: [string, string[], string[]][] = [
+    ['browser.js', [], ['core.js', 'registry.js', 'backends/wasm-runtime.js']],
+    ['worker.js', [], ['core.js', 'registry.js', 'backends/wasm-runtime.js']],
+    ['onnx.js', ['protobufjs/light.js'], ['onnx/file.js', 'onnx/operators.js', 'registry.js']],
+    ['tfjs/browser.js', ['@tensorflow/tfjs'], ['tfjs/layers.js', 'layers/stack.js', 'registry.js']],
+  ];
+  test.each(entries)('dist/%s', (entry, packages, reached) => {
     const modules = graph(entry);
     const problems: string[] = [];
     for (const [file, imports] of modules) {
@@ -48,8 +56,8 @@ describe.skipIf(!existsSync(join(DIST, 'browser.js')))('the browser entries use 
       for (const spec of imports) {
         if (spec.startsWith('node:') || BUILTINS.has(spec) || BUILTINS.has(spec.split('/')[0])) {
           problems.push(`${name} imports ${spec}`);
-        } else if (!spec.startsWith('.')) {
-          problems.push(`${name} imports the package ${spec} (the browser build has no dependencies)`);
+        } else if (!spec.startsWith('.') && !packages.includes(spec)) {
+          problems.push(`${name} imports the package ${spec} (allowed: ${packages.join(', ') || 'none'})`);
         }
       }
       const code = withoutComments(readFileSync(file, 'utf8'));
@@ -60,7 +68,7 @@ describe.skipIf(!existsSync(join(DIST, 'browser.js')))('the browser entries use 
     }
     expect(problems).toEqual([]);
     // The walk did find the core, not just the entry file.
-    expect([...modules.keys()].map((f) => relative(DIST, f))).toEqual(expect.arrayContaining(['core.js', 'registry.js', 'backends/wasm-runtime.js']));
+    expect([...modules.keys()].map((f) => relative(DIST, f))).toEqual(expect.arrayContaining(reached));
   });
 
   test('the Node-only modules are not in the browser graph', () => {
