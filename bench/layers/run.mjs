@@ -25,7 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ensureNodeDeps, ensureTorchVenv, findPython, hasModule } from '../lib/install.mjs';
-import { buildRecurrentLayerModel } from '../lib/onnx-model.mjs';
+import { buildRecurrentLayerModel, onnxLayerTensors } from '../lib/onnx-model.mjs';
 import { WORKLOADS } from '../lib/workloads.mjs';
 import { layerFlops, makeCases, writeCases } from './cases.mjs';
 import { startTorchWorker } from './torch-worker.mjs';
@@ -194,6 +194,65 @@ function rnnWasmSystem(api, backend) {
   };
 }
 
+/**
+ * rnn-wasm's ONNX operators (`onnxLSTM`, `onnxGRU`) on one backend, given float32 tensors as
+ * onnxruntime is: the same node, weights and inputs (single-layer cases; inference only).
+ */
+function rnnWasmOnnxSystem(api, backend) {
+  const select = () => {
+    api.setBackend(backend);
+    if (backend === 'native') api.setThreads(1);
+  };
+  return {
+    id: `rnn-wasm-onnx:${backend}`,
+    label: `rnn-wasm onnx op ${backend}`,
+    dtype: 'f32',
+    ops: ['nograd'],
+    accepts: (c) => c.numLayers === 1,
+    open(c, data) {
+      const D = c.bidirectional ? 2 : 1;
+      const H = c.hiddenSize;
+      const G = c.cell === 'lstm' ? 4 : 3;
+      const { W, R, B } = onnxLayerTensors(c.cell, data.state, 0, c);
+      const t = data.tensors;
+      const f32 = (nd, shape = nd.shape) => ({ data: Float32Array.from(nd.data), shape });
+      const inputs = {
+        X: f32(t.x),
+        W: { data: W, shape: [D, G * H, c.inputSize] },
+        R: { data: R, shape: [D, G * H, H] },
+        B: { data: B, shape: [D, 2 * G * H] },
+        initial_h: f32(t.h0, [D, c.N, H]),
+        ...(c.cell === 'lstm' ? { initial_c: f32(t.c0, [D, c.N, H]) } : {}),
+        ...(c.lengths ? { sequence_lens: Int32Array.from(c.lengths) } : {}),
+      };
+      const attrs = { hidden_size: H, direction: c.bidirectional ? 'bidirectional' : 'forward', ...(c.cell === 'gru' ? { linear_before_reset: 1 } : {}) };
+      const op = c.cell === 'lstm' ? api.onnxLSTM : api.onnxGRU;
+      return {
+        time() {
+          select();
+          const t0 = performance.now();
+          op(inputs, attrs);
+          return performance.now() - t0;
+        },
+        results() {
+          select();
+          const out = op(inputs, attrs);
+          // Y (T, D, N, H) → (T, N, D·H), as the layer's output
+          const Y = new Float64Array(out.Y.data.length);
+          const rows = c.T * c.N;
+          for (let r = 0; r < rows; r++) {
+            const [step, n] = [Math.floor(r / c.N), r % c.N];
+            for (let d = 0; d < D; d++) Y.set(out.Y.data.subarray(((step * D + d) * c.N + n) * H, ((step * D + d) * c.N + n + 1) * H), (r * D + d) * H);
+          }
+          const named = { output: Y, h: Float64Array.from(out.Y_h.data) };
+          if (out.Y_c) named.c = Float64Array.from(out.Y_c.data);
+          return named;
+        },
+      };
+    },
+  };
+}
+
 /** onnxruntime-node on one intra-op thread: inference only (the noGrad rows). */
 function onnxSystem(ort) {
   return {
@@ -337,6 +396,7 @@ async function main() {
       try {
         api.setBackend(backend);
         systems.push(rnnWasmSystem(api, backend));
+        if (backend !== 'js' && typeof api.onnxLSTM === 'function') systems.push(rnnWasmOnnxSystem(api, backend));
       } catch (error) {
         notes.push(`rnn-wasm \`${backend}\` skipped: unavailable (${errors[backend] ?? errorText(error)}).`);
       }
@@ -427,6 +487,7 @@ async function main() {
         }
       }
       for (const s of systems) {
+        if (s.accepts && !s.accepts(c)) continue;
         let handle = null;
         try {
           handle = await s.open(c, data);
@@ -506,6 +567,14 @@ async function main() {
             if (s.id === 'torch-f64' || !xs) continue;
             ratios.push({ kind: 'speedup_vs_torch_f64', case: c.id, group, op, system: s.id, ...roundRatio(ref, xs) });
           }
+        }
+      }
+      // the ONNX operators against onnxruntime on the same node, round by round
+      for (const c of members) {
+        const ort = timed.samples[`${c.id}|onnxruntime`];
+        for (const s of systems) {
+          const xs = timed.samples[`${c.id}|${s.id}`];
+          if (ort && xs && s.id.startsWith('rnn-wasm-onnx')) ratios.push({ kind: 'onnx_op_vs_onnxruntime', case: c.id, group, op, system: s.id, ...roundRatio(xs, ort) });
         }
       }
       // unequal lengths against full length, per system, round by round

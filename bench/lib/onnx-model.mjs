@@ -202,6 +202,29 @@ function reorderGates(cell, data, H, cols) {
 }
 
 /**
+ * Layer `k`'s ONNX `W (D, G·H, in)`, `R (D, G·H, H)` and `B (D, 2·G·H)` (float32, flat) from a
+ * PyTorch state dict (`{ weight_ih_l0: { data, shape }, ... }`): gates reordered, B = [b_ih; b_hh].
+ */
+export function onnxLayerTensors(cell, stateDict, k, { inputSize, hiddenSize: H, bidirectional }) {
+  const G = cell === 'lstm' ? 4 : 3;
+  const D = bidirectional ? 2 : 1;
+  const inK = k === 0 ? inputSize : D * H;
+  const W = new Float32Array(D * G * H * inK);
+  const R = new Float32Array(D * G * H * H);
+  const B = new Float32Array(D * 2 * G * H);
+  for (let d = 0; d < D; d++) {
+    const sfx = `_l${k}${d ? '_reverse' : ''}`;
+    W.set(reorderGates(cell, stateDict[`weight_ih${sfx}`].data, H, inK), d * G * H * inK);
+    R.set(reorderGates(cell, stateDict[`weight_hh${sfx}`].data, H, H), d * G * H * H);
+    const bih = stateDict[`bias_ih${sfx}`];
+    const bhh = stateDict[`bias_hh${sfx}`];
+    if (bih) B.set(reorderGates(cell, bih.data, H, 1), d * 2 * G * H);
+    if (bhh) B.set(reorderGates(cell, bhh.data, H, 1), d * 2 * G * H + G * H);
+  }
+  return { W, R, B };
+}
+
+/**
  * A stack of PyTorch-style recurrent layers (`nn.LSTM` / `nn.GRU` with `num_layers`,
  * `bidirectional`) as ONNX `LSTM` / `GRU` nodes, float32, from a PyTorch state dict
  * (`{ weight_ih_l0: { data, shape }, ... }`, float64): per layer and direction W from
@@ -227,18 +250,7 @@ export function buildRecurrentLayerModel(
   let layerInput = 'X';
   for (let k = 0; k < numLayers; k++) {
     const inK = k === 0 ? inputSize : D * H;
-    const W = new Float32Array(D * G * H * inK);
-    const R = new Float32Array(D * G * H * H);
-    const B = new Float32Array(D * 2 * G * H);
-    for (let d = 0; d < D; d++) {
-      const sfx = `_l${k}${d ? '_reverse' : ''}`;
-      W.set(reorderGates(cell, stateDict[`weight_ih${sfx}`].data, H, inK), d * G * H * inK);
-      R.set(reorderGates(cell, stateDict[`weight_hh${sfx}`].data, H, H), d * G * H * H);
-      const bih = stateDict[`bias_ih${sfx}`];
-      const bhh = stateDict[`bias_hh${sfx}`];
-      if (bih) B.set(reorderGates(cell, bih.data, H, 1), d * 2 * G * H);
-      if (bhh) B.set(reorderGates(cell, bhh.data, H, 1), d * 2 * G * H + G * H);
-    }
+    const { W, R, B } = onnxLayerTensors(cell, stateDict, k, { inputSize, hiddenSize: H, bidirectional });
     initializers.push(
       tensorProto(`W_l${k}`, [D, G * H, inK], W),
       tensorProto(`R_l${k}`, [D, G * H, H], R),
