@@ -115,8 +115,10 @@ function generate() {
     '// The descriptor holds only the messages and fields that reading recurrent nodes needs; every',
     '// other field is skipped as unknown while decoding. No `edition`: protobufjs reads it as proto2,',
     '// which onnx.proto is.',
+    "import type { INamespace } from 'protobufjs/light.js';",
+    '',
     '/** protobufjs\'s JSON descriptor of the kept part of onnx.proto (package `onnx`). */',
-    `export const ONNX_SCHEMA = ${JSON.stringify(descriptor, null, 2)};`,
+    `export const ONNX_SCHEMA: INamespace = ${JSON.stringify(descriptor, null, 1)};`,
     '',
   ].join('\n');
 }

@@ -3,413 +3,415 @@
 // The descriptor holds only the messages and fields that reading recurrent nodes needs; every
 // other field is skipped as unknown while decoding. No `edition`: protobufjs reads it as proto2,
 // which onnx.proto is.
+import type { INamespace } from 'protobufjs/light.js';
+
 /** protobufjs's JSON descriptor of the kept part of onnx.proto (package `onnx`). */
-export const ONNX_SCHEMA = {
-  "options": {
-    "optimize_for": "LITE_RUNTIME"
-  },
-  "nested": {
-    "onnx": {
-      "nested": {
-        "ModelProto": {
-          "fields": {
-            "ir_version": {
-              "type": "int64",
-              "id": 1
-            },
-            "opset_import": {
-              "rule": "repeated",
-              "type": "OperatorSetIdProto",
-              "id": 8
-            },
-            "producer_name": {
-              "type": "string",
-              "id": 2
-            },
-            "producer_version": {
-              "type": "string",
-              "id": 3
-            },
-            "domain": {
-              "type": "string",
-              "id": 4
-            },
-            "model_version": {
-              "type": "int64",
-              "id": 5
-            },
-            "graph": {
-              "type": "GraphProto",
-              "id": 7
-            }
-          }
-        },
-        "OperatorSetIdProto": {
-          "fields": {
-            "domain": {
-              "type": "string",
-              "id": 1
-            },
-            "version": {
-              "type": "int64",
-              "id": 2
-            }
-          }
-        },
-        "GraphProto": {
-          "fields": {
-            "node": {
-              "rule": "repeated",
-              "type": "NodeProto",
-              "id": 1
-            },
-            "name": {
-              "type": "string",
-              "id": 2
-            },
-            "initializer": {
-              "rule": "repeated",
-              "type": "TensorProto",
-              "id": 5
-            },
-            "sparse_initializer": {
-              "rule": "repeated",
-              "type": "SparseTensorProto",
-              "id": 15
-            },
-            "input": {
-              "rule": "repeated",
-              "type": "ValueInfoProto",
-              "id": 11
-            },
-            "output": {
-              "rule": "repeated",
-              "type": "ValueInfoProto",
-              "id": 12
-            }
-          }
-        },
-        "NodeProto": {
-          "fields": {
-            "input": {
-              "rule": "repeated",
-              "type": "string",
-              "id": 1
-            },
-            "output": {
-              "rule": "repeated",
-              "type": "string",
-              "id": 2
-            },
-            "name": {
-              "type": "string",
-              "id": 3
-            },
-            "op_type": {
-              "type": "string",
-              "id": 4
-            },
-            "domain": {
-              "type": "string",
-              "id": 7
-            },
-            "attribute": {
-              "rule": "repeated",
-              "type": "AttributeProto",
-              "id": 5
-            }
-          }
-        },
-        "AttributeProto": {
-          "fields": {
-            "name": {
-              "type": "string",
-              "id": 1
-            },
-            "ref_attr_name": {
-              "type": "string",
-              "id": 21
-            },
-            "type": {
-              "type": "AttributeType",
-              "id": 20
-            },
-            "f": {
-              "type": "float",
-              "id": 2
-            },
-            "i": {
-              "type": "int64",
-              "id": 3
-            },
-            "s": {
-              "type": "bytes",
-              "id": 4
-            },
-            "t": {
-              "type": "TensorProto",
-              "id": 5
-            },
-            "floats": {
-              "rule": "repeated",
-              "type": "float",
-              "id": 7
-            },
-            "ints": {
-              "rule": "repeated",
-              "type": "int64",
-              "id": 8
-            },
-            "strings": {
-              "rule": "repeated",
-              "type": "bytes",
-              "id": 9
-            },
-            "tensors": {
-              "rule": "repeated",
-              "type": "TensorProto",
-              "id": 10
-            }
-          },
-          "nested": {
-            "AttributeType": {
-              "values": {
-                "UNDEFINED": 0,
-                "FLOAT": 1,
-                "INT": 2,
-                "STRING": 3,
-                "TENSOR": 4,
-                "GRAPH": 5,
-                "SPARSE_TENSOR": 11,
-                "TYPE_PROTO": 13,
-                "FLOATS": 6,
-                "INTS": 7,
-                "STRINGS": 8,
-                "TENSORS": 9,
-                "GRAPHS": 10,
-                "SPARSE_TENSORS": 12,
-                "TYPE_PROTOS": 14
-              }
-            }
-          }
-        },
-        "TensorProto": {
-          "fields": {
-            "dims": {
-              "rule": "repeated",
-              "type": "int64",
-              "id": 1
-            },
-            "data_type": {
-              "type": "int32",
-              "id": 2
-            },
-            "segment": {
-              "type": "Segment",
-              "id": 3
-            },
-            "float_data": {
-              "rule": "repeated",
-              "type": "float",
-              "id": 4,
-              "options": {
-                "packed": true
-              }
-            },
-            "int32_data": {
-              "rule": "repeated",
-              "type": "int32",
-              "id": 5,
-              "options": {
-                "packed": true
-              }
-            },
-            "int64_data": {
-              "rule": "repeated",
-              "type": "int64",
-              "id": 7,
-              "options": {
-                "packed": true
-              }
-            },
-            "name": {
-              "type": "string",
-              "id": 8
-            },
-            "raw_data": {
-              "type": "bytes",
-              "id": 9
-            },
-            "external_data": {
-              "rule": "repeated",
-              "type": "StringStringEntryProto",
-              "id": 13
-            },
-            "data_location": {
-              "type": "DataLocation",
-              "id": 14
-            },
-            "double_data": {
-              "rule": "repeated",
-              "type": "double",
-              "id": 10,
-              "options": {
-                "packed": true
-              }
-            }
-          },
-          "nested": {
-            "DataType": {
-              "values": {
-                "UNDEFINED": 0,
-                "FLOAT": 1,
-                "UINT8": 2,
-                "INT8": 3,
-                "UINT16": 4,
-                "INT16": 5,
-                "INT32": 6,
-                "INT64": 7,
-                "STRING": 8,
-                "BOOL": 9,
-                "FLOAT16": 10,
-                "DOUBLE": 11,
-                "UINT32": 12,
-                "UINT64": 13,
-                "COMPLEX64": 14,
-                "COMPLEX128": 15,
-                "BFLOAT16": 16,
-                "FLOAT8E4M3FN": 17,
-                "FLOAT8E4M3FNUZ": 18,
-                "FLOAT8E5M2": 19,
-                "FLOAT8E5M2FNUZ": 20,
-                "UINT4": 21,
-                "INT4": 22,
-                "FLOAT4E2M1": 23,
-                "FLOAT8E8M0": 24,
-                "UINT2": 25,
-                "INT2": 26,
-                "FLOAT6E2M3": 27,
-                "FLOAT6E3M2": 28
-              }
-            },
-            "Segment": {
-              "fields": {
-                "begin": {
-                  "type": "int64",
-                  "id": 1
-                },
-                "end": {
-                  "type": "int64",
-                  "id": 2
-                }
-              }
-            },
-            "DataLocation": {
-              "values": {
-                "DEFAULT": 0,
-                "EXTERNAL": 1
-              }
-            }
-          }
-        },
-        "SparseTensorProto": {
-          "fields": {
-            "values": {
-              "type": "TensorProto",
-              "id": 1
-            },
-            "dims": {
-              "rule": "repeated",
-              "type": "int64",
-              "id": 3
-            }
-          }
-        },
-        "StringStringEntryProto": {
-          "fields": {
-            "key": {
-              "type": "string",
-              "id": 1
-            },
-            "value": {
-              "type": "string",
-              "id": 2
-            }
-          }
-        },
-        "ValueInfoProto": {
-          "fields": {
-            "name": {
-              "type": "string",
-              "id": 1
-            },
-            "type": {
-              "type": "TypeProto",
-              "id": 2
-            }
-          }
-        },
-        "TypeProto": {
-          "fields": {
-            "tensor_type": {
-              "type": "Tensor",
-              "id": 1
-            }
-          },
-          "oneofs": {
-            "value": {
-              "oneof": [
-                "tensor_type"
-              ]
-            }
-          },
-          "nested": {
-            "Tensor": {
-              "fields": {
-                "elem_type": {
-                  "type": "int32",
-                  "id": 1
-                },
-                "shape": {
-                  "type": "TensorShapeProto",
-                  "id": 2
-                }
-              }
-            }
-          }
-        },
-        "TensorShapeProto": {
-          "fields": {
-            "dim": {
-              "rule": "repeated",
-              "type": "Dimension",
-              "id": 1
-            }
-          },
-          "nested": {
-            "Dimension": {
-              "fields": {
-                "dim_value": {
-                  "type": "int64",
-                  "id": 1
-                },
-                "dim_param": {
-                  "type": "string",
-                  "id": 2
-                }
-              },
-              "oneofs": {
-                "value": {
-                  "oneof": [
-                    "dim_value",
-                    "dim_param"
-                  ]
-                }
-              }
-            }
-          }
-        }
+export const ONNX_SCHEMA: INamespace = {
+ "options": {
+  "optimize_for": "LITE_RUNTIME"
+ },
+ "nested": {
+  "onnx": {
+   "nested": {
+    "ModelProto": {
+     "fields": {
+      "ir_version": {
+       "type": "int64",
+       "id": 1
+      },
+      "opset_import": {
+       "rule": "repeated",
+       "type": "OperatorSetIdProto",
+       "id": 8
+      },
+      "producer_name": {
+       "type": "string",
+       "id": 2
+      },
+      "producer_version": {
+       "type": "string",
+       "id": 3
+      },
+      "domain": {
+       "type": "string",
+       "id": 4
+      },
+      "model_version": {
+       "type": "int64",
+       "id": 5
+      },
+      "graph": {
+       "type": "GraphProto",
+       "id": 7
       }
+     }
+    },
+    "OperatorSetIdProto": {
+     "fields": {
+      "domain": {
+       "type": "string",
+       "id": 1
+      },
+      "version": {
+       "type": "int64",
+       "id": 2
+      }
+     }
+    },
+    "GraphProto": {
+     "fields": {
+      "node": {
+       "rule": "repeated",
+       "type": "NodeProto",
+       "id": 1
+      },
+      "name": {
+       "type": "string",
+       "id": 2
+      },
+      "initializer": {
+       "rule": "repeated",
+       "type": "TensorProto",
+       "id": 5
+      },
+      "sparse_initializer": {
+       "rule": "repeated",
+       "type": "SparseTensorProto",
+       "id": 15
+      },
+      "input": {
+       "rule": "repeated",
+       "type": "ValueInfoProto",
+       "id": 11
+      },
+      "output": {
+       "rule": "repeated",
+       "type": "ValueInfoProto",
+       "id": 12
+      }
+     }
+    },
+    "NodeProto": {
+     "fields": {
+      "input": {
+       "rule": "repeated",
+       "type": "string",
+       "id": 1
+      },
+      "output": {
+       "rule": "repeated",
+       "type": "string",
+       "id": 2
+      },
+      "name": {
+       "type": "string",
+       "id": 3
+      },
+      "op_type": {
+       "type": "string",
+       "id": 4
+      },
+      "domain": {
+       "type": "string",
+       "id": 7
+      },
+      "attribute": {
+       "rule": "repeated",
+       "type": "AttributeProto",
+       "id": 5
+      }
+     }
+    },
+    "AttributeProto": {
+     "fields": {
+      "name": {
+       "type": "string",
+       "id": 1
+      },
+      "ref_attr_name": {
+       "type": "string",
+       "id": 21
+      },
+      "type": {
+       "type": "AttributeType",
+       "id": 20
+      },
+      "f": {
+       "type": "float",
+       "id": 2
+      },
+      "i": {
+       "type": "int64",
+       "id": 3
+      },
+      "s": {
+       "type": "bytes",
+       "id": 4
+      },
+      "t": {
+       "type": "TensorProto",
+       "id": 5
+      },
+      "floats": {
+       "rule": "repeated",
+       "type": "float",
+       "id": 7
+      },
+      "ints": {
+       "rule": "repeated",
+       "type": "int64",
+       "id": 8
+      },
+      "strings": {
+       "rule": "repeated",
+       "type": "bytes",
+       "id": 9
+      },
+      "tensors": {
+       "rule": "repeated",
+       "type": "TensorProto",
+       "id": 10
+      }
+     },
+     "nested": {
+      "AttributeType": {
+       "values": {
+        "UNDEFINED": 0,
+        "FLOAT": 1,
+        "INT": 2,
+        "STRING": 3,
+        "TENSOR": 4,
+        "GRAPH": 5,
+        "SPARSE_TENSOR": 11,
+        "TYPE_PROTO": 13,
+        "FLOATS": 6,
+        "INTS": 7,
+        "STRINGS": 8,
+        "TENSORS": 9,
+        "GRAPHS": 10,
+        "SPARSE_TENSORS": 12,
+        "TYPE_PROTOS": 14
+       }
+      }
+     }
+    },
+    "TensorProto": {
+     "fields": {
+      "dims": {
+       "rule": "repeated",
+       "type": "int64",
+       "id": 1
+      },
+      "data_type": {
+       "type": "int32",
+       "id": 2
+      },
+      "segment": {
+       "type": "Segment",
+       "id": 3
+      },
+      "float_data": {
+       "rule": "repeated",
+       "type": "float",
+       "id": 4,
+       "options": {
+        "packed": true
+       }
+      },
+      "int32_data": {
+       "rule": "repeated",
+       "type": "int32",
+       "id": 5,
+       "options": {
+        "packed": true
+       }
+      },
+      "int64_data": {
+       "rule": "repeated",
+       "type": "int64",
+       "id": 7,
+       "options": {
+        "packed": true
+       }
+      },
+      "name": {
+       "type": "string",
+       "id": 8
+      },
+      "raw_data": {
+       "type": "bytes",
+       "id": 9
+      },
+      "external_data": {
+       "rule": "repeated",
+       "type": "StringStringEntryProto",
+       "id": 13
+      },
+      "data_location": {
+       "type": "DataLocation",
+       "id": 14
+      },
+      "double_data": {
+       "rule": "repeated",
+       "type": "double",
+       "id": 10,
+       "options": {
+        "packed": true
+       }
+      }
+     },
+     "nested": {
+      "DataType": {
+       "values": {
+        "UNDEFINED": 0,
+        "FLOAT": 1,
+        "UINT8": 2,
+        "INT8": 3,
+        "UINT16": 4,
+        "INT16": 5,
+        "INT32": 6,
+        "INT64": 7,
+        "STRING": 8,
+        "BOOL": 9,
+        "FLOAT16": 10,
+        "DOUBLE": 11,
+        "UINT32": 12,
+        "UINT64": 13,
+        "COMPLEX64": 14,
+        "COMPLEX128": 15,
+        "BFLOAT16": 16,
+        "FLOAT8E4M3FN": 17,
+        "FLOAT8E4M3FNUZ": 18,
+        "FLOAT8E5M2": 19,
+        "FLOAT8E5M2FNUZ": 20,
+        "UINT4": 21,
+        "INT4": 22,
+        "FLOAT4E2M1": 23,
+        "FLOAT8E8M0": 24,
+        "UINT2": 25,
+        "INT2": 26,
+        "FLOAT6E2M3": 27,
+        "FLOAT6E3M2": 28
+       }
+      },
+      "Segment": {
+       "fields": {
+        "begin": {
+         "type": "int64",
+         "id": 1
+        },
+        "end": {
+         "type": "int64",
+         "id": 2
+        }
+       }
+      },
+      "DataLocation": {
+       "values": {
+        "DEFAULT": 0,
+        "EXTERNAL": 1
+       }
+      }
+     }
+    },
+    "SparseTensorProto": {
+     "fields": {
+      "values": {
+       "type": "TensorProto",
+       "id": 1
+      },
+      "dims": {
+       "rule": "repeated",
+       "type": "int64",
+       "id": 3
+      }
+     }
+    },
+    "StringStringEntryProto": {
+     "fields": {
+      "key": {
+       "type": "string",
+       "id": 1
+      },
+      "value": {
+       "type": "string",
+       "id": 2
+      }
+     }
+    },
+    "ValueInfoProto": {
+     "fields": {
+      "name": {
+       "type": "string",
+       "id": 1
+      },
+      "type": {
+       "type": "TypeProto",
+       "id": 2
+      }
+     }
+    },
+    "TypeProto": {
+     "fields": {
+      "tensor_type": {
+       "type": "Tensor",
+       "id": 1
+      }
+     },
+     "oneofs": {
+      "value": {
+       "oneof": [
+        "tensor_type"
+       ]
+      }
+     },
+     "nested": {
+      "Tensor": {
+       "fields": {
+        "elem_type": {
+         "type": "int32",
+         "id": 1
+        },
+        "shape": {
+         "type": "TensorShapeProto",
+         "id": 2
+        }
+       }
+      }
+     }
+    },
+    "TensorShapeProto": {
+     "fields": {
+      "dim": {
+       "rule": "repeated",
+       "type": "Dimension",
+       "id": 1
+      }
+     },
+     "nested": {
+      "Dimension": {
+       "fields": {
+        "dim_value": {
+         "type": "int64",
+         "id": 1
+        },
+        "dim_param": {
+         "type": "string",
+         "id": 2
+        }
+       },
+       "oneofs": {
+        "value": {
+         "oneof": [
+          "dim_value",
+          "dim_param"
+         ]
+        }
+       }
+      }
+     }
     }
+   }
   }
+ }
 };
