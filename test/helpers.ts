@@ -4,6 +4,7 @@
  * load state and RNN_WASM_REQUIRE_NATIVE.
  */
 import { backendErrors, type BackendName } from '../ts/index.js';
+import { expect } from 'vitest';
 
 export * from './shared/helpers.js';
 
@@ -25,3 +26,18 @@ export const DEFAULT_BACKEND: BackendName = NATIVE_AVAILABLE ? 'native' : 'wasm'
  */
 export const BACKENDS: readonly BackendName[] =
   NATIVE_AVAILABLE || NATIVE_REQUIRED ? ['js', 'wasm', 'native'] : ['js', 'wasm'];
+
+export type ErrorClass = typeof TypeError | typeof RangeError;
+
+/** Runs `fn` and checks that it throws `cls` with `code` and a message matching `message`. */
+export function expectError(fn: () => unknown, cls: ErrorClass, code: string, message: RegExp): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, `expected ${cls.name} ${code}`).toBeInstanceOf(cls);
+  expect((thrown as { code?: string }).code).toBe(code);
+  expect((thrown as Error).message).toMatch(message);
+}

@@ -23,7 +23,7 @@ import { GRU, LSTM, RNN, type NDArray } from '../ts/index.js';
 import { fromKeras, kerasLayer, loadTfjsModel, type KerasRecurrentLayer, type TfjsModelJson } from '../ts/keras/import-node.js';
 import { loadTfjsModel as loadTfjsModelNeutral } from '../ts/keras/import.js';
 import { kerasToLayerWeights, layerGradsToKeras } from '../ts/keras/layout.js';
-import { makeRng, randn, relErr } from './helpers.js';
+import { expectError, makeRng, randn, relErr, type ErrorClass } from './helpers.js';
 
 await tf.setBackend('cpu');
 
@@ -67,19 +67,6 @@ function expectLayerMatches(layer: KerasRecurrentLayer, pred: Predictions): void
   }
 }
 
-type ErrorClass = typeof TypeError | typeof RangeError;
-
-function expectError(fn: () => unknown, cls: ErrorClass, code: string, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, `expected ${cls.name} ${code}`).toBeInstanceOf(cls);
-  expect((thrown as { code?: string }).code).toBe(code);
-  expect((thrown as Error).message).toMatch(message);
-}
 
 describe('loadTfjsModel on TF.js-saved models', () => {
   const cases: [string, string[]][] = [

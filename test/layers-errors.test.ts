@@ -5,22 +5,8 @@
  */
 import { beforeEach, describe, expect, test } from 'vitest';
 import { GRU, LSTM, RNN, setBackend, type NDArray } from '../ts/index.js';
-import { BACKENDS, makeRng, randn } from './helpers.js';
+import { BACKENDS, expectError, makeRng, randn, type ErrorClass } from './helpers.js';
 
-type ErrorClass = typeof TypeError | typeof RangeError;
-
-/** Runs `fn` and checks what it throws. */
-function expectError(fn: () => unknown, cls: ErrorClass, code: string, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, `expected ${cls.name} ${code}`).toBeInstanceOf(cls);
-  expect((thrown as { code?: string }).code).toBe(code);
-  expect((thrown as Error).message).toMatch(message);
-}
 
 const F = 3;
 const H = 4;

@@ -7,21 +7,8 @@
 import { beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { setBackend } from '../ts/index.js';
 import { onnxGRU, onnxLSTM, onnxRNN, type OnnxLSTMOutputs } from '../ts/onnx/operators.js';
-import { BACKENDS, makeRng, randn, sameValues } from './helpers.js';
+import { BACKENDS, expectError, makeRng, randn, sameValues, type ErrorClass } from './helpers.js';
 
-type ErrorClass = typeof TypeError | typeof RangeError;
-
-function expectError(fn: () => unknown, cls: ErrorClass, code: string, message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, `expected ${cls.name} ${code}`).toBeInstanceOf(cls);
-  expect((thrown as { code?: string }).code).toBe(code);
-  expect((thrown as Error).message).toMatch(message);
-}
 
 const T = 3;
 const N = 2;
