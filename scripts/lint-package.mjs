@@ -17,9 +17,11 @@ import { fileURLToPath } from 'node:url';
  * Bytes, about 15 % above what was measured. At 0.1.0 with the notebook API only: 89,033
  * packed, 277,221 unpacked (64 files). With the recurrent layers (their kernels add 52.5 KB to
  * the .wasm; the classes, safetensors, the layer reference and stacked models add about 95 KB
- * of JavaScript and types): 152,077 packed, 478,560 unpacked.
+ * of JavaScript and types): 152,077 packed, 478,560 unpacked. With the ONNX operators and
+ * reader, the Keras/TF.js import and the TF.js layers (9 KB more .wasm for the general gate
+ * path, about 185 KB of JavaScript and types): 205,071 packed, 671,574 unpacked.
  */
-const BUDGET = { packed: 175_000, unpacked: 550_000 };
+const BUDGET = { packed: 236_000, unpacked: 772_000 };
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
