@@ -1,7 +1,10 @@
 // The bundler check (`npm run test:bundlers`): test/bundlers/app, a page that imports rnn-wasm by
 // name and runs the notebook fixture's lstm_forward and rnn_forward, built with Vite and with
 // esbuild; each output is served over HTTP, loaded in headless Chromium, and must report the wasm
-// backend and a max relative error ≤ 1e-10.
+// backend and a max relative error ≤ 1e-10. The page also runs onnxLSTM on one case of
+// test/fixtures/onnx/generated.json (float32 within 1e-5 of onnxruntime, float64 within 1e-10 of
+// the reference) and, through rnn-wasm/onnx, reads lstm1.onnx (test/fixtures/onnx-files, served
+// beside the page) and runs its LSTM node (within 1e-5 of onnxruntime).
 //
 // The app is copied to a temporary directory with the package in its node_modules/: by default
 // the files a tarball holds (package.json, dist/, wasm/) copied from this checkout (run `npm run
@@ -18,6 +21,9 @@ import { launchChromium } from '../browser/chromium.mjs';
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = resolve(HERE, '../..');
 const TOLERANCE = 1e-10;
+const ONNX_FLOAT32_TOLERANCE = 1e-5;
+const ONNX_CASE = 'lstm_bidirectional_full';
+const ONNX_FILE = 'lstm1.onnx';
 
 const tarballAt = process.argv.indexOf('--tarball');
 const tarball = tarballAt > 0 ? resolve(process.argv[tarballAt + 1] ?? '') : undefined;
@@ -27,6 +33,18 @@ const work = mkdtempSync(join(tmpdir(), 'rnn-wasm-bundlers-'));
 const app = join(work, 'app');
 cpSync(join(HERE, 'app'), app, { recursive: true });
 cpSync(join(ROOT, 'test/fixtures/notebook.json'), join(app, 'notebook.json'));
+// The ONNX part: one operator case, and one file with its node's feeds and onnxruntime's outputs.
+// The file goes into public/, which Vite copies to its output as is (and the esbuild step too).
+{
+  const generated = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/onnx/generated.json'), 'utf8'));
+  const op = generated.cases.find((c) => c.name === ONNX_CASE);
+  const files = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/onnx-files/expected.json'), 'utf8'));
+  const file = files.files.find((f) => f.file === ONNX_FILE);
+  if (!op || !file) throw new Error(`${ONNX_CASE} or ${ONNX_FILE} is missing from the ONNX fixtures`);
+  writeFileSync(join(app, 'onnx.json'), JSON.stringify({ op, file: { name: ONNX_FILE, node: file.nodes[0] } }));
+  mkdirSync(join(app, 'public'), { recursive: true });
+  cpSync(join(ROOT, 'test/fixtures/onnx-files', ONNX_FILE), join(app, 'public', ONNX_FILE));
+}
 
 // The package, as an install would leave it.
 const pkgDir = join(app, 'node_modules/rnn-wasm');
@@ -41,6 +59,24 @@ if (tarball) {
   cpSync(join(ROOT, 'package.json'), join(pkgDir, 'package.json'));
   for (const entry of pkg.files) cpSync(join(ROOT, entry), join(pkgDir, entry), { recursive: true });
   console.log(`package: this checkout's ${['package.json', ...pkg.files].join(', ')}`);
+}
+
+// Its dependencies (protobufjs for rnn-wasm/onnx, …) with theirs, as an install would put them
+// beside it: copied from this checkout's node_modules.
+{
+  // Appended to while it is walked: for…of sees the new names.
+  const pending = Object.keys(JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).dependencies ?? {});
+  const copied = [];
+  for (const name of pending) {
+    const to = join(app, 'node_modules', name);
+    if (existsSync(to)) continue;
+    const from = join(ROOT, 'node_modules', name);
+    if (!existsSync(from)) throw new Error(`${name} is missing from node_modules: run \`npm ci\``);
+    cpSync(from, to, { recursive: true });
+    copied.push(name);
+    pending.push(...Object.keys(JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')).dependencies ?? {}));
+  }
+  console.log(`dependencies: ${copied.join(', ')}`);
 }
 
 const outputs = {};
@@ -78,6 +114,7 @@ await timed('esbuild', async () => {
     loader: { '.wasm': 'file' },
     logLevel: 'warning',
   });
+  cpSync(join(app, 'public'), outdir, { recursive: true });
   writeFileSync(join(outdir, 'index.html'), readFileSync(join(app, 'index.html'), 'utf8').replace('./main-vite.js', './main-esbuild.js'));
   outputs.esbuild = 'out/esbuild/index.html';
 });
@@ -116,6 +153,8 @@ try {
     if (result.error) problems.push(result.error);
     if (result.backend !== 'wasm' || result.init !== 'wasm') problems.push(`ran on ${result.backend}, init() gave ${result.init}; want wasm`);
     if (!(result.lstm_forward <= TOLERANCE && result.rnn_forward <= TOLERANCE)) problems.push(`error above ${TOLERANCE}`);
+    if (!(result.onnx_op_float32 <= ONNX_FLOAT32_TOLERANCE && result.onnx_file <= ONNX_FLOAT32_TOLERANCE)) problems.push(`ONNX float32 error above ${ONNX_FLOAT32_TOLERANCE}`);
+    if (!(result.onnx_op_float64 <= TOLERANCE)) problems.push(`ONNX float64 error above ${TOLERANCE}`);
     if (wasmRequests.length !== 1) problems.push(`expected one .wasm request, saw ${JSON.stringify(wasmRequests)}`);
     console.log(`${problems.length ? 'FAIL' : 'ok  '} ${text} (wasm: ${wasmRequests.join(', ')})`);
     for (const p of problems) console.log(`     ${p}`);
@@ -131,4 +170,4 @@ if (failed) {
   console.error(`bundler check: ${failed} of ${Object.keys(outputs).length} builds failed`);
   process.exit(1);
 }
-console.log(`bundler check: ${Object.keys(outputs).join(' and ')} builds load the package and match the notebook`);
+console.log(`bundler check: ${Object.keys(outputs).join(' and ')} builds load the package and match the notebook and the ONNX fixtures`);
