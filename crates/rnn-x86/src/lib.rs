@@ -7,6 +7,11 @@
 //! | `Avx2Fma` | the tile as four 6 × 8 quarters, 12 ymm accumulators each |
 //! | `Scalar` | none here: the caller's portable loop |
 //!
+//! A float32 tile, [`tile_f32`], comes in the same two kernels with twice
+//! the columns (`MR × NR32` = 12 × 32): the same registers hold twice the
+//! lanes. It writes a plain row-major array, not `C`: its caller widens the
+//! values to float64 and applies the update there.
+//!
 //! The packed layouts are `rnn-core`'s: a left panel holds `MR` values per
 //! step `p` (`a[p·MR + r]`), a right panel `NR` (`b[p·NR + j]`). The kernel writes the
 //! tile straight into a row-major destination (`C` itself), combining it with
@@ -115,7 +120,9 @@ macro_rules! store_part {
 }
 
 mod avx2;
+mod avx2_f32;
 mod avx512;
+mod avx512_f32;
 
 /// How many steps ahead of their reads the kernels prefetch their panels
 /// into L1. The panels of a long `k` (769 steps at the L workload: 74 and
@@ -129,7 +136,7 @@ const AHEAD: usize = 12;
 /// so `p` may lie past the end of a panel (and is formed with wrapping
 /// arithmetic there, never dereferenced).
 #[inline(always)]
-fn prefetch(p: *const f64) {
+fn prefetch<T>(p: *const T) {
     use core::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
     // SAFETY: prefetching reads no memory architecturally and cannot fault,
     // whatever the address.
@@ -140,6 +147,9 @@ fn prefetch(p: *const f64) {
 pub const MR: usize = 12;
 /// Columns of a tile.
 pub const NR: usize = 16;
+/// Columns of a float32 right panel: twice NR, so a float32 panel fits in a
+/// float64 panel's space.
+pub const NR32: usize = 2 * NR;
 
 /// The instruction sets the kernels come in, best first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -363,6 +373,34 @@ pub fn tile_part(
         Isa::Avx512 => unsafe { avx512::part(k, a, b, up, c, rs, rows, cols) },
         // SAFETY: as above, for AVX2 and FMA.
         Isa::Avx2Fma => unsafe { avx2::part(k, a, b, up, c, rs, rows, cols) },
+        Isa::Scalar => return false,
+    }
+    true
+}
+
+/// The float32 tile `out[r·NR32 + j] = Σ_{p<k} a[p·MR + r] · b[p·NR32 + j]`
+/// (`r < MR`, `j < NR32`), computed by `isa`'s kernel: per value one chain
+/// of float32 fused multiply-adds, `p = 0, 1, ...`, from 0, so the bits are
+/// those of a scalar loop of `f32::mul_add`. `out` is a plain row-major
+/// array that is overwritten (the caller widens it and applies α and β).
+/// Returns `false`, leaving `out` untouched, when `isa` is `Scalar` or not
+/// supported by this CPU, or when a panel is shorter than `k` steps
+/// (`a`: `k·MR` values, `b`: `k·NR32`).
+#[inline]
+pub fn tile_f32(isa: Isa, k: usize, a: &[f32], b: &[f32], out: &mut [f32; MR * NR32]) -> bool {
+    let long_enough = k.checked_mul(MR).is_some_and(|n| n <= a.len())
+        && k.checked_mul(NR32).is_some_and(|n| n <= b.len());
+    // As in `tile`: the CPU is asked before an instruction of `isa` runs.
+    if !long_enough || !isa.supported() {
+        return false;
+    }
+    let (a, b, c) = (a.as_ptr(), b.as_ptr(), out.as_mut_ptr());
+    match isa {
+        // SAFETY: the CPU supports AVX-512F, the panels hold at least `k`
+        // steps (both checked above) and `out` its MR·NR32 values (by type).
+        Isa::Avx512 => unsafe { avx512_f32::tile(k, a, b, c) },
+        // SAFETY: as above, for AVX2 and FMA.
+        Isa::Avx2Fma => unsafe { avx2_f32::tile(k, a, b, c) },
         Isa::Scalar => return false,
     }
     true
