@@ -186,14 +186,21 @@ export function rnn_forward(
   ];
 }
 
-/** Dimensions from `Wya` (as the notebook takes them) and every RNN weight, checked. */
+/** The RNN weights other than `Wya`, in the order they are checked. */
+const RNN_OTHER_KEYS = ['Wax', 'Waa', 'ba', 'by'] as const;
+
+/**
+ * Dimensions from `Wya` (as the notebook takes them) and every RNN weight, checked. `Wya` is
+ * read once: its shape is the dimensions, so it passes the shape check by construction.
+ */
 function rnnParameters(call: CallContext, parameters: unknown, n_x: number, m: number) {
   const p = paramsObject(parameters, 'parameters');
-  const [n_y, n_a] = arrayOfRank(call, param(p, 'parameters', 'Wya', RNN_SPEC), 'Wya', ['n_y', 'n_a']).shape;
+  const Wya = arrayOfRank(call, param(p, 'parameters', 'Wya', RNN_SPEC), 'Wya', ['n_y', 'n_a']);
+  const [n_y, n_a] = Wya.shape;
   const dims = { n_x, n_a, n_y, m };
-  const P = readParams(call, p, 'parameters', RNN_SPEC, ['Wax', 'Waa', 'Wya', 'ba', 'by'], dims);
-  requireRows(P.Wya, 'Wya', 'softmax needs n_y ≥ 1 classes');
-  const w = { wax: P.Wax.data, waa: P.Waa.data, ba: P.ba.data, wya: P.Wya.data, by: P.by.data };
+  const P = readParams(call, p, 'parameters', RNN_SPEC, RNN_OTHER_KEYS, dims);
+  requireRows(Wya, 'Wya', 'softmax needs n_y ≥ 1 classes');
+  const w = { wax: P.Wax.data, waa: P.Waa.data, ba: P.ba.data, wya: Wya.data, by: P.by.data };
   return { dims, w };
 }
 
@@ -221,17 +228,19 @@ export function rnn_backward(da: ArrayInput, caches: RnnCaches): RnnGradients {
 /**
  * The dimensions of a backward pass, from the caches the forward pass made: n_x and m from the
  * first step's `xt`, n_a from its parameters' `key` weight (checked against n_x), T from the
- * number of step caches. Returns that weight, the parameters object and the context string
+ * number of step caches. Returns that weight, the parameters object and the context
  * later checks name.
  */
 function cacheDims(call: CallContext, steps: StepCaches<'xt' | 'parameters'>, spec: ParamSpec, key: string) {
-  const [n_x, m] = arrayOfRank(call, steps.field(0, 'xt'), steps.name(0, 'xt'), ['n_x', 'm']).shape;
+  const xtName = () => steps.name(0, 'xt');
+  const [n_x, m] = arrayOfRank(call, steps.field(0, 'xt'), xtName, ['n_x', 'm']).shape;
   const owner = steps.name(0, 'parameters');
   const p = paramsObject(steps.field(0, 'parameters'), owner);
   const first = arrayOfRank(call, param(p, owner, key, spec), paramName(owner, key), spec[key]);
   const dims = { n_x, n_a: first.shape[0], m };
-  requireShape(first, paramName(owner, key), dims, spec[key], `to match ${steps.name(0, 'xt')}`);
-  return { T: steps.count, dims, p, owner, first, context: `to match ${steps.name(0, 'xt')} and ${owner}` };
+  requireShape(first, paramName(owner, key), dims, spec[key], () => `to match ${xtName()}`);
+  const context = () => `to match ${xtName()} and ${owner}`;
+  return { T: steps.count, dims, p, owner, first, context };
 }
 
 /**
@@ -240,7 +249,7 @@ function cacheDims(call: CallContext, steps: StepCaches<'xt' | 'parameters'>, sp
  */
 function requireGradientShape(DA: NDArray, daName: string, dims: { n_a: number; m: number }, T: number): void {
   if (DA.shape.length === 2) requireShape(DA, daName, dims, ['n_a', 'm'], 'to match cache');
-  else requireShape(DA, daName, { ...dims, T_x: T }, ['n_a', 'm', 'T_x'], `to match caches (${T} step caches)`);
+  else requireShape(DA, daName, { ...dims, T_x: T }, ['n_a', 'm', 'T_x'], () => `to match caches (${T} step caches)`);
 }
 
 /**
@@ -351,12 +360,17 @@ export function lstm_forward(
   backend.run('lstmForward', { n_x, n_a, n_y, m, t: T }, { x: out.x, a0: A0.data, c0: out.c0, ...w }, out);
   const C0 = ndarray(out.c0, [n_a, m]);
   const caches: LstmCache[] = [];
+  // Step by step, each step's a_prev and c_prev being the step before's a_next and c_next.
+  let a_prev: NDArray = A0;
+  let c_prev: NDArray = C0;
   for (let t = 0; t < T; t++) {
-    const before = caches[t - 1];
-    const [a_prev, c_prev] = t === 0 ? [A0, C0] : [before[LSTM_CACHE.at.a_next], before[LSTM_CACHE.at.c_next]];
-    const [ft, it, cct, ot] = gateViews(out.gates, t, n_a, m);
+    const a_next = stepView(out.a, t, n_a, m);
+    const c_next = stepView(out.c, t, n_a, m);
     const xt = stepView(out.x, t, n_x, m);
-    caches.push([stepView(out.a, t, n_a, m), stepView(out.c, t, n_a, m), a_prev, c_prev, ft, it, cct, ot, xt, parameters]);
+    const [ft, it, cct, ot] = gateViews(out.gates, t, n_a, m);
+    caches.push([a_next, c_next, a_prev, c_prev, ft, it, cct, ot, xt, parameters]);
+    a_prev = a_next;
+    c_prev = c_next;
   }
   return [
     ndarray(fromTimeMajor(backend, out.a, n_a, m, T, out.aOut), [n_a, m, T]),
@@ -367,20 +381,28 @@ export function lstm_forward(
 }
 
 /** Views of the four activated gates of step `t` in a `[T][4·n_a][m]` buffer. */
-function gateViews(gates: Float64Array, t: number, n_a: number, m: number): NDArray[] {
-  return GATES.map((_, k) => stepView(gates, 4 * t + k, n_a, m));
+function gateViews(gates: Float64Array, t: number, n_a: number, m: number): [NDArray, NDArray, NDArray, NDArray] {
+  const at = 4 * t;
+  return [stepView(gates, at, n_a, m), stepView(gates, at + 1, n_a, m), stepView(gates, at + 2, n_a, m), stepView(gates, at + 3, n_a, m)];
 }
 
-/** Dimensions from `Wy`, every LSTM weight checked, and the gates fused as the kernels want. */
+/** The LSTM weights other than `Wy`, in the order they are checked. */
+const LSTM_OTHER_KEYS = ['Wf', 'bf', 'Wi', 'bi', 'Wc', 'bc', 'Wo', 'bo', 'by'] as const;
+
+/**
+ * Dimensions from `Wy`, every LSTM weight checked, and the gates fused as the kernels want.
+ * `Wy` is read once, as in `rnnParameters`.
+ */
 function lstmParameters(call: CallContext, parameters: unknown, n_x: number, m: number) {
   const p = paramsObject(parameters, 'parameters');
-  const [n_y, n_a] = arrayOfRank(call, param(p, 'parameters', 'Wy', LSTM_SPEC), 'Wy', ['n_y', 'n_a']).shape;
+  const Wy = arrayOfRank(call, param(p, 'parameters', 'Wy', LSTM_SPEC), 'Wy', ['n_y', 'n_a']);
+  const [n_y, n_a] = Wy.shape;
   const dims = { n_x, n_a, n_y, m };
-  const P = readParams(call, p, 'parameters', LSTM_SPEC, Object.keys(LSTM_SPEC), dims);
-  requireRows(P.Wy, 'Wy', 'softmax needs n_y ≥ 1 classes');
-  const w = GATES.map((g) => P[`W${g}`].data);
-  const b = GATES.map((g) => P[`b${g}`].data);
-  return { dims, w: { w, b, wy: P.Wy.data, by: P.by.data } };
+  const P = readParams(call, p, 'parameters', LSTM_SPEC, LSTM_OTHER_KEYS, dims);
+  requireRows(Wy, 'Wy', 'softmax needs n_y ≥ 1 classes');
+  const w = [P.Wf.data, P.Wi.data, P.Wc.data, P.Wo.data];
+  const b = [P.bf.data, P.bi.data, P.bc.data, P.bo.data];
+  return { dims, w: { w, b, wy: Wy.data, by: P.by.data } };
 }
 
 /** Gradients of one step: `{dxt, da_prev, dc_prev, dWf, dbf, dWi, dbi, dWc, dbc, dWo, dbo}`. */

@@ -4,7 +4,7 @@
  * names; everything else reads a field by its name, through the index derived from that list.
  */
 import { rangeError, typeError } from './errors.js';
-import { describe, type CallContext, type NDArray } from './ndarray.js';
+import { describe, type CallContext, type NDArray, type Name } from './ndarray.js';
 import type { Parameters } from './api.js';
 import { arrayOfShape, cacheTuple, type DimValues } from './validate.js';
 
@@ -66,7 +66,7 @@ export interface StepCaches<F extends string> {
    * given), each checked against `dimNames`: the blocks of a time-major buffer. `context`
    * says where the dimensions came from.
    */
-  blocks(fields: readonly F[], dims: DimValues, dimNames: readonly string[], context: string): Float64Array[];
+  blocks(fields: readonly F[], dims: DimValues, dimNames: readonly string[], context: Name): Float64Array[];
 }
 
 /**
@@ -81,7 +81,7 @@ export function stepCaches<F extends Fields>(
 ): StepCaches<F[number]> {
   const at = layout.at as Readonly<Record<string, number>>;
   // Array.from visits holes too, so a sparse list gets a clear error rather than a skipped step.
-  const tuples = Array.from(list, (tuple, t) => cacheTuple(tuple, tupleName(t), layout.fields));
+  const tuples = Array.from(list, (tuple, t) => cacheTuple(tuple, () => tupleName(t), layout.fields));
   const name = (t: number, field: string) => `${tupleName(t)}[${at[field]}] (${field})`;
   return {
     count: tuples.length,
@@ -91,7 +91,8 @@ export function stepCaches<F extends Fields>(
       const out: Float64Array[] = [];
       for (let t = 0; t < tuples.length; t++) {
         for (const field of wanted) {
-          out.push(arrayOfShape(call, tuples[t][at[field]], name(t, field), dims, dimNames, context).data);
+          const fieldName = () => name(t, field); // built only for an error
+          out.push(arrayOfShape(call, tuples[t][at[field]], fieldName, dims, dimNames, context).data);
         }
       }
       return out;

@@ -34,6 +34,13 @@ const TILE = 16;
 
 /** `out ← srcᵀ` for a `rows × cols` C-order `src` (the js reference's `transpose` kernel). */
 export function transposeInto(src: Float64Array, rows: number, cols: number, out: Float64Array): void {
+  if (rows <= TILE || cols <= TILE) {
+    // One side fits a tile: the plain loop is the tiled one, without its bookkeeping.
+    for (let c = 0; c < cols; c++) {
+      for (let r = 0; r < rows; r++) out[c * rows + r] = src[r * cols + c];
+    }
+    return;
+  }
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const r1 = Math.min(r0 + TILE, rows);
     for (let c0 = 0; c0 < cols; c0 += TILE) {

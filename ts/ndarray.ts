@@ -102,24 +102,35 @@ export function ndarray(data: Float64Array, shape: number[]): NDArray {
 const ACCEPTED = 'an NDArray {data, shape}, a nested array of numbers, or a number';
 
 /**
+ * How an error names an argument: the name, or a function that makes it. Names such as
+ * `caches[0][3][2] (xt)` cost more to build than checking the array they name, so the checks
+ * that run on every call take the function and build the name only for an error.
+ */
+export type Name = string | (() => string);
+
+export function nameOf(name: Name): string {
+  return typeof name === 'string' ? name : name();
+}
+
+/**
  * Converts any accepted input into a C-ordered float64 NDArray. A C-contiguous Float64Array
  * input is not copied: the result is a view of the same memory (never written to), which `call`
  * looks at again before its data is read; everything else is copied.
  */
-export function toNDArray(call: CallContext, value: unknown, name: string): NDArray {
+export function toNDArray(call: CallContext, value: unknown, name: Name): NDArray {
   if (typeof value === 'number') return { data: Float64Array.of(value), shape: [] };
-  if (Array.isArray(value)) return fromNested(value, name);
+  if (Array.isArray(value)) return fromNested(value, nameOf(name));
   if (value !== null && typeof value === 'object' && 'data' in value && 'shape' in value) {
     return fromArrayLike(call, value, name);
   }
-  throw typeError('ERR_RNN_TYPE', `${name} must be ${ACCEPTED}; got ${describe(value)}`);
+  throw typeError('ERR_RNN_TYPE', `${nameOf(name)} must be ${ACCEPTED}; got ${describe(value)}`);
 }
 
 /** A length read from a caller's array: a Proxy may claim anything. */
-function arrayLength(value: readonly unknown[], name: string): number {
+function arrayLength(value: readonly unknown[], name: Name): number {
   const length: unknown = value.length;
   if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) {
-    throw rangeError('ERR_RNN_SHAPE', `${name} has a length that is not a non-negative integer: ${describeEntry(length)}`);
+    throw rangeError('ERR_RNN_SHAPE', `${nameOf(name)} has a length that is not a non-negative integer: ${describeEntry(length)}`);
   }
   return length;
 }
@@ -140,46 +151,52 @@ function fromNested(value: readonly unknown[], name: string): NDArray {
   checkSize(shape, name);
   const data = new Float64Array(sizeOf(shape));
   let next = 0;
-  const walk = (node: unknown, depth: number, path: string): void => {
+  // The indices down to the node being read: its path in an error, built only then.
+  const at: number[] = [];
+  const path = (depth: number) => name + at.slice(0, depth).map((i) => `[${i}]`).join('');
+  const walk = (node: unknown, depth: number): void => {
     if (depth === shape.length) {
       if (typeof node !== 'number') {
-        throw typeError('ERR_RNN_TYPE', `${path} must be a number; got ${describe(node)}`);
+        throw typeError('ERR_RNN_TYPE', `${path(depth)} must be a number; got ${describe(node)}`);
       }
       data[next++] = node;
       return;
     }
-    const length = Array.isArray(node) ? arrayLength(node, path) : -1;
+    const length = Array.isArray(node) ? arrayLength(node, () => path(depth)) : -1;
     if (length !== shape[depth]) {
       const got = length >= 0 ? `length ${length}` : describe(node);
       throw rangeError(
         'ERR_RNN_SHAPE',
-        `${name} is a ragged nested array: ${path} must be an array of length ${shape[depth]}; got ${got}`,
+        `${name} is a ragged nested array: ${path(depth)} must be an array of length ${shape[depth]}; got ${got}`,
       );
     }
     const array = node as readonly unknown[];
-    for (let i = 0; i < length; i++) walk(array[i], depth + 1, `${path}[${i}]`);
+    for (let i = 0; i < length; i++) {
+      at[depth] = i;
+      walk(array[i], depth + 1);
+    }
   };
-  walk(value, 0, name);
+  walk(value, 0);
   return { data, shape };
 }
 
-function fromArrayLike(call: CallContext, value: Record<string, unknown>, name: string): NDArray {
+function fromArrayLike(call: CallContext, value: Record<string, unknown>, name: Name): NDArray {
   const shape = readShape(value.shape, name);
   const source = readData(value.data, name);
   const strideValue = value.stride;
   const offset = value.offset;
-  const stride = strideValue === undefined ? undefined : readStride(strideValue, shape, name);
+  const stride = strideValue === undefined ? undefined : readStride(strideValue, shape, nameOf(name));
   const size = sizeOf(shape);
   const length = source.length;
   // A strided view (scijs ndarray) may cover only part of its data, even in plain C order.
   const view = stride !== undefined && length !== size;
   if (view || !isPlainCOrder(stride, offset, shape)) {
-    return { data: gatherStrided(source, shape, stride, offset, name), shape };
+    return { data: gatherStrided(source, shape, stride, offset, nameOf(name)), shape };
   }
   if (length !== size) {
     throw rangeError(
       'ERR_RNN_SHAPE',
-      `${name}.data has ${length} elements but shape ${formatShape(shape)} needs ${size}`,
+      `${nameOf(name)}.data has ${length} elements but shape ${formatShape(shape)} needs ${size}`,
     );
   }
   return { data: asFloat64(call, source, name), shape };
@@ -190,24 +207,24 @@ type Source =
   | { kind: 'Float64Array' | 'Float32Array'; array: Float64Array | Float32Array; length: number }
   | { kind: 'array'; array: readonly unknown[]; length: number };
 
-function readData(data: unknown, name: string): Source {
+function readData(data: unknown, name: Name): Source {
   const kind = typedArrayKind.call(data);
   if (kind === 'Float64Array' || kind === 'Float32Array') {
     if (isDetached(data)) {
       throw typeError(
         'ERR_RNN_TYPE',
-        `${name}.data is a ${kind} whose ArrayBuffer was detached (transferred); its contents are gone`,
+        `${nameOf(name)}.data is a ${kind} whose ArrayBuffer was detached (transferred); its contents are gone`,
       );
     }
     return { kind, array: data as Float64Array | Float32Array, length: typedArrayLength.call(data) };
   }
   if (kind === undefined && Array.isArray(data)) {
-    return { kind: 'array', array: data, length: arrayLength(data, `${name}.data`) };
+    return { kind: 'array', array: data, length: arrayLength(data, `${nameOf(name)}.data`) };
   }
   const posing = kind === undefined && data instanceof (TypedArrayPrototype.constructor as typeof Float64Array);
   throw typeError(
     'ERR_RNN_TYPE',
-    `${name}.data must be a Float64Array, Float32Array or number[]; got ` +
+    `${nameOf(name)}.data must be a Float64Array, Float32Array or number[]; got ` +
       (posing ? 'an object that inherits from a typed array but is not one (a Proxy?)' : describe(data)),
   );
 }
@@ -232,7 +249,32 @@ function readEntries(value: unknown, what: string): unknown[] | undefined {
   return copy;
 }
 
-function readShape(value: unknown, name: string): number[] {
+function readShape(value: unknown, name: Name): number[] {
+  return plainShape(value) ?? checkedShape(value, nameOf(name));
+}
+
+/**
+ * The common case in one pass, allocating only the result: an array of at most MAX_RANK
+ * non-negative safe integers, each read once, whose product fits. Anything else is undefined,
+ * and `checkedShape` reads it again to say what is wrong.
+ */
+function plainShape(value: unknown): number[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const length: unknown = value.length;
+  if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0 || length > MAX_RANK) return undefined;
+  // Exactly `length` long from the start: pushing onto [] reserves room for 17 entries.
+  const shape = new Array<number>(length);
+  let size = 1;
+  for (let k = 0; k < length; k++) {
+    const n: unknown = value[k];
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return undefined;
+    shape[k] = n + 0; // -0 → 0
+    size *= n;
+  }
+  return size <= MAX_ELEMENTS ? shape : undefined;
+}
+
+function checkedShape(value: unknown, name: string): number[] {
   const entries = readEntries(value, `${name}.shape`);
   if (entries === undefined) {
     throw typeError('ERR_RNN_TYPE', `${name}.shape must be an array of integers; got ${describe(value)}`);
@@ -280,7 +322,7 @@ function checkSize(shape: readonly number[], name: string): void {
  * C-ordered data of exactly `source.length` elements as a Float64Array: for Float64Array data a
  * new view of the same memory (no copy, and none of the caller's own properties), else a copy.
  */
-function asFloat64(call: CallContext, source: Source, name: string): Float64Array {
+function asFloat64(call: CallContext, source: Source, name: Name): Float64Array {
   if (source.kind === 'Float64Array') {
     const view = new Float64Array(typedArrayBuffer.call(source.array), typedArrayByteOffset.call(source.array), source.length);
     call.readsInPlace(name, view, source.length);
@@ -294,7 +336,7 @@ function asFloat64(call: CallContext, source: Source, name: string): Float64Arra
   for (let i = 0; i < source.length; i++) {
     const v = source.array[i];
     if (typeof v !== 'number') {
-      throw typeError('ERR_RNN_TYPE', `${name}.data[${i}] must be a number; got ${describe(v)}`);
+      throw typeError('ERR_RNN_TYPE', `${nameOf(name)}.data[${i}] must be a number; got ${describe(v)}`);
     }
     out[i] = v;
   }
@@ -365,7 +407,7 @@ function cOrderStrides(shape: readonly number[]): number[] {
 
 /** A caller's Float64Array that a call reads in place, and the length checked. */
 interface InPlace {
-  name: string;
+  name: Name;
   view: Float64Array;
   length: number;
 }
@@ -383,7 +425,7 @@ export class CallContext {
   private inPlace: InPlace[] | undefined;
 
   /** Remembers that `view` (named `name` in errors) of `length` elements is read in place. */
-  readsInPlace(name: string, view: Float64Array, length: number): void {
+  readsInPlace(name: Name, view: Float64Array, length: number): void {
     (this.inPlace ??= []).push({ name, view, length });
   }
 
@@ -400,7 +442,7 @@ export class CallContext {
       if (isDetached(view) || typedArrayLength.call(view) !== length) {
         throw typeError(
           'ERR_RNN_TYPE',
-          `${name}.data was detached while rnn-wasm read the call's other arguments ` +
+          `${nameOf(name)}.data was detached while rnn-wasm read the call's other arguments ` +
             '(a getter or Proxy transferred its ArrayBuffer); its contents are gone',
         );
       }

@@ -12,14 +12,51 @@ import { MAX_ELEMENTS } from './ndarray.js';
 const UNFILLED_FROM_BYTES = 64 * 1024;
 
 /**
- * A Float64Array of `length` elements whose contents are unspecified from 64 KiB up: for
- * buffers that are written whole before anything reads them (call outputs, joined input blocks).
+ * Small calls take their output buffer from a shared slab. A fresh ArrayBuffer costs 1-3 µs
+ * whatever its size (the allocator, the zero-fill, the garbage collector's bookkeeping of
+ * external memory), as much as the whole kernel of a small call; a view of a slab costs a few
+ * tens of nanoseconds. As with Node's own `Buffer` pool, a view keeps its whole slab alive:
+ * pieces are at most an eighth of a slab, so that is bounded, and pieces are never reused, so
+ * each call's arrays stay its own. A slab is taken afresh once full (or detached: a caller
+ * may transfer the buffer of a result).
+ */
+const SLAB_BYTES = 256 * 1024;
+const POOLED_UP_TO_BYTES = SLAB_BYTES / 8;
+
+let slab: ArrayBuffer | undefined;
+/** Bytes of `slab` handed out; pieces start on 64-byte boundaries (cache lines). */
+let slabUsed = 0;
+
+/** A fresh buffer whose contents are unspecified (zeroed where only that is available). */
+function freshBuffer(bytes: number): ArrayBuffer {
+  // Node's Buffer can skip the zero-fill; a browser has no such allocation, and zero-fills.
+  if (typeof Buffer === 'undefined') return new ArrayBuffer(bytes);
+  return Buffer.allocUnsafeSlow(bytes).buffer;
+}
+
+/** `length` float64 elements of the current slab (a new one when it is full or gone). */
+function pooledFloat64Array(length: number): Float64Array {
+  const bytes = length * Float64Array.BYTES_PER_ELEMENT;
+  if (bytes === 0) return new Float64Array(0);
+  if (slab === undefined || slabUsed + bytes > slab.byteLength) {
+    slab = freshBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const view = new Float64Array(slab, slabUsed, length);
+  slabUsed += Math.ceil(bytes / 64) * 64;
+  return view;
+}
+
+/**
+ * A Float64Array of `length` elements whose contents are unspecified (zeroed only between the
+ * pooled sizes and 64 KiB): for buffers that are written whole before anything reads them
+ * (call outputs, joined input blocks).
  */
 export function unfilledFloat64Array(length: number): Float64Array {
   const bytes = length * Float64Array.BYTES_PER_ELEMENT;
-  // Node's Buffer can skip the zero-fill; a browser has no such allocation, and zero-fills.
+  if (bytes <= POOLED_UP_TO_BYTES) return pooledFloat64Array(length);
   if (bytes < UNFILLED_FROM_BYTES || typeof Buffer === 'undefined') return new Float64Array(length);
-  return new Float64Array(Buffer.allocUnsafeSlow(bytes).buffer, 0, length);
+  return new Float64Array(freshBuffer(bytes), 0, length);
 }
 
 /**

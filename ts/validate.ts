@@ -3,7 +3,7 @@
  * done, with a message that names the argument and gives expected and actual shapes.
  */
 import { rangeError, typeError } from './errors.js';
-import { describe, formatShape, toNDArray, type CallContext, type NDArray } from './ndarray.js';
+import { describe, formatShape, nameOf, toNDArray, type CallContext, type NDArray, type Name } from './ndarray.js';
 
 /**
  * Named dimension values, e.g. `{ n_a: 5, m: 10 }`. Shapes name their dimensions with these
@@ -18,15 +18,24 @@ function resolve(dims: DimValues, name: string): number {
 }
 
 /** Converts `value` and checks that it has `dimNames.length` dimensions; returns it. */
-export function arrayOfRank(call: CallContext, value: unknown, name: string, dimNames: readonly string[]): NDArray {
+export function arrayOfRank(call: CallContext, value: unknown, name: Name, dimNames: readonly string[]): NDArray {
   const array = toNDArray(call, value, name);
   if (array.shape.length !== dimNames.length) {
     throw rangeError(
       'ERR_RNN_SHAPE',
-      `${name} must have ${dimNames.length} dimensions (${dimNames.join(', ')}); got shape ${formatShape(array.shape)}`,
+      `${nameOf(name)} must have ${dimNames.length} dimensions (${dimNames.join(', ')}); got shape ${formatShape(array.shape)}`,
     );
   }
   return array;
+}
+
+/** Whether `shape` is the named dimensions' (a loop without allocation: checked on every call). */
+function hasShape(shape: readonly number[], dims: DimValues, dimNames: readonly string[]): boolean {
+  if (shape.length !== dimNames.length) return false;
+  for (let k = 0; k < shape.length; k++) {
+    if (shape[k] !== resolve(dims, dimNames[k])) return false;
+  }
+  return true;
 }
 
 /**
@@ -35,16 +44,17 @@ export function arrayOfRank(call: CallContext, value: unknown, name: string, dim
  */
 export function requireShape(
   array: NDArray,
-  name: string,
+  name: Name,
   dims: DimValues,
   dimNames: readonly string[],
-  context = '',
+  context: Name = '',
 ): NDArray {
-  const expected = dimNames.map((d) => resolve(dims, d));
-  if (array.shape.length !== expected.length || expected.some((n, k) => array.shape[k] !== n)) {
+  if (!hasShape(array.shape, dims, dimNames)) {
+    const expected = dimNames.map((d) => resolve(dims, d));
+    const where = nameOf(context);
     throw rangeError(
       'ERR_RNN_SHAPE',
-      `${name} must have shape ${formatShape(expected)} (${dimNames.join(', ')})${context && ` ${context}`}; ` +
+      `${nameOf(name)} must have shape ${formatShape(expected)} (${dimNames.join(', ')})${where && ` ${where}`}; ` +
         `got ${formatShape(array.shape)}`,
     );
   }
@@ -55,10 +65,10 @@ export function requireShape(
 export function arrayOfShape(
   call: CallContext,
   value: unknown,
-  name: string,
+  name: Name,
   dims: DimValues,
   dimNames: readonly string[],
-  context = '',
+  context: Name = '',
 ): NDArray {
   return requireShape(toNDArray(call, value, name), name, dims, dimNames, context);
 }
@@ -124,11 +134,11 @@ export function paramName(owner: string, key: string): string {
 }
 
 /** A cache tuple of the notebook: an array of exactly `fields.length` entries. */
-export function cacheTuple(value: unknown, name: string, fields: readonly string[]): unknown[] {
+export function cacheTuple(value: unknown, name: Name, fields: readonly string[]): unknown[] {
   if (!Array.isArray(value) || value.length !== fields.length) {
     throw typeError(
       'ERR_RNN_TYPE',
-      `${name} must be a cache tuple (${fields.join(', ')}) as the forward pass returns it; got ${describe(value)}`,
+      `${nameOf(name)} must be a cache tuple (${fields.join(', ')}) as the forward pass returns it; got ${describe(value)}`,
     );
   }
   return value;

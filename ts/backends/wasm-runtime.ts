@@ -89,6 +89,7 @@ class WasmRuntime {
 
   private use(instance: WebAssembly.Instance): void {
     this.exports = instance.exports as unknown as WasmExports;
+    this.heapView = new Float64Array(0);
     this.arenaPtr = 0;
     this.arenaBytes = 0;
   }
@@ -144,7 +145,12 @@ class WasmRuntime {
     }
     // eslint-disable-next-line @typescript-eslint/unbound-method -- wasm exports do not use `this`
     const run = this.exports[spec.wasm] as KernelExport<KernelName>;
-    const status = this.guarded(() => run(...(args as never)));
+    let status: number;
+    try {
+      status = run(...(args as never));
+    } catch (error) {
+      throw this.afterThrow(error);
+    }
     if (status !== STATUS.ok) {
       throw runtimeError('ERR_RNN_INTERNAL', `wasm kernel ${spec.wasm} failed: ${STATUS_MESSAGES[status] ?? `status ${status}`}`);
     }
@@ -156,9 +162,14 @@ class WasmRuntime {
     }
   }
 
-  /** A view of linear memory, renewed when growth has replaced the buffer. */
+  /**
+   * A view of linear memory, renewed when growth has replaced the buffer. Growth detaches the
+   * old buffer, which empties every view of it, and a new instance starts with an empty view:
+   * a length check here, rather than reading `memory.buffer` (a call into the engine) on every
+   * kernel call.
+   */
   private heap(): Float64Array {
-    if (this.heapView.buffer !== this.exports.memory.buffer) {
+    if (this.heapView.length === 0) {
       this.heapView = new Float64Array(this.exports.memory.buffer);
     }
     return this.heapView;
@@ -174,7 +185,11 @@ class WasmRuntime {
     if (typeof trap !== 'function') {
       throw new Error('this WebAssembly module has no rnn_debug_trap export (load the probes build to test traps)');
     }
-    this.guarded(() => trap());
+    try {
+      trap();
+    } catch (error) {
+      throw this.afterThrow(error);
+    }
   }
 
   /** Grows the arena to at least `bytes`; it is never shrunk, so steady use allocates nothing. */
@@ -193,19 +208,19 @@ class WasmRuntime {
     return ptr;
   }
 
-  /** A trap leaves the instance in an unknown state: replace it, then report. */
-  private guarded<T>(run: () => T): T {
-    try {
-      return run();
-    } catch (error) {
-      if (!(error instanceof WebAssembly.RuntimeError)) throw error;
-      this.instantiate();
-      throw runtimeError(
-        'ERR_RNN_WASM_TRAP',
-        `the WebAssembly module trapped (${error.message}); it was re-instantiated and is ready for the next call`,
-        error,
-      );
-    }
+  /**
+   * What to throw for `error`, thrown by a call into the module. A trap leaves the instance in
+   * an unknown state: it is replaced, and reported. (A try/catch at each call site, not a
+   * wrapper taking a closure: that cost a closure per kernel call.)
+   */
+  private afterThrow(error: unknown): unknown {
+    if (!(error instanceof WebAssembly.RuntimeError)) return error;
+    this.instantiate();
+    return runtimeError(
+      'ERR_RNN_WASM_TRAP',
+      `the WebAssembly module trapped (${error.message}); it was re-instantiated and is ready for the next call`,
+      error,
+    );
   }
 }
 
