@@ -255,6 +255,10 @@ const KERNELS: { [K in KernelName]: Kernel<K> } = {
 
   layerForward,
   layerBackward,
+  // The reference computes the float32 kernels' requests in float64: the oracle the float32
+  // results are checked against (the others differ from it by float32 rounding only).
+  layerForwardF32: layerForward,
+  layerBackwardF32: layerBackward,
 };
 
 export const jsBackend: Backend = {

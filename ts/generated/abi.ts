@@ -128,6 +128,24 @@ export const KERNELS = {
     inputs: ['d_output', 'dh_n', 'dc_n', 'saved', 'x', 'lengths', 'h0', 'c0', 'w_ih', 'w_hh', 'gates'],
     outputs: ['dx', 'dh0', 'dc0', 'dw_ih', 'dw_hh', 'db_ih', 'db_hh'],
   },
+  /** `layer_forward` with float32 products (the float32 layers); see `rnn_core::layer_forward_f32`. */
+  layerForwardF32: {
+    wasm: 'layer_forward_f32',
+    native: 'layerForwardF32',
+    workspace: 'layer_forward_f32_workspace',
+    dims: ['cell', 'n_in', 'h', 'n', 't', 'reverse', 'keep'],
+    inputs: ['x', 'lengths', 'h0', 'c0', 'w_ih', 'w_hh', 'b_ih', 'b_hh', 'gates', 'p'],
+    outputs: ['output', 'h_n', 'c_n', 'saved'],
+  },
+  /** `layer_backward` with float32 products; see `rnn_core::layer_backward_f32`. */
+  layerBackwardF32: {
+    wasm: 'layer_backward_f32',
+    native: 'layerBackwardF32',
+    workspace: 'layer_backward_f32_workspace',
+    dims: ['cell', 'n_in', 'h', 'n', 't', 'reverse'],
+    inputs: ['d_output', 'dh_n', 'dc_n', 'saved', 'x', 'lengths', 'h0', 'c0', 'w_ih', 'w_hh', 'gates'],
+    outputs: ['dx', 'dh0', 'dc0', 'dw_ih', 'dw_hh', 'db_ih', 'db_hh'],
+  },
 } as const;
 
 /** A kernel's key in `KERNELS`. */
@@ -180,6 +198,14 @@ export interface WasmExports {
   layer_backward_workspace(cell: number, n_in: number, h: number, n: number, t: number, reverse: number): number;
   /** Backward pass of `layer_forward`; see `rnn_core::layer_backward`. */
   layer_backward(cell: number, n_in: number, h: number, n: number, t: number, reverse: number, d_output: number, d_output_len: number, dh_n: number, dh_n_len: number, dc_n: number, dc_n_len: number, saved: number, saved_len: number, x: number, x_len: number, lengths: number, lengths_len: number, h0: number, h0_len: number, c0: number, c0_len: number, w_ih: number, w_ih_len: number, w_hh: number, w_hh_len: number, gates: number, gates_len: number, dx: number, dx_len: number, dh0: number, dh0_len: number, dc0: number, dc0_len: number, dw_ih: number, dw_ih_len: number, dw_hh: number, dw_hh_len: number, db_ih: number, db_ih_len: number, db_hh: number, db_hh_len: number, ws: number, ws_len: number): number;
+  /** Workspace elements `layer_forward_f32` needs, or -1 when the sizes overflow. */
+  layer_forward_f32_workspace(cell: number, n_in: number, h: number, n: number, t: number, reverse: number, keep: number): number;
+  /** `layer_forward` with float32 products (the float32 layers); see `rnn_core::layer_forward_f32`. */
+  layer_forward_f32(cell: number, n_in: number, h: number, n: number, t: number, reverse: number, keep: number, x: number, x_len: number, lengths: number, lengths_len: number, h0: number, h0_len: number, c0: number, c0_len: number, w_ih: number, w_ih_len: number, w_hh: number, w_hh_len: number, b_ih: number, b_ih_len: number, b_hh: number, b_hh_len: number, gates: number, gates_len: number, p: number, p_len: number, output: number, output_len: number, h_n: number, h_n_len: number, c_n: number, c_n_len: number, saved: number, saved_len: number, ws: number, ws_len: number): number;
+  /** Workspace elements `layer_backward_f32` needs, or -1 when the sizes overflow. */
+  layer_backward_f32_workspace(cell: number, n_in: number, h: number, n: number, t: number, reverse: number): number;
+  /** `layer_backward` with float32 products; see `rnn_core::layer_backward_f32`. */
+  layer_backward_f32(cell: number, n_in: number, h: number, n: number, t: number, reverse: number, d_output: number, d_output_len: number, dh_n: number, dh_n_len: number, dc_n: number, dc_n_len: number, saved: number, saved_len: number, x: number, x_len: number, lengths: number, lengths_len: number, h0: number, h0_len: number, c0: number, c0_len: number, w_ih: number, w_ih_len: number, w_hh: number, w_hh_len: number, gates: number, gates_len: number, dx: number, dx_len: number, dh0: number, dh0_len: number, dc0: number, dc0_len: number, dw_ih: number, dw_ih_len: number, dw_hh: number, dw_hh_len: number, db_ih: number, db_ih_len: number, db_hh: number, db_hh_len: number, ws: number, ws_len: number): number;
 }
 
 /** The exports of the test module built with the `probes` feature (test/wasm/rnn_wasm_probes.wasm): the shipped ones and the probes. */
@@ -216,6 +242,10 @@ export interface NativeAddon {
   layerForward(cell: number, nIn: number, h: number, n: number, t: number, reverse: number, keep: number, x: Float64Array, lengths: Float64Array, h0: Float64Array, c0: Float64Array, wIh: Float64Array, wHh: Float64Array, bIh: Float64Array, bHh: Float64Array, gates: Float64Array, p: Float64Array, output: Float64Array, hN: Float64Array, cN: Float64Array, saved: Float64Array): void;
   /** Backward pass of `layer_forward`; see `rnn_core::layer_backward`. */
   layerBackward(cell: number, nIn: number, h: number, n: number, t: number, reverse: number, dOutput: Float64Array, dhN: Float64Array, dcN: Float64Array, saved: Float64Array, x: Float64Array, lengths: Float64Array, h0: Float64Array, c0: Float64Array, wIh: Float64Array, wHh: Float64Array, gates: Float64Array, dx: Float64Array, dh0: Float64Array, dc0: Float64Array, dwIh: Float64Array, dwHh: Float64Array, dbIh: Float64Array, dbHh: Float64Array): void;
+  /** `layer_forward` with float32 products (the float32 layers); see `rnn_core::layer_forward_f32`. */
+  layerForwardF32(cell: number, nIn: number, h: number, n: number, t: number, reverse: number, keep: number, x: Float64Array, lengths: Float64Array, h0: Float64Array, c0: Float64Array, wIh: Float64Array, wHh: Float64Array, bIh: Float64Array, bHh: Float64Array, gates: Float64Array, p: Float64Array, output: Float64Array, hN: Float64Array, cN: Float64Array, saved: Float64Array): void;
+  /** `layer_backward` with float32 products; see `rnn_core::layer_backward_f32`. */
+  layerBackwardF32(cell: number, nIn: number, h: number, n: number, t: number, reverse: number, dOutput: Float64Array, dhN: Float64Array, dcN: Float64Array, saved: Float64Array, x: Float64Array, lengths: Float64Array, h0: Float64Array, c0: Float64Array, wIh: Float64Array, wHh: Float64Array, gates: Float64Array, dx: Float64Array, dh0: Float64Array, dc0: Float64Array, dwIh: Float64Array, dwHh: Float64Array, dbIh: Float64Array, dbHh: Float64Array): void;
   /** Lets the kernels use up to `n` threads (0: all cores, the default). */
   setThreads(n: number): void;
   /** Threads the kernels may use. */

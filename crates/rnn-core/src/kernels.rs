@@ -144,5 +144,27 @@ macro_rules! for_each_kernel {
             outputs: LayerBackwardOut { dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh },
             workspace: [layer_backward_workspace_len => layer_backward_workspace],
         }
+        $callback! {
+            name: layer_forward_f32,
+            doc: "`layer_forward` with float32 products (the float32 layers); see `rnn_core::layer_forward_f32`.",
+            wasm: layer_forward_f32,
+            js: "layerForwardF32",
+            dims: LayerDims { cell, n_in, h, n, t, reverse, keep },
+            unused: {},
+            inputs: LayerForwardIn { x, lengths, h0, c0, w_ih, w_hh, b_ih, b_hh, gates, p },
+            outputs: LayerForwardOut { output, h_n, c_n, saved },
+            workspace: [layer_forward_workspace_len => layer_forward_f32_workspace],
+        }
+        $callback! {
+            name: layer_backward_f32,
+            doc: "`layer_backward` with float32 products; see `rnn_core::layer_backward_f32`.",
+            wasm: layer_backward_f32,
+            js: "layerBackwardF32",
+            dims: LayerDims { cell, n_in, h, n, t, reverse },
+            unused: { keep },
+            inputs: LayerBackwardIn { d_output, dh_n, dc_n, saved, x, lengths, h0, c0, w_ih, w_hh, gates },
+            outputs: LayerBackwardOut { dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh },
+            workspace: [layer_backward_workspace_len => layer_backward_f32_workspace],
+        }
     };
 }

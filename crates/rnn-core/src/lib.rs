@@ -76,10 +76,11 @@ pub use error::KernelError;
 pub(crate) use error::{check_lens, expect_len, expect_workspace, product, sizes_fit, Arg};
 #[cfg(not(target_arch = "wasm32"))]
 pub use gemm::isa_name;
-pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+pub use gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs, Precision};
 pub use layer::{
-    layer_backward, layer_backward_workspace_len, layer_forward, layer_forward_workspace_len,
-    LayerBackwardIn, LayerBackwardOut, LayerDims, LayerForwardIn, LayerForwardOut,
+    layer_backward, layer_backward_f32, layer_backward_workspace_len, layer_forward,
+    layer_forward_f32, layer_forward_workspace_len, LayerBackwardIn, LayerBackwardOut, LayerDims,
+    LayerForwardIn, LayerForwardOut,
 };
 pub use layout::{transpose, transpose_workspace_len, TransposeIn, TransposeOut};
 pub use loss::{

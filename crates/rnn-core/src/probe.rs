@@ -4,7 +4,7 @@
 //! packed-GEMM driver to time, and a comparison of the packed GEMM with the
 //! reference loops that a host can run inside the wasm build itself.
 
-use crate::gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+use crate::gemm::{gemm, gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs, Precision};
 use crate::simd::F64x2;
 use crate::KernelError;
 
@@ -97,7 +97,7 @@ pub fn gemm_bench(
         lhs.pack(0, 0, MatRef::row_major(a, m, k)?)?;
     }
     // The weight is packed already: this only re-wraps it.
-    let lhs = PackedLhs::wrap(pa, m, k)?;
+    let lhs = PackedLhs::wrap(Precision::F64, pa, m, k)?;
     for _ in 0..iters {
         let mut rhs = PackedRhs::new(pb, k, n)?;
         rhs.pack(0, 0, MatRef::row_major(b, k, n)?)?;

@@ -6,6 +6,7 @@
 //!   ones, inside [`wide`]).
 //! - [`F64x2`], two lanes: the unit of the wasm GEMM tile (`gemm/kernel.rs`)
 //!   and of the roofline probe.
+//! - [`F32x4`], four `f32` lanes: the unit of the float32 wasm GEMM tile.
 //!
 //! On wasm32 built with `simd128` (the shipped module), [`F64x2`] wraps one
 //! `v128` and each method is one SIMD128 instruction (`f64x2.add`,
@@ -16,16 +17,35 @@
 //! wasm lane computes, bit for bit, whatever the width: neither form fuses a
 //! multiply and an add (a product and a sum round separately).
 //!
+//! The one exception is `mul_add` ([`F64x2::mul_add`], [`F32x4::mul_add`]):
+//! in a wasm build with `relaxed-simd` it is `f64x2.relaxed_madd` /
+//! `f32x4.relaxed_madd`, which the engine may compute fused (one rounding,
+//! where the CPU has FMA) or as a multiply then an add; everywhere else it is
+//! a multiply then an add, bit for bit `self.mul(b).add(c)`. Code that must
+//! give the same bits on every engine uses `mul` and `add`.
+//!
+//! With `relaxed-simd` enabled LLVM turns `f64x2.pmin` / `f64x2.pmax` into
+//! `f64x2.relaxed_min` / `relaxed_max`, whose result for a NaN (and for ±0) is
+//! the engine's choice: V8 on x64 drops the NaN, so `sigmoid(NaN)` came out 0.
+//! The relaxed build therefore writes [`F64x2::pmin`] and [`F64x2::pmax`] as a
+//! compare and a `v128.bitselect`, which LLVM leaves alone: the same lanes as
+//! `pmin` / `pmax` for every input.
+//!
 //! Loads and stores go through slices, so no `unsafe` is needed: LLVM merges
 //! the two adjacent lane reads of [`F64x2::load`] into one `v128.load`.
 
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod imp {
     use core::arch::wasm32::{
-        f64x2, f64x2_abs, f64x2_add, f64x2_div, f64x2_extract_lane, f64x2_floor, f64x2_gt,
-        f64x2_max, f64x2_mul, f64x2_nearest, f64x2_pmax, f64x2_pmin, f64x2_splat, f64x2_sub,
-        i64x2_add, i64x2_shl, i64x2_splat, v128, v128_andnot, v128_bitselect,
+        f32x4, f32x4_add, f32x4_extract_lane, f32x4_mul, f32x4_splat, f64x2, f64x2_abs, f64x2_add,
+        f64x2_div, f64x2_extract_lane, f64x2_floor, f64x2_gt, f64x2_max, f64x2_mul, f64x2_nearest,
+        f64x2_splat, f64x2_sub, i64x2_add, i64x2_shl, i64x2_splat, v128, v128_andnot,
+        v128_bitselect,
     };
+    #[cfg(target_feature = "relaxed-simd")]
+    use core::arch::wasm32::{f32x4_relaxed_madd, f64x2_lt, f64x2_relaxed_madd};
+    #[cfg(not(target_feature = "relaxed-simd"))]
+    use core::arch::wasm32::{f64x2_pmax, f64x2_pmin};
 
     /// Two `f64` lanes in one SIMD128 register.
     #[derive(Clone, Copy, Debug)]
@@ -74,18 +94,34 @@ mod imp {
             Self(f64x2_div(self.0, o.0))
         }
 
+        /// `self · b + c`: `f64x2.relaxed_madd` in the relaxed-SIMD build
+        /// (fused or not, as the engine chooses), else a multiply then an add.
+        #[inline(always)]
+        pub fn mul_add(self, b: Self, c: Self) -> Self {
+            #[cfg(target_feature = "relaxed-simd")]
+            return Self(f64x2_relaxed_madd(self.0, b.0, c.0));
+            #[cfg(not(target_feature = "relaxed-simd"))]
+            return self.mul(b).add(c);
+        }
+
         /// `f64x2.pmin`: `if o < self { o } else { self }`, so a NaN in
         /// `self` is kept.
         #[inline(always)]
         pub fn pmin(self, o: Self) -> Self {
-            Self(f64x2_pmin(self.0, o.0))
+            #[cfg(not(target_feature = "relaxed-simd"))]
+            return Self(f64x2_pmin(self.0, o.0));
+            #[cfg(target_feature = "relaxed-simd")]
+            return Self(v128_bitselect(o.0, self.0, f64x2_lt(o.0, self.0)));
         }
 
         /// `f64x2.pmax`: `if self < o { o } else { self }`, so a NaN in
         /// `self` is kept.
         #[inline(always)]
         pub fn pmax(self, o: Self) -> Self {
-            Self(f64x2_pmax(self.0, o.0))
+            #[cfg(not(target_feature = "relaxed-simd"))]
+            return Self(f64x2_pmax(self.0, o.0));
+            #[cfg(target_feature = "relaxed-simd")]
+            return Self(v128_bitselect(o.0, self.0, f64x2_lt(self.0, o.0)));
         }
 
         /// Maximum that is NaN when either lane value is NaN.
@@ -132,6 +168,77 @@ mod imp {
         pub fn pow2i(self) -> Self {
             let biased = f64x2_add(self.0, f64x2_splat(super::ROUND_MAGIC));
             Self(i64x2_shl(i64x2_add(biased, i64x2_splat(1023)), 52))
+        }
+    }
+
+    /// Four `f32` lanes in one SIMD128 register.
+    #[derive(Clone, Copy, Debug)]
+    pub struct F32x4(v128);
+
+    impl F32x4 {
+        /// Every lane `v`.
+        #[inline(always)]
+        pub fn splat(v: f32) -> Self {
+            Self(f32x4_splat(v))
+        }
+
+        /// Every lane zero.
+        #[inline(always)]
+        pub fn zero() -> Self {
+            Self::splat(0.0)
+        }
+
+        /// Lanes `s[0..4]`; `s` must hold at least four elements. LLVM merges
+        /// the four lane reads into one `v128.load`.
+        #[inline(always)]
+        pub fn load(s: &[f32]) -> Self {
+            let s = &s[..4];
+            Self(f32x4(s[0], s[1], s[2], s[3]))
+        }
+
+        /// Writes the lanes to `s[0..4]`.
+        #[inline(always)]
+        pub fn store(self, s: &mut [f32]) {
+            let s = &mut s[..4];
+            s[0] = f32x4_extract_lane::<0>(self.0);
+            s[1] = f32x4_extract_lane::<1>(self.0);
+            s[2] = f32x4_extract_lane::<2>(self.0);
+            s[3] = f32x4_extract_lane::<3>(self.0);
+        }
+
+        /// Lane `i` (`i < 4`).
+        #[allow(dead_code)] // for tests and debugging; the tiles store whole vectors
+        #[inline(always)]
+        pub fn lane(self, i: usize) -> f32 {
+            match i {
+                0 => f32x4_extract_lane::<0>(self.0),
+                1 => f32x4_extract_lane::<1>(self.0),
+                2 => f32x4_extract_lane::<2>(self.0),
+                _ => f32x4_extract_lane::<3>(self.0),
+            }
+        }
+
+        // The relaxed build's mul_add is one instruction, leaving add and mul unused.
+        #[cfg_attr(target_feature = "relaxed-simd", allow(dead_code))]
+        #[inline(always)]
+        pub fn add(self, o: Self) -> Self {
+            Self(f32x4_add(self.0, o.0))
+        }
+
+        #[cfg_attr(target_feature = "relaxed-simd", allow(dead_code))]
+        #[inline(always)]
+        pub fn mul(self, o: Self) -> Self {
+            Self(f32x4_mul(self.0, o.0))
+        }
+
+        /// `self · b + c`: `f32x4.relaxed_madd` in the relaxed-SIMD build
+        /// (fused or not, as the engine chooses), else a multiply then an add.
+        #[inline(always)]
+        pub fn mul_add(self, b: Self, c: Self) -> Self {
+            #[cfg(target_feature = "relaxed-simd")]
+            return Self(f32x4_relaxed_madd(self.0, b.0, c.0));
+            #[cfg(not(target_feature = "relaxed-simd"))]
+            return self.mul(b).add(c);
         }
     }
 }
@@ -218,6 +325,15 @@ mod imp {
             self.zip(o, |a, b| a / b)
         }
 
+        /// `self · b + c` as a multiply then an add (two roundings), the
+        /// same bits as the SIMD128 wasm build.
+        // The wasm GEMM tiles use it; native builds take theirs from rnn-x86.
+        #[allow(dead_code)]
+        #[inline(always)]
+        pub fn mul_add(self, b: Self, c: Self) -> Self {
+            self.mul(b).add(c)
+        }
+
         /// `if o < self { o } else { self }`, so a NaN in `self` is kept.
         #[inline(always)]
         pub fn pmin(self, o: Self) -> Self {
@@ -291,8 +407,79 @@ mod imp {
             })
         }
     }
+
+    /// Four `f32` lanes, computed one after the other (as [`F64s`] does),
+    /// each lane as a SIMD128 wasm lane computes it. The float32 wasm GEMM
+    /// tile is written with it; native builds take their tiles from rnn-x86,
+    /// so here only tests and lane-by-lane fallbacks use it.
+    #[derive(Clone, Copy, Debug)]
+    #[allow(dead_code)]
+    pub struct F32x4([f32; 4]);
+
+    #[allow(dead_code)]
+    impl F32x4 {
+        #[inline(always)]
+        fn zip(self, o: Self, f: impl Fn(f32, f32) -> f32) -> Self {
+            let mut out = self.0;
+            for (v, &w) in out.iter_mut().zip(&o.0) {
+                *v = f(*v, w);
+            }
+            Self(out)
+        }
+
+        /// Every lane `v`.
+        #[inline(always)]
+        pub fn splat(v: f32) -> Self {
+            Self([v; 4])
+        }
+
+        /// Every lane zero.
+        #[inline(always)]
+        pub fn zero() -> Self {
+            Self([0.0; 4])
+        }
+
+        /// Lanes `s[0..4]`; `s` must hold at least four elements.
+        #[inline(always)]
+        pub fn load(s: &[f32]) -> Self {
+            let mut out = [0.0; 4];
+            out.copy_from_slice(&s[..4]);
+            Self(out)
+        }
+
+        /// Writes the lanes to `s[0..4]`.
+        #[inline(always)]
+        pub fn store(self, s: &mut [f32]) {
+            s[..4].copy_from_slice(&self.0);
+        }
+
+        /// Lane `i` (`i < 4`).
+        #[inline(always)]
+        pub fn lane(self, i: usize) -> f32 {
+            self.0[i % 4]
+        }
+
+        #[inline(always)]
+        pub fn add(self, o: Self) -> Self {
+            self.zip(o, |a, b| a + b)
+        }
+
+        #[inline(always)]
+        pub fn mul(self, o: Self) -> Self {
+            self.zip(o, |a, b| a * b)
+        }
+
+        /// `self · b + c` as a multiply then an add (two roundings), the
+        /// same bits as the SIMD128 wasm build.
+        #[inline(always)]
+        pub fn mul_add(self, b: Self, c: Self) -> Self {
+            self.mul(b).add(c)
+        }
+    }
 }
 
+#[allow(unused_imports)] // natively only tests use it
+pub(crate) use imp::F32x4;
 pub(crate) use imp::F64x2;
 
 /// The vector of the element-wise loops (activations, cell updates): on
@@ -403,7 +590,7 @@ pub(crate) use for_lanes;
 
 #[cfg(test)]
 mod tests {
-    use super::F64x2;
+    use super::{F32x4, F64x2};
 
     #[test]
     fn pow2i_covers_the_normal_range() {
@@ -421,5 +608,29 @@ mod tests {
         assert!(nan.pmax(one).lane(0).is_nan());
         assert_eq!(F64x2::splat(3.0).pmin(one).lane(1), 1.0);
         assert!(one.max_nan(nan).lane(0).is_nan());
+    }
+
+    #[test]
+    fn mul_add_is_a_product_then_a_sum_outside_relaxed_simd() {
+        // 1 + 2^-30 squared is 1 + 2^-29 + 2^-60: a fused multiply-add
+        // keeps the 2^-60, a product rounded first loses it.
+        let x = 1.0 + 2f64.powi(-30);
+        let v = F64x2::splat(x).mul_add(F64x2::splat(x), F64x2::splat(-1.0));
+        assert_eq!(v.lane(1), 2f64.powi(-29));
+        let y = 1.0 + 2f32.powi(-12);
+        let w = F32x4::splat(y).mul_add(F32x4::splat(y), F32x4::splat(-1.0));
+        assert_eq!(w.lane(3), 2f32.powi(-11));
+    }
+
+    #[test]
+    fn f32x4_lanes_round_trip() {
+        let s = [1.5f32, -2.0, 3.25, 4.0, 9.0];
+        let v = F32x4::load(&s[1..]);
+        assert_eq!((v.lane(0), v.lane(3)), (-2.0, 9.0));
+        let mut out = [0.0f32; 4];
+        v.add(F32x4::splat(1.0))
+            .mul(F32x4::zero().add(F32x4::splat(2.0)))
+            .store(&mut out);
+        assert_eq!(out, [-2.0, 8.5, 10.0, 20.0]);
     }
 }

@@ -13,8 +13,9 @@ mod layer_ref;
 use common::{assert_close, Rng};
 use layer_ref::{Forward, Grads, Params, Spec, Upstream};
 use rnn_core::{
-    layer_backward, layer_backward_workspace_len, layer_forward, layer_forward_workspace_len,
-    KernelError, LayerBackwardIn, LayerBackwardOut, LayerDims, LayerForwardIn, LayerForwardOut,
+    layer_backward, layer_backward_f32, layer_backward_workspace_len, layer_forward,
+    layer_forward_workspace_len, KernelError, LayerBackwardIn, LayerBackwardOut, LayerDims,
+    LayerForwardIn, LayerForwardOut,
 };
 
 const CELLS: [usize; 5] = [0, 1, 2, 3, 4];
@@ -94,6 +95,11 @@ impl Case {
     /// The kernel's gradients from `saved`, every output and the workspace
     /// holding `fill` before the call.
     fn kernel(&self, saved: &[f64], fill: f64) -> Grads {
+        self.kernel_in(layer_backward, saved, fill)
+    }
+
+    /// [`Case::kernel`] through `kernel` (`layer_backward` or its float32 twin).
+    fn kernel_in(&self, kernel: Backward, saved: &[f64], fill: f64) -> Grads {
         let s = &self.s;
         let d = dims(s);
         let mut g = Grads::zeros(s);
@@ -132,10 +138,18 @@ impl Case {
             db_ih: &mut g.db_ih,
             db_hh: &mut g.db_hh,
         };
-        layer_backward(&d, i, o, &mut ws).unwrap();
+        kernel(&d, i, o, &mut ws).unwrap();
         g
     }
 }
+
+/// `layer_backward`'s signature.
+type Backward = fn(
+    &LayerDims,
+    LayerBackwardIn<'_>,
+    LayerBackwardOut<'_>,
+    &mut [f64],
+) -> Result<(), KernelError>;
 
 fn assert_grads(what: &str, got: &Grads, want: &Grads, tol: f64) {
     for ((name, g), (_, w)) in got.named().iter().zip(want.named()) {
@@ -781,4 +795,31 @@ fn call_edited_gates(
     let r = layer_backward(&d, i, o, &mut ws);
     let touched = g.named().iter().any(|(_, v)| v.iter().any(|&x| x != junk));
     (r, touched)
+}
+
+#[test]
+fn float32_products_stay_within_the_float32_bound() {
+    // The gradients of the float32 twin against the float64 kernel's, from
+    // the same `saved`: each within 1e-5 of that gradient's largest magnitude.
+    let mut worst = 0.0f64;
+    for (k, (s, lengths)) in kernel_cases().into_iter().enumerate() {
+        let case = Case::new(s, &lengths, 4000 + k as u64);
+        let f = kernel_forward(&case);
+        let want = case.kernel(&f.saved, f64::NAN);
+        let got = case.kernel_in(layer_backward_f32, &f.saved, f64::NAN);
+        for ((name, g), (_, w)) in got.named().iter().zip(want.named()) {
+            let scale = w
+                .iter()
+                .fold(0.0f64, |m, v| m.max(v.abs()))
+                .max(f64::MIN_POSITIVE);
+            let e = g
+                .iter()
+                .zip(w.iter())
+                .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()))
+                / scale;
+            assert!(e < 1e-5, "{s:?} {name}: {e:e}");
+            worst = worst.max(e);
+        }
+    }
+    println!("float32 layer_backward: worst relative difference {worst:e}");
 }

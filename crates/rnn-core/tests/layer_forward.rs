@@ -15,8 +15,8 @@ mod layer_ref;
 
 use common::{assert_close, assert_close_nonfinite, Rng};
 use rnn_core::{
-    layer_forward, layer_forward_workspace_len, KernelError, LayerDims, LayerForwardIn,
-    LayerForwardOut, Status,
+    layer_forward, layer_forward_f32, layer_forward_workspace_len, KernelError, LayerDims,
+    LayerForwardIn, LayerForwardOut, Status,
 };
 
 const CELLS: [usize; 5] = [0, 1, 2, 3, 4];
@@ -47,6 +47,8 @@ struct Case {
     w_hh: Vec<f64>,
     b_ih: Vec<f64>,
     b_hh: Vec<f64>,
+    /// Run `layer_forward_f32` instead of `layer_forward`.
+    f32: bool,
 }
 
 /// What the layer returns.
@@ -76,6 +78,7 @@ impl Case {
             w_hh: rng.vec(g * d.h, w),
             b_ih: rng.vec(g, w),
             b_hh: rng.vec(g, w),
+            f32: false,
         }
     }
 
@@ -109,7 +112,12 @@ impl Case {
     /// The kernel, into `o` with the workspace `ws`.
     fn run_into(&self, o: &mut Out, ws: &mut [f64]) -> Result<(), KernelError> {
         let lengths = self.lengths_f64();
-        layer_forward(
+        let kernel = if self.f32 {
+            layer_forward_f32
+        } else {
+            layer_forward
+        };
+        kernel(
             &self.d,
             LayerForwardIn {
                 x: &self.x,
@@ -723,7 +731,7 @@ fn huge_dimensions_are_refused_without_panicking() {
 /// The L workload timed, single-threaded, the full batch against one with
 /// lengths averaging `t/2` (timed alternately, best of several runs):
 /// `cargo test -p rnn-core --release --test layer_forward -- --ignored
-/// --nocapture`.
+/// --nocapture` (`LAYER_F32=1`: the float32 twin).
 #[test]
 #[ignore]
 fn time_the_l_workload() {
@@ -739,7 +747,11 @@ fn time_the_l_workload() {
             let d = dims(cell, n_in, h, n, t, false, keep);
             // Lengths 1..=t spread evenly: mean (t + 1)/2.
             let half: Vec<usize> = (0..n).map(|j| 1 + (j * (t - 1)) / (n - 1)).collect();
-            let cases = [Case::new(d, &vec![t; n], 1), Case::new(d, &half, 1)];
+            let mut cases = [Case::new(d, &vec![t; n], 1), Case::new(d, &half, 1)];
+            let f32 = std::env::var("LAYER_F32").is_ok_and(|v| v == "1");
+            for c in &mut cases {
+                c.f32 = f32;
+            }
             // Buffers allocated and touched once, outside the timing.
             let mut outs: Vec<Out> = cases.iter().map(|c| c.run(0.0).unwrap()).collect();
             let mut ws = vec![0.0; layer_forward_workspace_len(&d).unwrap()];
@@ -992,4 +1004,51 @@ fn bad_gates_and_peepholes_are_refused() {
             }
         }
     }
+}
+
+/// The largest difference between `got` and `want`, relative to the largest
+/// magnitude in `want`.
+fn rel_err(got: &[f64], want: &[f64]) -> f64 {
+    let scale = want
+        .iter()
+        .fold(0.0f64, |m, v| m.max(v.abs()))
+        .max(f64::MIN_POSITIVE);
+    got.iter()
+        .zip(want)
+        .fold(0.0f64, |m, (g, w)| m.max((g - w).abs()))
+        / scale
+}
+
+#[test]
+fn float32_products_stay_within_the_float32_bound() {
+    // Every cell, both directions, with and without `saved`, sizes past the
+    // float32 tile (32 columns natively): float32 sums of 20–70 terms over
+    // 9 steps stay within 2e-6 of the float64 layer (the bound the TypeScript
+    // layers document is 1e-5).
+    let mut worst = 0.0f64;
+    for cell in 0..5 {
+        for reverse in [false, true] {
+            for keep in [false, true] {
+                let d = dims(cell, 21, 37, 35, 9, reverse, keep);
+                let lengths = mixed_lengths(35, 9, 5 + cell as u64);
+                let mut case = Case::new(d, &lengths, 40 + cell as u64);
+                let want = case.run(f64::NAN).unwrap();
+                case.f32 = true;
+                let got = case.run(f64::NAN).unwrap();
+                for (name, g, w) in [
+                    ("output", &got.output, &want.output),
+                    ("h_n", &got.h_n, &want.h_n),
+                    ("c_n", &got.c_n, &want.c_n),
+                    ("saved", &got.saved, &want.saved),
+                ] {
+                    let e = rel_err(g, w);
+                    assert!(e < 2e-6, "{d:?} {name}: {e:e}");
+                    worst = worst.max(e);
+                }
+                // Not the float64 result: the products are float32's.
+                assert_ne!(got, want, "{d:?}");
+            }
+        }
+    }
+    println!("float32 layer_forward: worst relative difference {worst:e}");
 }

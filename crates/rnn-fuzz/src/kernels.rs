@@ -425,7 +425,7 @@ fn op(b: (usize, usize)) -> *mut f64 {
 }
 
 /// Every kernel export, in the order of `rnn-wasm`'s exports.
-pub fn all() -> [Kernel; 10] {
+pub fn all() -> [Kernel; 12] {
     [
         Kernel {
             name: "rnn_softmax",
@@ -771,72 +771,17 @@ pub fn all() -> [Kernel; 10] {
             name: "layer_forward",
             bufs: LAYER_FORWARD,
             lens: layer_forward_lens,
-            core: |d, i, o| {
-                let [output, h_n, c_n, saved, ws] = o else {
-                    unreachable!()
-                };
-                let i = LayerForwardIn {
-                    x: i[0],
-                    lengths: i[1],
-                    h0: i[2],
-                    c0: i[3],
-                    w_ih: i[4],
-                    w_hh: i[5],
-                    b_ih: i[6],
-                    b_hh: i[7],
-                    gates: i[8],
-                    p: i[9],
-                };
-                let o = LayerForwardOut {
-                    output,
-                    h_n,
-                    c_n,
-                    saved,
-                };
-                rnn_core::layer_forward(&layer_forward_dims(d), i, o, ws)
-            },
-            export: |d, b| {
-                let l = layer_forward_dims(d);
-                crate::rnn_wasm::layer_forward(
-                    l.cell,
-                    l.n_in,
-                    l.h,
-                    l.n,
-                    l.t,
-                    l.reverse,
-                    l.keep,
-                    ip(b[0]),
-                    b[0].1,
-                    ip(b[1]),
-                    b[1].1,
-                    ip(b[2]),
-                    b[2].1,
-                    ip(b[3]),
-                    b[3].1,
-                    ip(b[4]),
-                    b[4].1,
-                    ip(b[5]),
-                    b[5].1,
-                    ip(b[6]),
-                    b[6].1,
-                    ip(b[7]),
-                    b[7].1,
-                    ip(b[8]),
-                    b[8].1,
-                    ip(b[9]),
-                    b[9].1,
-                    op(b[10]),
-                    b[10].1,
-                    op(b[11]),
-                    b[11].1,
-                    op(b[12]),
-                    b[12].1,
-                    op(b[13]),
-                    b[13].1,
-                    op(b[14]),
-                    b[14].1,
-                )
-            },
+            core: |d, i, o| layer_forward_core(rnn_core::layer_forward, d, i, o),
+            export: |d, b| layer_forward_export(crate::rnn_wasm::layer_forward, d, b),
+            value: |name, u, d| (name == "lengths").then(|| layer_length(u, d)),
+            values_ok: |d, i| layer_lengths_ok(d, i[1]),
+        },
+        Kernel {
+            name: "layer_forward_f32",
+            bufs: LAYER_FORWARD,
+            lens: layer_forward_lens,
+            core: |d, i, o| layer_forward_core(rnn_core::layer_forward_f32, d, i, o),
+            export: |d, b| layer_forward_export(crate::rnn_wasm::layer_forward_f32, d, b),
             value: |name, u, d| (name == "lengths").then(|| layer_length(u, d)),
             values_ok: |d, i| layer_lengths_ok(d, i[1]),
         },
@@ -844,85 +789,278 @@ pub fn all() -> [Kernel; 10] {
             name: "layer_backward",
             bufs: LAYER_BACKWARD,
             lens: layer_backward_lens,
-            core: |d, i, o| {
-                let [dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, ws] = o else {
-                    unreachable!()
-                };
-                let i = LayerBackwardIn {
-                    d_output: i[0],
-                    dh_n: i[1],
-                    dc_n: i[2],
-                    saved: i[3],
-                    x: i[4],
-                    lengths: i[5],
-                    h0: i[6],
-                    c0: i[7],
-                    w_ih: i[8],
-                    w_hh: i[9],
-                    gates: i[10],
-                };
-                let o = LayerBackwardOut {
-                    dx,
-                    dh0,
-                    dc0,
-                    dw_ih,
-                    dw_hh,
-                    db_ih,
-                    db_hh,
-                };
-                rnn_core::layer_backward(&layer_dims(d, 0), i, o, ws)
-            },
-            export: |d, b| {
-                let l = layer_dims(d, 0);
-                crate::rnn_wasm::layer_backward(
-                    l.cell,
-                    l.n_in,
-                    l.h,
-                    l.n,
-                    l.t,
-                    l.reverse,
-                    ip(b[0]),
-                    b[0].1,
-                    ip(b[1]),
-                    b[1].1,
-                    ip(b[2]),
-                    b[2].1,
-                    ip(b[3]),
-                    b[3].1,
-                    ip(b[4]),
-                    b[4].1,
-                    ip(b[5]),
-                    b[5].1,
-                    ip(b[6]),
-                    b[6].1,
-                    ip(b[7]),
-                    b[7].1,
-                    ip(b[8]),
-                    b[8].1,
-                    ip(b[9]),
-                    b[9].1,
-                    ip(b[10]),
-                    b[10].1,
-                    op(b[11]),
-                    b[11].1,
-                    op(b[12]),
-                    b[12].1,
-                    op(b[13]),
-                    b[13].1,
-                    op(b[14]),
-                    b[14].1,
-                    op(b[15]),
-                    b[15].1,
-                    op(b[16]),
-                    b[16].1,
-                    op(b[17]),
-                    b[17].1,
-                    op(b[18]),
-                    b[18].1,
-                )
-            },
+            core: |d, i, o| layer_backward_core(rnn_core::layer_backward, d, i, o),
+            export: |d, b| layer_backward_export(crate::rnn_wasm::layer_backward, d, b),
+            value: |name, u, d| (name == "lengths").then(|| layer_length(u, d)),
+            values_ok: |d, i| layer_lengths_ok(d, i[5]),
+        },
+        Kernel {
+            name: "layer_backward_f32",
+            bufs: LAYER_BACKWARD,
+            lens: layer_backward_lens,
+            core: |d, i, o| layer_backward_core(rnn_core::layer_backward_f32, d, i, o),
+            export: |d, b| layer_backward_export(crate::rnn_wasm::layer_backward_f32, d, b),
             value: |name, u, d| (name == "lengths").then(|| layer_length(u, d)),
             values_ok: |d, i| layer_lengths_ok(d, i[5]),
         },
     ]
+}
+
+/// `layer_forward`'s signature (and its float32 twin's).
+type LayerForwardFn =
+    fn(&LayerDims, LayerForwardIn<'_>, LayerForwardOut<'_>, &mut [f64]) -> Result<(), KernelError>;
+/// `layer_backward`'s signature (and its float32 twin's).
+type LayerBackwardFn = fn(
+    &LayerDims,
+    LayerBackwardIn<'_>,
+    LayerBackwardOut<'_>,
+    &mut [f64],
+) -> Result<(), KernelError>;
+/// The `layer_forward` export's signature (and its float32 twin's).
+type LayerForwardExport = extern "C" fn(
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+) -> i32;
+/// The `layer_backward` export's signature (and its float32 twin's).
+type LayerBackwardExport = extern "C" fn(
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *const f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+    *mut f64,
+    usize,
+) -> i32;
+
+/// [`Kernel::core`] for `layer_forward` or its float32 twin `f`.
+fn layer_forward_core(
+    f: LayerForwardFn,
+    d: &Dims,
+    i: &[&[f64]],
+    o: &mut [&mut [f64]],
+) -> Result<(), KernelError> {
+    let [output, h_n, c_n, saved, ws] = o else {
+        unreachable!()
+    };
+    let i = LayerForwardIn {
+        x: i[0],
+        lengths: i[1],
+        h0: i[2],
+        c0: i[3],
+        w_ih: i[4],
+        w_hh: i[5],
+        b_ih: i[6],
+        b_hh: i[7],
+        gates: i[8],
+        p: i[9],
+    };
+    let o = LayerForwardOut {
+        output,
+        h_n,
+        c_n,
+        saved,
+    };
+    f(&layer_forward_dims(d), i, o, ws)
+}
+
+/// [`Kernel::export`] for the `layer_forward` export or its float32 twin `f`.
+fn layer_forward_export(f: LayerForwardExport, d: &Dims, b: &[(usize, usize)]) -> i32 {
+    let l = layer_forward_dims(d);
+    f(
+        l.cell,
+        l.n_in,
+        l.h,
+        l.n,
+        l.t,
+        l.reverse,
+        l.keep,
+        ip(b[0]),
+        b[0].1,
+        ip(b[1]),
+        b[1].1,
+        ip(b[2]),
+        b[2].1,
+        ip(b[3]),
+        b[3].1,
+        ip(b[4]),
+        b[4].1,
+        ip(b[5]),
+        b[5].1,
+        ip(b[6]),
+        b[6].1,
+        ip(b[7]),
+        b[7].1,
+        ip(b[8]),
+        b[8].1,
+        ip(b[9]),
+        b[9].1,
+        op(b[10]),
+        b[10].1,
+        op(b[11]),
+        b[11].1,
+        op(b[12]),
+        b[12].1,
+        op(b[13]),
+        b[13].1,
+        op(b[14]),
+        b[14].1,
+    )
+}
+
+/// [`Kernel::core`] for `layer_backward` or its float32 twin `f`.
+fn layer_backward_core(
+    f: LayerBackwardFn,
+    d: &Dims,
+    i: &[&[f64]],
+    o: &mut [&mut [f64]],
+) -> Result<(), KernelError> {
+    let [dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, ws] = o else {
+        unreachable!()
+    };
+    let i = LayerBackwardIn {
+        d_output: i[0],
+        dh_n: i[1],
+        dc_n: i[2],
+        saved: i[3],
+        x: i[4],
+        lengths: i[5],
+        h0: i[6],
+        c0: i[7],
+        w_ih: i[8],
+        w_hh: i[9],
+        gates: i[10],
+    };
+    let o = LayerBackwardOut {
+        dx,
+        dh0,
+        dc0,
+        dw_ih,
+        dw_hh,
+        db_ih,
+        db_hh,
+    };
+    f(&layer_dims(d, 0), i, o, ws)
+}
+
+/// [`Kernel::export`] for the `layer_backward` export or its float32 twin `f`.
+fn layer_backward_export(f: LayerBackwardExport, d: &Dims, b: &[(usize, usize)]) -> i32 {
+    let l = layer_dims(d, 0);
+    f(
+        l.cell,
+        l.n_in,
+        l.h,
+        l.n,
+        l.t,
+        l.reverse,
+        ip(b[0]),
+        b[0].1,
+        ip(b[1]),
+        b[1].1,
+        ip(b[2]),
+        b[2].1,
+        ip(b[3]),
+        b[3].1,
+        ip(b[4]),
+        b[4].1,
+        ip(b[5]),
+        b[5].1,
+        ip(b[6]),
+        b[6].1,
+        ip(b[7]),
+        b[7].1,
+        ip(b[8]),
+        b[8].1,
+        ip(b[9]),
+        b[9].1,
+        ip(b[10]),
+        b[10].1,
+        op(b[11]),
+        b[11].1,
+        op(b[12]),
+        b[12].1,
+        op(b[13]),
+        b[13].1,
+        op(b[14]),
+        b[14].1,
+        op(b[15]),
+        b[15].1,
+        op(b[16]),
+        b[16].1,
+        op(b[17]),
+        b[17].1,
+        op(b[18]),
+        b[18].1,
+    )
 }

@@ -25,11 +25,13 @@
 //! | `reference.rs` | [`gemm`], the scalar loops |
 //! | `pack.rs` | the packed layouts and packing |
 //! | `kernel.rs` | the SIMD128 `MR × NR` micro-kernel and tile store (wasm) |
+//! | `kernel_f32.rs` | the float32 `MR × NR32` micro-kernel and its store (both builds) |
 //! | `update.rs` | `C ← α·tile + β·C`: how every path stores a tile |
 //! | `native.rs` | the native micro-kernel, dispatched on CPU features |
 //! | `packed.rs` | [`gemm_packed`], the blocked loop nest |
 
 mod kernel;
+mod kernel_f32;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 mod pack;
@@ -45,10 +47,11 @@ use kernel as micro;
 #[cfg(not(target_arch = "wasm32"))]
 use native as micro;
 
+pub use kernel_f32::NR32;
 pub use micro::{MR, NR};
 #[cfg(not(target_arch = "wasm32"))]
 pub use native::isa_name;
-pub use pack::{PackedLhs, PackedRhs};
+pub use pack::{PackedLhs, PackedRhs, Precision};
 pub use packed::gemm_packed;
 pub use reference::gemm;
 pub use view::{MatMut, MatRef};

@@ -32,7 +32,7 @@ use super::{
 };
 use super::{ldw, stw};
 use crate::activations::tanh2;
-use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs, Precision};
 use crate::seq::{lhs_len, rhs_len, sum, take};
 #[cfg(target_arch = "wasm32")]
 use crate::simd::LANES;
@@ -170,6 +170,31 @@ pub fn layer_backward(
     o: LayerBackwardOut<'_>,
     ws: &mut [f64],
 ) -> Result<(), KernelError> {
+    backward(Precision::F64, d, i, o, ws)
+}
+
+/// [`layer_backward`] with float32 products (the backward pass of
+/// [`crate::layer_forward_f32`]): every GEMM — each step's `W_hhᵀ·dz`, the
+/// weight gradients summed over all steps, `dx` — rounds its operands to
+/// float32 and sums in float32; the element-wise gradients run in float64.
+/// Same arguments, workspace and refusals.
+pub fn layer_backward_f32(
+    d: &LayerDims,
+    i: LayerBackwardIn<'_>,
+    o: LayerBackwardOut<'_>,
+    ws: &mut [f64],
+) -> Result<(), KernelError> {
+    backward(Precision::F32, d, i, o, ws)
+}
+
+/// [`layer_backward`] in either precision.
+fn backward(
+    prec: Precision,
+    d: &LayerDims,
+    i: LayerBackwardIn<'_>,
+    o: LayerBackwardOut<'_>,
+    ws: &mut [f64],
+) -> Result<(), KernelError> {
     let l = Layer::new(d, false)?;
     let LayerBackwardIn {
         d_output,
@@ -250,6 +275,7 @@ pub fn layer_backward(
     let (drh, ws) = take(ws, plan.drh);
     let k = Ctx {
         l,
+        prec,
         fns,
         order,
         saved,
@@ -308,6 +334,8 @@ pub fn layer_backward(
 /// What every phase reads.
 struct Ctx<'a> {
     l: Layer,
+    /// The GEMMs' precision.
+    prec: Precision,
     /// The functions of the general path, or `None` (the standard ones).
     fns: Option<Fns>,
     order: PackedOrder<'a>,
@@ -444,6 +472,7 @@ impl<'a> Ctx<'a> {
             saved_width: sw,
             ..
         } = self.l;
+        let prec = self.prec;
         let order = self.order;
         let Steps { dz, dzh } = st;
         let Carry { dh, dc, drh } = carry;
@@ -464,13 +493,13 @@ impl<'a> Ctx<'a> {
         };
         let w = MatRef::row_major(self.w_hh, gh, h)?;
         let (wt, w2t) = if cell == Cell::GruResetBefore {
-            let mut wn = PackedLhs::new(wbuf, h, h)?;
+            let mut wn = PackedLhs::with(prec, wbuf, h, h)?;
             wn.pack(0, 0, MatRef::new(&self.w_hh[2 * h * h..], h, h, h, 1)?.t())?;
-            let mut wrz = PackedLhs::new(w2buf, h, 2 * h)?;
+            let mut wrz = PackedLhs::with(prec, w2buf, h, 2 * h)?;
             wrz.pack(0, 0, MatRef::row_major(self.w_hh, 2 * h, h)?.t())?;
             (wn, Some(wrz))
         } else {
-            let mut wt = PackedLhs::new(wbuf, h, gh)?;
+            let mut wt = PackedLhs::with(prec, wbuf, h, gh)?;
             wt.pack(0, 0, w.t())?;
             (wt, None)
         };
@@ -548,7 +577,7 @@ impl<'a> Ctx<'a> {
             }
             if cell == Cell::GruResetBefore {
                 // d(r∘h) = W_hnᵀ·dn, then what needs it.
-                let mut rhs = PackedRhs::new(rbuf, h, ns)?;
+                let mut rhs = PackedRhs::with(prec, rbuf, h, ns)?;
                 rhs.pack(0, 0, MatRef::row_major(&dz_s[2 * h * ns..], h, ns)?)?;
                 gemm_packed(1.0, &wt, &rhs, 0.0, MatMut::row_major(drh, h, ns)?)?;
                 let input = StepIn {
@@ -566,19 +595,19 @@ impl<'a> Ctx<'a> {
             let out = MatMut::new(nxt, h, ns, nn, 1)?;
             match cell {
                 Cell::RnnTanh | Cell::RnnRelu | Cell::Lstm => {
-                    let mut rhs = PackedRhs::new(rbuf, gh, ns)?;
+                    let mut rhs = PackedRhs::with(prec, rbuf, gh, ns)?;
                     rhs.pack(0, 0, MatRef::row_major(dz_s, gh, ns)?)?;
                     gemm_packed(1.0, &wt, &rhs, 0.0, out)?;
                 }
                 Cell::Gru => {
-                    let mut rhs = PackedRhs::new(rbuf, gh, ns)?;
+                    let mut rhs = PackedRhs::with(prec, rbuf, gh, ns)?;
                     rhs.pack(0, 0, MatRef::row_major(dz_s, 2 * h, ns)?)?;
                     let dhn = &dzh[h * off..h * (off + ns)];
                     rhs.pack(2 * h, 0, MatRef::row_major(dhn, h, ns)?)?;
                     gemm_packed(1.0, &wt, &rhs, 1.0, out)?;
                 }
                 Cell::GruResetBefore => {
-                    let mut rhs = PackedRhs::new(rbuf, 2 * h, ns)?;
+                    let mut rhs = PackedRhs::with(prec, rbuf, 2 * h, ns)?;
                     rhs.pack(0, 0, MatRef::row_major(dz_s, 2 * h, ns)?)?;
                     if let Some(w2t) = &w2t {
                         gemm_packed(1.0, w2t, &rhs, 1.0, out)?;
@@ -638,6 +667,7 @@ impl<'a> Ctx<'a> {
             gh,
             ..
         } = self.l;
+        let prec = self.prec;
         let order = self.order;
         let total = order.total();
         let (lbuf, rbuf) = take(ws, lhs_len(gh, Some(kc)).unwrap_or(0));
@@ -647,14 +677,14 @@ impl<'a> Ctx<'a> {
             let k = c1 - c0;
             let beta = if c0 == 0 { 0.0 } else { 1.0 };
             // dz_x, shared by both products except where noted.
-            let mut lhs = PackedLhs::new(&mut *lbuf, gh, k)?;
+            let mut lhs = PackedLhs::with(prec, &mut *lbuf, gh, k)?;
             first = self.first_step(first, c0);
             for p in self.pieces(first, c0, c1) {
                 let v = step_view(st.dz, gh, p.off, p.ns, 0, gh, p.r0, p.r1 - p.r0)?;
                 lhs.pack(0, p.at, v)?;
             }
             if n_in > 0 {
-                let mut rhs = PackedRhs::new(&mut *rbuf, k, n_in)?;
+                let mut rhs = PackedRhs::with(prec, &mut *rbuf, k, n_in)?;
                 for p in self.pieces(first, c0, c1) {
                     for r in p.r0..p.r1 {
                         let (j, tt) = (order.seq(r), order.time(p.s, r, reverse));
@@ -664,7 +694,7 @@ impl<'a> Ctx<'a> {
                 }
                 gemm_packed(1.0, &lhs, &rhs, beta, MatMut::row_major(dw_ih, gh, n_in)?)?;
             }
-            let mut rhs = PackedRhs::new(&mut *rbuf, k, h)?;
+            let mut rhs = PackedRhs::with(prec, &mut *rbuf, k, h)?;
             for p in self.pieces(first, c0, c1) {
                 let (buf, at, stride) = self.h_prev(p.s, h0p);
                 let v = MatRef::new(&buf[at + p.r0..], h, p.r1 - p.r0, stride, 1)?;
@@ -676,7 +706,7 @@ impl<'a> Ctx<'a> {
                 }
                 Cell::Gru => {
                     // The n rows of dz_h are dn ∘ r.
-                    let mut lhs = PackedLhs::new(&mut *lbuf, gh, k)?;
+                    let mut lhs = PackedLhs::with(prec, &mut *lbuf, gh, k)?;
                     for p in self.pieces(first, c0, c1) {
                         let cnt = p.r1 - p.r0;
                         lhs.pack(
@@ -695,7 +725,7 @@ impl<'a> Ctx<'a> {
                 Cell::GruResetBefore => {
                     // The r and z rows act on h_prev, the n rows on r ∘ h_prev.
                     let (w_rz, w_n) = dw_hh.split_at_mut(2 * h * h);
-                    let mut lhs = PackedLhs::new(&mut *lbuf, 2 * h, k)?;
+                    let mut lhs = PackedLhs::with(prec, &mut *lbuf, 2 * h, k)?;
                     for p in self.pieces(first, c0, c1) {
                         let cnt = p.r1 - p.r0;
                         lhs.pack(
@@ -705,8 +735,8 @@ impl<'a> Ctx<'a> {
                         )?;
                     }
                     gemm_packed(1.0, &lhs, &rhs, beta, MatMut::row_major(w_rz, 2 * h, h)?)?;
-                    let mut lhs = PackedLhs::new(&mut *lbuf, h, k)?;
-                    let mut rhs = PackedRhs::new(&mut *rbuf, k, h)?;
+                    let mut lhs = PackedLhs::with(prec, &mut *lbuf, h, k)?;
+                    let mut rhs = PackedRhs::with(prec, &mut *rbuf, k, h)?;
                     for p in self.pieces(first, c0, c1) {
                         let cnt = p.r1 - p.r0;
                         let v = step_view(st.dz, gh, p.off, p.ns, 2 * h, h, p.r0, cnt)?;
@@ -739,6 +769,7 @@ impl<'a> Ctx<'a> {
             gh,
             ..
         } = self.l;
+        let prec = self.prec;
         if n_in == 0 {
             return Ok(());
         }
@@ -746,14 +777,14 @@ impl<'a> Ctx<'a> {
         let total = order.total();
         let (wbuf, ws) = take(ws, rhs_len(Some(gh), n_in).unwrap_or(0));
         let (lbuf, tmp) = take(ws, lhs_len(kc, Some(gh)).unwrap_or(0));
-        let mut w = PackedRhs::new(wbuf, gh, n_in)?;
+        let mut w = PackedRhs::with(prec, wbuf, gh, n_in)?;
         w.pack(0, 0, MatRef::row_major(self.w_ih, gh, n_in)?)?;
         let (mut first, mut c0) = (0, 0);
         while c0 < total {
             let c1 = total.min(c0 + kc);
             let k = c1 - c0;
             first = self.first_step(first, c0);
-            let mut lhs = PackedLhs::new(&mut *lbuf, k, gh)?;
+            let mut lhs = PackedLhs::with(prec, &mut *lbuf, k, gh)?;
             for p in self.pieces(first, c0, c1) {
                 let v = step_view(st.dz, gh, p.off, p.ns, 0, gh, p.r0, p.r1 - p.r0)?;
                 lhs.pack(p.at, 0, v.t())?;

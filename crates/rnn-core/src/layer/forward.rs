@@ -27,7 +27,7 @@ use super::gates::{self, Fns};
 use super::{check_lengths, Cell, Layer, LayerDims, LayerForwardIn, LayerForwardOut, PackedOrder};
 use super::{ldw, stw};
 use crate::activations::{sigmoid2, tanh2};
-use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs};
+use crate::gemm::{gemm_packed, MatMut, MatRef, PackedLhs, PackedRhs, Precision};
 use crate::seq::{column, lhs_len, ones, rhs_len, sum, take};
 #[cfg(not(target_arch = "wasm32"))]
 use crate::simd::keep_loop_unvectorised;
@@ -137,6 +137,32 @@ pub fn layer_forward(
     o: LayerForwardOut<'_>,
     ws: &mut [f64],
 ) -> Result<(), KernelError> {
+    forward(Precision::F64, d, i, o, ws)
+}
+
+/// [`layer_forward`] with float32 products: every GEMM (the input
+/// projection and each step's recurrent product, biases included) rounds
+/// its operands to float32 and sums in float32, as a float32 layer does;
+/// the cell's functions and state run in float64 on the float32 sums.
+/// Values in and out are float64 slices (the caller's float32 values,
+/// exactly). Same arguments, workspace, refusals and `saved` layout.
+pub fn layer_forward_f32(
+    d: &LayerDims,
+    i: LayerForwardIn<'_>,
+    o: LayerForwardOut<'_>,
+    ws: &mut [f64],
+) -> Result<(), KernelError> {
+    forward(Precision::F32, d, i, o, ws)
+}
+
+/// [`layer_forward`] in either precision.
+fn forward(
+    prec: Precision,
+    d: &LayerDims,
+    i: LayerForwardIn<'_>,
+    o: LayerForwardOut<'_>,
+    ws: &mut [f64],
+) -> Result<(), KernelError> {
     let layer = Layer::new(d, true)?;
     let LayerForwardIn {
         x,
@@ -214,10 +240,10 @@ pub fn layer_forward(
 
     // The input projection of every packed row: zx ← [W_ih | b_ih]·[X; 1].
     if rows > 0 {
-        let mut wih = PackedLhs::new(wih_buf, gh, n_in + 1)?;
+        let mut wih = PackedLhs::with(prec, wih_buf, gh, n_in + 1)?;
         wih.pack(0, 0, MatRef::row_major(w_ih, gh, n_in)?)?;
         wih.pack(0, n_in, column(b_ih)?)?;
-        let mut xp = PackedRhs::new(x_buf, n_in + 1, rows)?;
+        let mut xp = PackedRhs::with(prec, x_buf, n_in + 1, rows)?;
         for s in 0..t {
             let (ns, off) = (order.active(s), order.offset(s));
             for r in 0..ns {
@@ -233,10 +259,10 @@ pub fn layer_forward(
     // [W_hh | b_hh], packed once (the GRU's n rows apart).
     let gru = matches!(cell, Cell::Gru | Cell::GruResetBefore);
     let g_main = if gru { 2 * h } else { gh };
-    let mut whh = PackedLhs::new(whh_buf, g_main, h + 1)?;
+    let mut whh = PackedLhs::with(prec, whh_buf, g_main, h + 1)?;
     whh.pack(0, 0, MatRef::row_major(w_hh, g_main, h)?)?;
     whh.pack(0, h, column(&b_hh[..g_main])?)?;
-    let mut whn = PackedLhs::new(whn_buf, if gru { h } else { 0 }, h + 1)?;
+    let mut whn = PackedLhs::with(prec, whn_buf, if gru { h } else { 0 }, h + 1)?;
     if gru {
         whn.pack(0, 0, MatRef::row_major(&w_hh[g_main * h..], h, h)?)?;
         whn.pack(0, h, column(&b_hh[g_main..])?)?;
@@ -261,7 +287,7 @@ pub fn layer_forward(
             break; // n_s is non-increasing: no step is left
         }
         let off = order.offset(s);
-        let mut hp = PackedRhs::new(step_buf, h + 1, ns)?;
+        let mut hp = PackedRhs::with(prec, step_buf, h + 1, ns)?;
         hp.pack(0, 0, MatRef::new(hs, h, ns, n, 1)?)?;
         hp.pack(h, 0, ones(1, ns)?)?;
         // zx's step columns (its r, z rows for the GRU) += [W_hh | b_hh]·[h; 1].
@@ -288,7 +314,7 @@ pub fn layer_forward(
                 None => pointwise(&geo, Pass::ResetGates, zx, hs, cs, hn, rh, &mut []),
                 Some(f) => general_reset_gates(&geo, f, zx, hs, rh),
             }
-            let mut rhp = PackedRhs::new(step_buf, h + 1, ns)?;
+            let mut rhp = PackedRhs::with(prec, step_buf, h + 1, ns)?;
             rhp.pack(0, 0, MatRef::new(rh, h, ns, n, 1)?)?;
             rhp.pack(h, 0, ones(1, ns)?)?;
             gemm_packed(1.0, &whn, &rhp, 0.0, MatMut::new(hn, h, ns, n, 1)?)?;

@@ -62,13 +62,28 @@
 //! those columns. Padded steps cost nothing. `saved`, which the forward pass
 //! writes for the backward pass, holds step `s` as an `[S][n_s]` block at
 //! `S·off_s` (`S` = [`Layer::saved_width`]); its tail, from `S·R`, is zero.
+//!
+//! # Float32 twins
+//!
+//! [`layer_forward_f32`] and [`layer_backward_f32`] take the same arguments
+//! and workspace and write the same layout, but run every GEMM in float32
+//! ([`crate::gemm::Precision::F32`]): the packing rounds each weight, input,
+//! state and gradient operand to float32, and the products and their sums
+//! (biases included, as the extra column of the packed weight) are float32,
+//! as in a float32 layer. The element-wise cell math (activations, `c'`,
+//! `h'` and their gradients) then runs in float64 on those float32 sums, and
+//! the cell state stays float64 from step to step: the GEMMs are nearly all
+//! of the work, and each activation, the float64 one, is within one float32
+//! ulp of the exact value once the caller rounds it to float32. The boundary
+//! stays float64 (float32 values, exactly), so the twins share every
+//! wrapper, check and buffer of their float64 kernels.
 
 mod backward;
 mod forward;
 mod gates;
 
-pub use backward::{layer_backward, layer_backward_workspace_len};
-pub use forward::{layer_forward, layer_forward_workspace_len};
+pub use backward::{layer_backward, layer_backward_f32, layer_backward_workspace_len};
+pub use forward::{layer_forward, layer_forward_f32, layer_forward_workspace_len};
 
 use crate::simd::{ld, st, Lanes, LANES};
 use crate::{check_lens, sizes_fit, Arg, KernelError};
