@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Builds crates/rnn-wasm into two modules and records how in wasm/manifest.json, or (with
+// Builds crates/rnn-wasm into three modules and records how in wasm/manifest.json, or (with
 // --check) verifies that the committed modules are what the sources build:
 //
-//   wasm/rnn_wasm.wasm               the shipped module
-//   test/wasm/rnn_wasm_probes.wasm   the same with the `probes` feature: the test and benchmark
-//                                    exports (rnn_debug_trap, rnn_bench_*, rnn_test_gemm) too
+//   wasm/rnn_wasm.wasm               the shipped module, SIMD128 (every engine with SIMD)
+//   wasm/rnn_wasm_relaxed.wasm       the shipped module with relaxed SIMD too: the GEMM tile's
+//                                    multiply-adds are `f64x2.relaxed_madd` (fused where the CPU
+//                                    has FMA), loaded instead where the engine validates relaxed
+//                                    SIMD (Node 22+, current browsers; see ts/load-wasm.ts)
+//   test/wasm/rnn_wasm_probes.wasm   the SIMD128 module with the `probes` feature: the test and
+//                                    benchmark exports (rnn_debug_trap, rnn_bench_*,
+//                                    rnn_test_gemm) too
 //
 //   node scripts/build-wasm.mjs           build both, write them and wasm/manifest.json
 //   node scripts/build-wasm.mjs --check   fail if a committed module is not the one the manifest
@@ -39,6 +44,20 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Checking a module's interface compiles it, and the relaxed-SIMD module compiles only where the
+// engine runs relaxed SIMD: Node 22 does, Node 20 only with a flag, so there the script runs
+// itself again with it. The probe is load-wasm.ts's (one function of two relaxed multiply-adds).
+const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+const RELAXED_SIMD_PROBE = Buffer.from('0061736d0100000001080160037b7b7b017b030201000a14011200200020012002fd850220012002fd87020b', 'hex');
+if (!WebAssembly.validate(RELAXED_SIMD_PROBE)) {
+  if (process.execArgv.includes(RELAXED_SIMD_FLAG)) {
+    console.error('build-wasm: error: this Node runs no relaxed SIMD, even with ' + RELAXED_SIMD_FLAG);
+    process.exit(1);
+  }
+  const again = spawnSync(process.execPath, [...process.execArgv, RELAXED_SIMD_FLAG, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(again.status ?? 1);
+}
+
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUSTC = process.env.RNN_WASM_RUSTC || '/usr/bin/rustc';
 const CARGO = process.env.RNN_WASM_CARGO || '/usr/bin/cargo';
@@ -49,11 +68,18 @@ const CHECK_TARGET_DIR = join(repo, 'target', 'wasm-check');
 const OUT_MANIFEST = join(repo, 'wasm', 'manifest.json');
 const ABI_TS = join(repo, 'ts', 'generated', 'abi.ts');
 
-/** The two modules: where each goes, the Cargo features it is built with, its interfaces in abi.ts. */
+/**
+ * The modules: where each goes, the Cargo features it is built with, the wasm features it may use
+ * (`simd`: the SIMD128 base or relaxed SIMD on top of it), its interfaces in abi.ts.
+ */
 const VARIANTS = [
-  { path: 'wasm/rnn_wasm.wasm', features: [], interfaces: ['WasmExports'] },
-  { path: 'test/wasm/rnn_wasm_probes.wasm', features: ['probes'], interfaces: ['WasmExports', 'WasmProbeExports'] },
+  { path: 'wasm/rnn_wasm.wasm', features: [], simd: 'simd128', interfaces: ['WasmExports'] },
+  { path: 'wasm/rnn_wasm_relaxed.wasm', features: [], simd: 'relaxed', interfaces: ['WasmExports'] },
+  { path: 'test/wasm/rnn_wasm_probes.wasm', features: ['probes'], simd: 'simd128', interfaces: ['WasmExports', 'WasmProbeExports'] },
 ];
+
+/** The `-C target-feature` of each `simd` setting. */
+const TARGET_FEATURES = { simd128: '+simd128', relaxed: '+simd128,+relaxed-simd' };
 
 /** The function members of `interface NAME` in ts/generated/abi.ts. */
 function interfaceFunctions(abi, name) {
@@ -69,8 +95,9 @@ function expectedFunctions(variant) {
   return variant.interfaces.flatMap((i) => interfaceFunctions(abi, i)).sort();
 }
 
-const RUSTFLAGS = [
-  '-C', 'target-feature=+simd128',
+/** The rustc flags of a module built for `variant`. */
+const rustFlags = (variant) => [
+  '-C', `target-feature=${TARGET_FEATURES[variant.simd]}`,
   // Without loop strength reduction LLVM keeps constant offsets in the wasm
   // loads (`v128.load offset=16`) instead of materialising each address with an
   // `i32.add`; V8 then emits one instruction per load and the GEMM micro-kernel
@@ -80,6 +107,12 @@ const RUSTFLAGS = [
   '-C', 'panic=immediate-abort',
   '-C', 'strip=symbols',
 ];
+
+/**
+ * Each set of flags builds in its own target directory: cargo rebuilds the standard library
+ * whenever the flags change, so sharing one directory would rebuild it for every module.
+ */
+const targetDirFor = (base, variant) => (variant.simd === 'simd128' ? base : `${base}-${variant.simd}`);
 
 function log(message) {
   console.log(`build-wasm: ${message}`);
@@ -110,7 +143,7 @@ function cargoArgs(variant) {
 
 /** How each module is built, with the machine-specific part as a placeholder. */
 function builtWith(variant) {
-  const flags = [...RUSTFLAGS, '--remap-path-prefix=<repo>=.'].join(' ');
+  const flags = [...rustFlags(variant), '--remap-path-prefix=<repo>=.'].join(' ');
   return `RUSTC_BOOTSTRAP=1 RUSTFLAGS='${flags}' cargo ${cargoArgs(variant).join(' ')}`;
 }
 
@@ -120,8 +153,8 @@ function runCargo(args, env) {
   if (r.status !== 0) fail(`cargo ${args[0]} exited with status ${r.status}`);
 }
 
-function cargoEnv(targetDir) {
-  const flags = [...RUSTFLAGS, `--remap-path-prefix=${repo}=.`];
+function cargoEnv(variant, targetDir) {
+  const flags = [...rustFlags(variant), `--remap-path-prefix=${repo}=.`];
   const env = { ...process.env, RUSTC_BOOTSTRAP: '1', RUSTC, CARGO_TARGET_DIR: targetDir };
   // One encoded variable, so a repository path with spaces survives intact.
   env.CARGO_ENCODED_RUSTFLAGS = flags.join('\x1f');
@@ -134,8 +167,9 @@ function cargoEnv(targetDir) {
  * Runs cargo with `targetDir` as its target directory and returns the bytes of the module
  * built for `variant`, after checking its interface.
  */
-function build(variant, targetDir) {
-  const { env, flags } = cargoEnv(targetDir);
+function build(variant, base) {
+  const targetDir = targetDirFor(base, variant);
+  const { env, flags } = cargoEnv(variant, targetDir);
   const args = cargoArgs(variant);
   log(`running ${CARGO} ${args.join(' ')}`);
   log(`  with RUSTC=${RUSTC} CARGO_TARGET_DIR=${relative(repo, targetDir)} RUSTFLAGS='${flags.join(' ')}'`);
@@ -219,7 +253,13 @@ function runCheck() {
   const sameRustc = rustc === manifest.rustc;
   // Clean this workspace's crates so they really are compiled again (the standard library
   // stays cached).
-  runCargo(['clean', '--release', '--target', TARGET, '-p', 'rnn-wasm', '-p', 'rnn-core'], cargoEnv(CHECK_TARGET_DIR).env);
+  const cleaned = new Set();
+  for (const variant of VARIANTS) {
+    const dir = targetDirFor(CHECK_TARGET_DIR, variant);
+    if (cleaned.has(dir)) continue;
+    cleaned.add(dir);
+    runCargo(['clean', '--release', '--target', TARGET, '-p', 'rnn-wasm', '-p', 'rnn-core'], cargoEnv(variant, dir).env);
+  }
   for (const variant of VARIANTS) {
     const rebuilt = build(variant, CHECK_TARGET_DIR);
     const bytes = committed.get(variant);
