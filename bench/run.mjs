@@ -4,6 +4,10 @@
  * TensorFlow.js (wasm), onnxruntime-node and brain.js, on the S / M / L workloads, RNN and
  * LSTM, forward and training step; plus a T_x / m scaling sweep of the wasm backend.
  *
+ * The `wasm` column is the SIMD128 module (wasm/rnn_wasm.wasm) unless RNN_WASM_SIMD says
+ * otherwise; `wasm relaxed` is wasm/rnn_wasm_relaxed.wasm, timed in a child node of its own per
+ * workload (under --experimental-wasm-relaxed-simd where this Node needs it, as Node 20 does).
+ *
  *   node bench/run.mjs [--quick] [--with-torch] [--only=<system,...>]
  *
  * Writes a table to stdout, bench/results/latest.json (every number) and latest.md
@@ -41,10 +45,12 @@ const log = (msg) => process.stderr.write(`${msg}\n`);
 
 /** `--only` names: a system id, or one of these groups. */
 const ALIASES = {
-  wasm: ['rnn-wasm:wasm'],
+  wasm: ['rnn-wasm:wasm', 'rnn-wasm:wasm-relaxed'],
+  relaxed: ['rnn-wasm:wasm-relaxed'],
+  'wasm-relaxed': ['rnn-wasm:wasm-relaxed'],
   js: ['rnn-wasm:js'],
   native: ['rnn-wasm:native', 'rnn-wasm:native-2t'],
-  'rnn-wasm': ['rnn-wasm:wasm', 'rnn-wasm:js', 'rnn-wasm:native', 'rnn-wasm:native-2t'],
+  'rnn-wasm': ['rnn-wasm:wasm', 'rnn-wasm:wasm-relaxed', 'rnn-wasm:js', 'rnn-wasm:native', 'rnn-wasm:native-2t'],
   numpy: ['numpy'],
   torch: ['torch'],
   pytorch: ['torch'],
@@ -59,9 +65,17 @@ const ALIASES = {
 };
 
 function parseArgs(argv) {
-  const opts = { quick: false, withTorch: false, only: /** @type {Set<string> | null} */ (null), args: argv };
+  const opts = {
+    quick: false,
+    withTorch: false,
+    only: /** @type {Set<string> | null} */ (null),
+    /** Set in the child that times the relaxed-SIMD module: its one workload. */
+    relaxedChild: /** @type {string | null} */ (null),
+    args: argv,
+  };
   for (const arg of argv) {
     if (arg === '--quick') opts.quick = true;
+    else if (arg.startsWith('--relaxed-child=')) opts.relaxedChild = arg.slice(16);
     else if (arg === '--with-torch') opts.withTorch = true;
     else if (arg.startsWith('--only=')) {
       const only = new Set();
@@ -87,7 +101,100 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const wanted = (id) => !opts.only || opts.only.has(id) || [...opts.only].some((o) => id.startsWith(`${o}-`));
+// The relaxed-SIMD child times its one system only (see runRelaxedChild).
+const wanted = (id) =>
+  !opts.relaxedChild && (!opts.only || opts.only.has(id) || [...opts.only].some((o) => id.startsWith(`${o}-`)));
+
+// ------------------------------------------------------------------ the relaxed-SIMD module
+
+const RELAXED_ID = 'rnn-wasm:wasm-relaxed';
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+/** One function of two relaxed multiply-adds: validates where the engine runs relaxed SIMD. */
+const RELAXED_PROBE = Buffer.from('0061736d0100000001080160037b7b7b017b030201000a14011200200020012002fd850220012002fd87020b', 'hex');
+
+// The package reads RNN_WASM_SIMD when it loads: the `wasm` column is the SIMD128 module even
+// where the engine would choose the relaxed one, and the child's is the relaxed one.
+if (opts.relaxedChild) process.env.RNN_WASM_SIMD = 'relaxed';
+else process.env.RNN_WASM_SIMD ||= 'simd128';
+
+/**
+ * Times the relaxed-SIMD module on workload `wName` in a child node (this script with
+ * --relaxed-child); returns its `{ systems, results, notes }`, or `{ error }`.
+ */
+function runRelaxedChild(wName) {
+  const flags = WebAssembly.validate(RELAXED_PROBE) ? [] : [RELAXED_FLAG];
+  const args = [...flags, fileURLToPath(import.meta.url), `--relaxed-child=${wName}`, ...(opts.quick ? ['--quick'] : [])];
+  const r = spawnSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 26 });
+  if (r.status !== 0) return { error: `exit status ${r.status}${r.error ? ` (${r.error.message})` : ''}` };
+  try {
+    return JSON.parse(r.stdout);
+  } catch (error) {
+    return { error: `unreadable output (${error instanceof Error ? error.message : error})` };
+  }
+}
+
+const median = (xs) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Wall-clock time the alternating rounds of one case aim for, per workload (ms). */
+const ALTERNATE_BUDGET_MS = { M: 5000, L: 40000 };
+
+/**
+ * In the relaxed-SIMD child: the SIMD128 and relaxed-SIMD modules call by call, `init` swapping
+ * between the two compiled modules before each call (instantiating a compiled module takes well
+ * under a millisecond; its code is compiled once), so that both see the same machine load. Per
+ * case: each module's median and the median over rounds of SIMD128 time / relaxed time.
+ */
+async function alternateModules(api, closuresOf, inp, wName) {
+  const compile = (file) => new WebAssembly.Module(readFileSync(join(REPO_ROOT, 'wasm', file)));
+  const modules = { simd128: compile('rnn_wasm.wasm'), relaxed: compile('rnn_wasm_relaxed.wasm') };
+  const use = async (simd) => {
+    await api.init(modules[simd]);
+    api.setBackend('wasm');
+  };
+  const rows = [];
+  for (const cell of CELLS) {
+    for (const op of OPS) {
+      const fn = closuresOf(api, cell, inp)[op];
+      for (const simd of ['simd128', 'relaxed']) {
+        await use(simd);
+        fn(); // warm-up
+      }
+      const times = { simd128: [], relaxed: [] };
+      const ratios = [];
+      const start = performance.now();
+      for (let i = 0; i < 5 || (i < 200 && performance.now() - start < ALTERNATE_BUDGET_MS[wName]); i++) {
+        for (const simd of i % 2 ? ['simd128', 'relaxed'] : ['relaxed', 'simd128']) {
+          await use(simd);
+          const t0 = performance.now();
+          fn();
+          times[simd].push(performance.now() - t0);
+        }
+        ratios.push(times.simd128[i] / times.relaxed[i]);
+      }
+      const row = {
+        workload: wName,
+        cell,
+        op,
+        simd128_ms: median(times.simd128),
+        relaxed_ms: median(times.relaxed),
+        speedup: median(ratios),
+        speedup_min: Math.min(...ratios),
+        speedup_max: Math.max(...ratios),
+        rounds: ratios.length,
+      };
+      log(
+        `  ${wName} ${cell.padEnd(4)} ${op.padEnd(7)} SIMD128 ${row.simd128_ms.toFixed(4).padStart(10)} ms, relaxed ` +
+          `${row.relaxed_ms.toFixed(4).padStart(10)} ms  ${row.speedup.toFixed(2)}× (${row.rounds} rounds)`,
+      );
+      rows.push(row);
+    }
+  }
+  return rows;
+}
 
 // ------------------------------------------------------------------ machine
 
@@ -107,7 +214,7 @@ async function main() {
   const started = Date.now();
   const loadStart = os.loadavg();
   const notes = [];
-  const workloadNames = opts.quick ? ['S', 'M'] : ['S', 'M', 'L'];
+  const workloadNames = opts.relaxedChild ? [opts.relaxedChild] : opts.quick ? ['S', 'M'] : ['S', 'M', 'L'];
   const budgets = opts.quick ? BUDGETS.quick : BUDGETS.full;
 
   if (!ensureNodeDeps(BENCH_DIR)) {
@@ -136,8 +243,9 @@ async function main() {
   const api = pkg.api;
   const defaultBackend = api.getBackend();
 
-  // Inputs per workload (float64, notebook layout), shared by every JS system.
-  const inputs = Object.fromEntries(workloadNames.map((k) => [k, makeInputs(WORKLOADS[k])]));
+  // Inputs per workload (float64, notebook layout), shared by every JS system; S's always, for
+  // the reference below.
+  const inputs = Object.fromEntries([...new Set(['S', ...workloadNames])].map((k) => [k, makeInputs(WORKLOADS[k])]));
 
   // The float64 js reference at S (forward outputs, gradients), the yardstick of the sanity checks.
   api.setBackend('js');
@@ -198,6 +306,26 @@ async function main() {
       }
     }
   };
+
+  if (opts.relaxedChild) {
+    // The child: the wasm backend, here the relaxed-SIMD module, on its one workload.
+    const wName = opts.relaxedChild;
+    const { wasmSimd } = await import(pathToFileURL(join(REPO_ROOT, 'dist', 'load-wasm.js')).href);
+    const [wasm] = rnnWasmSystems(api, notes, (id) => id === 'rnn-wasm:wasm');
+    if (!wasm || wasmSimd() !== 'relaxed') {
+      log(`bench: the relaxed-SIMD module did not load (${wasm ? `the wasm backend runs ${wasmSimd()}` : 'no wasm backend'})`);
+      process.exit(1);
+    }
+    const sys = { ...wasm, id: RELAXED_ID, label: 'rnn-wasm wasm relaxed' };
+    for (const cell of CELLS) for (const op of OPS) await timeJsCase(sys, wName, cell, op);
+    let alternation = [];
+    if (wName !== 'S') {
+      log(`\nSIMD128 against relaxed-SIMD wasm at ${wName}, call by call (speed-up = SIMD128 time / relaxed time)`);
+      alternation = await alternateModules(api, closures, inputs[wName], wName);
+    }
+    process.stdout.write(JSON.stringify({ systems: [describe(sys)], results, notes, alternation }));
+    return;
+  }
 
   // ---------------------------------------------------------------- Python systems
   // Each runs in a subprocess of its own per workload (see the workload loop below).
@@ -281,10 +409,32 @@ async function main() {
   // system in a subprocess of its own), so that the calls compared in a table row are timed
   // within a few minutes of each other rather than a whole run apart: the machines are shared,
   // and their load drifts.
+  const relaxedWanted = wanted(RELAXED_ID);
+  /** The relaxed-SIMD module against the SIMD128 one, call by call (alternateModules). */
+  const relaxedVsSimd128 = [];
   for (const wName of workloadNames) {
     log(`\nworkload ${wName}`);
     for (const sys of jsSystems) for (const cell of CELLS) for (const op of OPS) await timeJsCase(sys, wName, cell, op);
+    if (relaxedWanted) {
+      const child = runRelaxedChild(wName);
+      if (child.error) notes.push(`rnn-wasm wasm relaxed skipped at ${wName}: its child node failed (${child.error}).`);
+      else {
+        for (const s of child.systems) if (!systems.some((known) => known.id === s.id)) systems.push(s);
+        results.push(...child.results);
+        notes.push(...child.notes);
+        relaxedVsSimd128.push(...child.alternation);
+      }
+    }
     for (const py of pySystems) absorb(await py.run(wName), py.label, wName);
+  }
+  for (const w of ['M', 'L']) {
+    const rows = relaxedVsSimd128.filter((r) => r.workload === w);
+    if (!rows.length) continue;
+    notes.push(
+      `The relaxed-SIMD wasm module (wasm/rnn_wasm_relaxed.wasm: fused multiply-adds in the GEMM tile) against the SIMD128 one at ${w}, ` +
+        `call by call in one process (median of the rounds' SIMD128 time / relaxed time): ` +
+        `${rows.map((r) => `${r.cell} ${r.op} ${r.speedup.toFixed(2)}×`).join(', ')}.`,
+    );
   }
   if (dgemmRuns.length) {
     // The best of the run's dgemm measurements: the share of it reached is then a lower bound.
@@ -411,6 +561,7 @@ async function main() {
     results,
     threadScaling,
     nativeVsWasm,
+    relaxedVsSimd128,
     sweepBackend,
     sweep,
     notes: [...new Set(notes)],
@@ -428,7 +579,7 @@ async function main() {
 
 /** Column order: rnn-wasm's backends, then the float64 peers, then the float32 ones. */
 function columnRank(id) {
-  const order = ['rnn-wasm:wasm', 'rnn-wasm:native', 'rnn-wasm:js', 'numpy', 'torch-f64', 'torch-f32', 'torch-f32-', 'tfjs-wasm', 'onnxruntime', 'brain.js'];
+  const order = ['rnn-wasm:wasm', RELAXED_ID, 'rnn-wasm:native', 'rnn-wasm:js', 'numpy', 'torch-f64', 'torch-f32', 'torch-f32-', 'tfjs-wasm', 'onnxruntime', 'brain.js'];
   let best = order.length;
   order.forEach((prefix, i) => {
     if (id === prefix || (prefix.endsWith('-') && id.startsWith(prefix))) best = Math.min(best, i);

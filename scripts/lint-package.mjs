@@ -19,9 +19,11 @@ import { fileURLToPath } from 'node:url';
  * the .wasm; the classes, safetensors, the layer reference and stacked models add about 95 KB
  * of JavaScript and types): 152,077 packed, 478,560 unpacked. With the ONNX operators and
  * reader, the Keras/TF.js import and the TF.js layers (9 KB more .wasm for the general gate
- * path, about 185 KB of JavaScript and types): 205,071 packed, 671,574 unpacked.
+ * path, about 185 KB of JavaScript and types): 205,071 packed, 671,574 unpacked. With the
+ * relaxed-SIMD module beside the SIMD128 one (125,643 bytes, 47.6 KB gzipped): 253,730 packed,
+ * 801,970 unpacked.
  */
-const BUDGET = { packed: 236_000, unpacked: 772_000 };
+const BUDGET = { packed: 292_000, unpacked: 922_000 };
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));

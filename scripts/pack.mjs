@@ -51,7 +51,7 @@ mkdirSync(STAGE, { recursive: true });
 // The main package, staged: a fresh dist/ (no stale files, no source maps: they point at ts/,
 // which is not shipped), the files `files` names, and package.json with its platform packages.
 run('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(STAGE, 'dist'), '--sourceMap', 'false']);
-for (const file of ['README.md', 'wasm/rnn_wasm.wasm', 'wasm/manifest.json']) {
+for (const file of ['README.md', 'wasm/rnn_wasm.wasm', 'wasm/rnn_wasm_relaxed.wasm', 'wasm/manifest.json']) {
   mkdirSync(dirname(join(STAGE, file)), { recursive: true });
   cpSync(join(ROOT, file), join(STAGE, file));
 }

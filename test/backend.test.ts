@@ -317,6 +317,7 @@ describe('the built package from plain Node', () => {
         'setThreads',
         'sigmoid',
         'softmax',
+        'wasmSimd',
         // The model API and training.
         'Adam',
         'GRUModel',

@@ -7,7 +7,8 @@
  * behind a `typeof process` check (env.ts).
  */
 import type { BackendName } from './backend.js';
-import { initFrom, type WasmSource } from './load-wasm.js';
+import { warn } from './env.js';
+import { chooseWasmSimd, initFrom, type InitOptions, type WasmSimd, type WasmSource } from './load-wasm.js';
 import { installBackends } from './registry.js';
 
 export * from './core.js';
@@ -22,15 +23,41 @@ installBackends({}, { native: 'the native backend is only available in Node' });
 let loading: Promise<BackendName> | undefined;
 
 /**
+ * The package's module for `simd`, located from this file so bundlers copy both as assets (each
+ * `new URL` names its file literally, which is what bundlers look for).
+ */
+function shippedUrl(simd: WasmSimd): URL {
+  return simd === 'relaxed' ? new URL('../wasm/rnn_wasm_relaxed.wasm', import.meta.url) : new URL('../wasm/rnn_wasm.wasm', import.meta.url);
+}
+
+/**
+ * Loads the shipped module `option` asks for (see `chooseWasmSimd`); a relaxed-SIMD one that
+ * fails to load falls back to SIMD128.
+ */
+async function loadShipped(option?: InitOptions['simd']): Promise<BackendName> {
+  const simd = chooseWasmSimd(option);
+  if (simd === 'relaxed') {
+    try {
+      return await initFrom(shippedUrl('relaxed'), true, 'relaxed');
+    } catch (error) {
+      warn(`could not load the relaxed-SIMD module (${(error as Error).message}); loading the SIMD128 one`);
+    }
+  }
+  return initFrom(shippedUrl('simd128'), true, 'simd128');
+}
+
+/**
  * Loads the WebAssembly module and makes wasm the active backend (unless `setBackend` chose
  * one). `source`: a URL or string URL (fetched, compiled as it streams), a `Response` or a
  * promise of one, the module's bytes, or a compiled `WebAssembly.Module`; by default the
- * package's `wasm/rnn_wasm.wasm`, located from this file so bundlers copy it as an asset.
- * Calling it again without a source returns the first call's promise.
+ * package's `wasm/rnn_wasm_relaxed.wasm` where the engine validates relaxed SIMD, else
+ * `wasm/rnn_wasm.wasm` (`options.simd` chooses: `'relaxed'`, `'simd128'` or `'auto'`).
+ * Calling it again without a source or options returns the first call's promise.
  */
-export function init(source?: WasmSource): Promise<BackendName> {
+export function init(source?: WasmSource, options?: InitOptions): Promise<BackendName> {
   if (source !== undefined) return initFrom(source, true);
-  loading ??= initFrom(new URL('../wasm/rnn_wasm.wasm', import.meta.url), true).catch((error: unknown) => {
+  if (options?.simd !== undefined) return loadShipped(options.simd);
+  loading ??= loadShipped().catch((error: unknown) => {
     loading = undefined;
     throw error;
   });

@@ -20,6 +20,8 @@ declare namespace WebAssembly {
   }
   function instantiate(bytes: BufferSource, imports?: object): Promise<WebAssemblyInstantiatedSource>;
   function instantiate(module: Module, imports?: object): Promise<Instance>;
+  /** Whether the engine would compile `bytes` (every feature they use included). */
+  function validate(bytes: BufferSource): boolean;
   /** Browsers and Node 18+; compiles while the response downloads (needs `application/wasm`). */
   const instantiateStreaming:
     | ((source: Response | PromiseLike<Response>, imports?: object) => Promise<WebAssemblyInstantiatedSource>)
