@@ -27,7 +27,7 @@ const BAD_OPTIONS: [string, () => unknown, ErrorClass, string, RegExp][] = [
   ['batchFirst 1', () => new GRU({ inputSize: 3, hiddenSize: 4, batchFirst: 1 as never }), TypeError, 'ERR_RNN_TYPE', /GRU option batchFirst must be true or false; got number 1/],
   ['bias null', () => new RNN({ inputSize: 3, hiddenSize: 4, bias: null as never }), TypeError, 'ERR_RNN_TYPE', /RNN option bias must be true or false; got null/],
   ['seed -1', () => new LSTM({ inputSize: 3, hiddenSize: 4, seed: -1 }), RangeError, 'ERR_RNN_VALUE', /LSTM option seed must be an integer in \[0, 4294967295\]; got -1/],
-  ['dtype float32', () => new LSTM({ inputSize: 3, hiddenSize: 4, dtype: 'float32' as never }), RangeError, 'ERR_RNN_VALUE', /LSTM option dtype must be 'float64' .*; got the string "float32"/],
+  ['dtype float16', () => new LSTM({ inputSize: 3, hiddenSize: 4, dtype: 'float16' as never }), RangeError, 'ERR_RNN_VALUE', /LSTM option dtype must be 'float64' or 'float32'; got the string "float16"/],
   ['unknown key', () => new LSTM({ inputSize: 3, hiddenSize: 4, hidden_size: 4 } as never), RangeError, 'ERR_RNN_VALUE', /LSTM options has an unknown key "hidden_size"; the known keys are inputSize, hiddenSize, /],
   ['dropout', () => new GRU({ inputSize: 3, hiddenSize: 4, dropout: 0.5 } as never), RangeError, 'ERR_RNN_VALUE', /GRU options has an unknown key "dropout"/],
   ['nonlinearity on an LSTM', () => new LSTM({ inputSize: 3, hiddenSize: 4, nonlinearity: 'relu' } as never), RangeError, 'ERR_RNN_VALUE', /LSTM options has an unknown key "nonlinearity"/],

@@ -3,7 +3,8 @@
  * `tf.layers.lstm` / `tf.layers.gru` on TF.js's cpu backend:
  * - outputs, and gradients of a loss with respect to the input and every weight (tf.variableGrads),
  *   equal TF.js's with the same weights copied over, within 1e-4 relative to the largest
- *   magnitude of each tensor (TF.js computes in float32; rnn-wasm in float64, rounded at the end),
+ *   magnitude of each tensor (TF.js computes in float32; rnn-wasm's products too, its cell math
+ *   in float64),
  *   for the default hardSigmoid, sigmoid, other activations, returnSequences on and off,
  *   returnState, goBackwards, useBias false and (GRU) resetAfter false;
  * - `gru({ resetAfter: true })`, which TF.js refuses, against PyTorch float64 values

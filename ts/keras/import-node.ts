@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { rangeError } from '../errors.js';
+import type { LayerDtype } from '../layers/options.js';
 import { loadTfjsModel as loadFromJson, type TfjsModel, type TfjsModelJson, type TfjsWeightData } from './import.js';
 
 function read(path: string, what: string, where = ''): Buffer {
@@ -16,10 +17,14 @@ function read(path: string, what: string, where = ''): Buffer {
 /**
  * `loadTfjsModel` of keras/import.ts, also taking the path of a model.json: the file is parsed
  * and the shards its weightsManifest lists are read from its directory (unless `weightData` is
- * given).
+ * given). `options.dtype` is the layers' element type.
  */
-export function loadTfjsModel(model: string | TfjsModelJson, weightData?: TfjsWeightData): TfjsModel {
-  if (typeof model !== 'string') return loadFromJson(model, weightData);
+export function loadTfjsModel<D extends LayerDtype = 'float64'>(
+  model: string | TfjsModelJson,
+  weightData?: TfjsWeightData,
+  options?: { dtype?: D },
+): TfjsModel<D> {
+  if (typeof model !== 'string') return loadFromJson(model, weightData, options);
   const text = read(model, 'model.json').toString('utf8');
   let json: unknown;
   try {
@@ -45,7 +50,7 @@ export function loadTfjsModel(model: string | TfjsModelJson, weightData?: TfjsWe
     weightData = shards;
   }
   try {
-    return loadFromJson(json as TfjsModelJson, weightData);
+    return loadFromJson(json as TfjsModelJson, weightData, options);
   } catch (error) {
     if ((error as { code?: string }).code === 'ERR_RNN_MODEL_FORMAT') (error as Error).message = `${model}: ${(error as Error).message}`;
     throw error;

@@ -11,7 +11,7 @@
 import { rangeError, typeError } from '../errors.js';
 import { CallContext, describe, formatShape, ndarray, toNDArray, type ArrayInput, type NDArray } from '../ndarray.js';
 import type { Activation } from '../layers/activations.js';
-import type { ActivationOption } from '../layers/options.js';
+import { dtypeOption, knownKeys, type ActivationOption, type LayerArray, type LayerDtype } from '../layers/options.js';
 import { GRU, LSTM, RNN } from '../layers/recurrent.js';
 import type { LayerWeights } from '../layers/stack.js';
 import { kerasToLayerWeights, type KerasKind } from './layout.js';
@@ -53,10 +53,12 @@ export interface KerasLayerConfig {
   returnState?: boolean;
   /** `kerasLayer`: the record's name; default the kind. */
   name?: string;
+  /** The layer's element type: `'float64'` (default) or `'float32'` (see `LSTM`'s `dtype`). */
+  dtype?: LayerDtype;
 }
 
-/** A Keras recurrent layer (LSTM, GRU, or a Bidirectional of one) on rnn-wasm. */
-export interface KerasRecurrentLayer {
+/** A Keras recurrent layer (LSTM, GRU, or a Bidirectional of one) on rnn-wasm, of element type `D`. */
+export interface KerasRecurrentLayer<D extends LayerDtype = 'float64'> {
   /** The Keras layer's name. */
   name: string;
   className: 'LSTM' | 'GRU' | 'SimpleRNN' | 'Bidirectional';
@@ -68,28 +70,28 @@ export interface KerasRecurrentLayer {
    * Bidirectional). With `goBackwards`, reverse x along time before its `forward`; its
    * `output` is then in that (processing) order, as Keras returns it.
    */
-  layer: LSTM | GRU | RNN;
+  layer: LSTM<D> | GRU<D> | RNN<D>;
   goBackwards: boolean;
   returnSequences: boolean;
   returnState: boolean;
   /** Bidirectional only: how the two directions' outputs combine (null: a list of both). */
   mergeMode?: 'concat' | 'sum' | 'mul' | 'ave' | null;
   /**
-   * The Keras layer's output(s) for x (`(N, T, F)`, or `(T, N, F)` time-major), in float64:
-   * one array, or with `returnState` (or a Bidirectional's mergeMode null) the list Keras
-   * returns: [output, h (, c)] per direction after the output(s).
+   * The Keras layer's output(s) for x (`(N, T, F)`, or `(T, N, F)` time-major), of the layer's
+   * element type: one array, or with `returnState` (or a Bidirectional's mergeMode null) the
+   * list Keras returns: [output, h (, c)] per direction after the output(s).
    */
-  predict(x: ArrayInput): NDArray | NDArray[];
+  predict(x: ArrayInput): LayerArray<D> | LayerArray<D>[];
 }
 
 /** What `loadTfjsModel` returns. */
-export interface TfjsModel {
+export interface TfjsModel<D extends LayerDtype = 'float64'> {
   /** model.json's `format` (`'layers-model'`), if it has one. */
   format: string | undefined;
   /** The topology's keras_version (`'tfjs-layers 4.22.0'`, `'2.13.1'`, ...), if any. */
   kerasVersion: string | undefined;
   /** The LSTM, GRU, SimpleRNN and Bidirectional(LSTM | GRU | SimpleRNN) layers, in the topology's order. */
-  layers: KerasRecurrentLayer[];
+  layers: KerasRecurrentLayer<D>[];
   /** Every weight of the model by its manifest name (':0' suffixes dropped), as float64. */
   weights: Record<string, NDArray>;
 }
@@ -134,6 +136,7 @@ const CONFIG_KEYS = [
   'returnSequences',
   'returnState',
   'name',
+  'dtype',
 ];
 
 function readWeight(call: CallContext, value: unknown, name: string): NDArray {
@@ -262,8 +265,8 @@ function readKeras(what: string, kind: unknown, weights: unknown, config: unknow
   };
 }
 
-/** The LSTM / GRU for `b` (one direction, or both when `b.weights` has two entries). */
-function buildLayer(b: Built, what: string): LSTM | GRU | RNN {
+/** The LSTM / GRU of element type `dtype` for `b` (one direction, or both when `b.weights` has two entries). */
+function buildLayer<D extends LayerDtype>(b: Built, what: string, dtype: D): LSTM<D> | GRU<D> | RNN<D> {
   const bidirectional = b.weights.length === 2;
   const options = {
     inputSize: b.inputSize,
@@ -272,16 +275,17 @@ function buildLayer(b: Built, what: string): LSTM | GRU | RNN {
     batchFirst: !b.timeMajor,
     bias: b.useBias,
     seed: 0,
+    dtype,
     activation: b.activation ?? 'tanh',
     recurrentActivation: b.recurrentActivation ?? 'sigmoid',
   };
-  let layer: LSTM | GRU | RNN;
+  let layer: LSTM<D> | GRU<D> | RNN<D>;
   try {
     if (b.kind === 'rnn') {
       const { inputSize, hiddenSize, batchFirst, bias, seed } = options;
-      layer = new RNN({ inputSize, hiddenSize, bidirectional, batchFirst, bias, seed, nonlinearity: rnnNonlinearity(b.activation) });
+      layer = new RNN<D>({ inputSize, hiddenSize, bidirectional, batchFirst, bias, seed, dtype, nonlinearity: rnnNonlinearity(b.activation) });
     } else {
-      layer = b.kind === 'lstm' ? new LSTM(options) : new GRU({ ...options, linearBeforeReset: b.resetAfter });
+      layer = b.kind === 'lstm' ? new LSTM<D>(options) : new GRU<D>({ ...options, linearBeforeReset: b.resetAfter });
     }
   } catch (error) {
     // The class names its own option; say which Keras layer it came from.
@@ -316,11 +320,15 @@ function buildLayer(b: Built, what: string): LSTM | GRU | RNN {
  * b_ih and recurrent bias as b_hh. `goBackwards: true` throws ERR_RNN_VALUE: the class has no
  * such option, so use `kerasLayer` (whose `predict` reverses x) or reverse x along time yourself.
  */
-export function fromKeras(kind: 'lstm', weights: KerasWeights, config?: KerasLayerConfig): LSTM;
-export function fromKeras(kind: 'gru', weights: KerasWeights, config?: KerasLayerConfig): GRU;
-export function fromKeras(kind: 'rnn', weights: KerasWeights, config?: KerasLayerConfig): RNN;
-export function fromKeras(kind: KerasKind, weights: KerasWeights, config?: KerasLayerConfig): LSTM | GRU | RNN;
-export function fromKeras(kind: KerasKind, weights: KerasWeights, config?: KerasLayerConfig): LSTM | GRU | RNN {
+export function fromKeras<D extends LayerDtype = 'float64'>(kind: 'lstm', weights: KerasWeights, config?: KerasLayerConfig & { dtype?: D }): LSTM<D>;
+export function fromKeras<D extends LayerDtype = 'float64'>(kind: 'gru', weights: KerasWeights, config?: KerasLayerConfig & { dtype?: D }): GRU<D>;
+export function fromKeras<D extends LayerDtype = 'float64'>(kind: 'rnn', weights: KerasWeights, config?: KerasLayerConfig & { dtype?: D }): RNN<D>;
+export function fromKeras<D extends LayerDtype = 'float64'>(
+  kind: KerasKind,
+  weights: KerasWeights,
+  config?: KerasLayerConfig & { dtype?: D },
+): LSTM<D> | GRU<D> | RNN<D>;
+export function fromKeras<D extends LayerDtype>(kind: KerasKind, weights: KerasWeights, config?: KerasLayerConfig & { dtype?: D }): LSTM<D> | GRU<D> | RNN<D> {
   const b = readKeras('fromKeras', kind, weights, config);
   if (optionalBoolean(b.config.goBackwards, 'fromKeras config goBackwards')) {
     throw rangeError(
@@ -329,14 +337,18 @@ export function fromKeras(kind: KerasKind, weights: KerasWeights, config?: Keras
         'returns outputs in that order); use kerasLayer(...), whose predict reverses x, or reverse x along time and pass goBackwards false',
     );
   }
-  return buildLayer(b, 'fromKeras');
+  return buildLayer(b, 'fromKeras', dtypeOption(b.config.dtype, 'fromKeras config dtype') as D);
 }
 
 /**
  * Like `fromKeras`, but returns the layer with Keras's call semantics: `predict(x)` reverses x for
  * `goBackwards` and returns what the Keras layer returns for `returnSequences` / `returnState`.
  */
-export function kerasLayer(kind: KerasKind, weights: KerasWeights, config?: KerasLayerConfig): KerasRecurrentLayer {
+export function kerasLayer<D extends LayerDtype = 'float64'>(
+  kind: KerasKind,
+  weights: KerasWeights,
+  config?: KerasLayerConfig & { dtype?: D },
+): KerasRecurrentLayer<D> {
   const b = readKeras('kerasLayer', kind, weights, config);
   const c = b.config;
   if (c.name !== undefined && typeof c.name !== 'string') {
@@ -347,7 +359,7 @@ export function kerasLayer(kind: KerasKind, weights: KerasWeights, config?: Kera
     className: CLASS_NAMES[kind],
     kind,
     config: { ...c },
-    layer: buildLayer(b, 'kerasLayer'),
+    layer: buildLayer(b, 'kerasLayer', dtypeOption(c.dtype, 'kerasLayer config dtype') as D),
     goBackwards: optionalBoolean(c.goBackwards, 'kerasLayer config goBackwards') ?? false,
     returnSequences: optionalBoolean(c.returnSequences, 'kerasLayer config returnSequences') ?? false,
     returnState: optionalBoolean(c.returnState, 'kerasLayer config returnState') ?? false,
@@ -372,73 +384,85 @@ function reverseTime(x: NDArray, timeMajor: boolean): NDArray {
   return ndarray(out, [A, B, F]);
 }
 
+/** A layer's result array: float64, or float32 from a float32 layer (what predict returns keeps its type). */
+type Result = LayerArray<LayerDtype>;
+
+/** A zero array of `n` values of `a`'s element type. */
+function zerosLike(a: Result, n: number): Float64Array | Float32Array {
+  return a.data instanceof Float32Array ? new Float32Array(n) : new Float64Array(n);
+}
+
 /** Columns [from, from + width) of the last axis. */
-function lastAxisSlice(a: NDArray, from: number, width: number): NDArray {
+function lastAxisSlice(a: Result, from: number, width: number): Result {
   const W = a.shape[a.shape.length - 1];
   const rows = a.data.length / W;
-  const out = new Float64Array(rows * width);
+  const out = zerosLike(a, rows * width);
   for (let r = 0; r < rows; r++) out.set(a.data.subarray(r * W + from, r * W + from + width), r * width);
-  return ndarray(out, [...a.shape.slice(0, -1), width]);
+  return { data: out, shape: [...a.shape.slice(0, -1), width] } as Result;
 }
 
 /** State `k` of `(D, N, H)` as `(N, H)`. */
-function stateAt(s: NDArray, k: number): NDArray {
+function stateAt(s: Result, k: number): Result {
   const [, N, H] = s.shape;
-  return ndarray(s.data.slice(k * N * H, (k + 1) * N * H), [N, H]);
+  return { data: s.data.slice(k * N * H, (k + 1) * N * H), shape: [N, H] } as Result;
 }
 
-function merge(a: NDArray, b: NDArray, mode: 'sum' | 'mul' | 'ave'): NDArray {
-  const out = new Float64Array(a.data.length);
+function merge(a: Result, b: Result, mode: 'sum' | 'mul' | 'ave'): Result {
+  const out = zerosLike(a, a.data.length);
   for (let i = 0; i < out.length; i++) {
     out[i] = mode === 'sum' ? a.data[i] + b.data[i] : mode === 'mul' ? a.data[i] * b.data[i] : (a.data[i] + b.data[i]) / 2;
   }
-  return ndarray(out, a.shape.slice());
+  return { data: out, shape: a.shape.slice() } as Result;
 }
 
-type RecordFields = Omit<KerasRecurrentLayer, 'predict'> & { timeMajor: boolean };
+type RecordFields<D extends LayerDtype> = Omit<KerasRecurrentLayer<D>, 'predict'> & { timeMajor: boolean };
 
-function makeRecord(f: RecordFields): KerasRecurrentLayer {
+function makeRecord<D extends LayerDtype>(f: RecordFields<D>): KerasRecurrentLayer<D> {
   const { timeMajor, ...fields } = f;
-  const record: KerasRecurrentLayer = {
+  const layer = f.layer as LSTM<LayerDtype> | GRU<LayerDtype> | RNN<LayerDtype>;
+  const record: KerasRecurrentLayer<D> = {
     ...fields,
-    predict(x: ArrayInput): NDArray | NDArray[] {
-      const call = new CallContext();
-      let X = toNDArray(call, x, 'x');
-      call.endOfCallerReads();
-      if (X.shape.length !== 3) {
-        throw rangeError('ERR_RNN_SHAPE', `x must have rank 3 ${timeMajor ? '(T, N, F)' : '(N, T, F)'}; got ${formatShape(X.shape)}`);
-      }
-      if (f.goBackwards) X = reverseTime(X, timeMajor);
-      const r = f.layer.forward(X, { noGrad: true });
-      const H = f.layer.hiddenSize;
-      const lstm = f.kind === 'lstm';
-      // A SimpleRNN's and a GRU's state is h alone.
-      const statesOf = (k: number) => (lstm ? [stateAt(r.h, k), stateAt(r.c!, k)] : [stateAt(r.h, k)]);
-      if (f.className !== 'Bidirectional') {
-        const y = f.returnSequences ? r.output : stateAt(r.h, 0);
-        return f.returnState ? [y, ...statesOf(0)] : y;
-      }
-      // Keras reverses the backward layer's sequence back into input order, as the layer's output already is.
-      const fw = f.returnSequences ? lastAxisSlice(r.output, 0, H) : stateAt(r.h, 0);
-      const bw = f.returnSequences ? lastAxisSlice(r.output, H, H) : stateAt(r.h, 1);
-      const mode = f.mergeMode;
-      const ys = mode === null ? [fw, bw] : mode === 'concat' || mode === undefined ? [f.returnSequences ? r.output : concatLast(fw, bw)] : [merge(fw, bw, mode)];
-      if (!f.returnState && ys.length === 1) return ys[0];
-      return f.returnState ? [...ys, ...statesOf(0), ...statesOf(1)] : ys;
+    predict(x: ArrayInput): LayerArray<D> | LayerArray<D>[] {
+      return predict(x) as LayerArray<D> | LayerArray<D>[];
     },
   };
+  function predict(x: ArrayInput): Result | Result[] {
+    const call = new CallContext();
+    let X = toNDArray(call, x, 'x');
+    call.endOfCallerReads();
+    if (X.shape.length !== 3) {
+      throw rangeError('ERR_RNN_SHAPE', `x must have rank 3 ${timeMajor ? '(T, N, F)' : '(N, T, F)'}; got ${formatShape(X.shape)}`);
+    }
+    if (f.goBackwards) X = reverseTime(X, timeMajor);
+    const r = layer.forward(X, { noGrad: true });
+    const H = layer.hiddenSize;
+    const lstm = f.kind === 'lstm';
+    // A SimpleRNN's and a GRU's state is h alone.
+    const statesOf = (k: number) => (lstm ? [stateAt(r.h, k), stateAt(r.c!, k)] : [stateAt(r.h, k)]);
+    if (f.className !== 'Bidirectional') {
+      const y = f.returnSequences ? r.output : stateAt(r.h, 0);
+      return f.returnState ? [y, ...statesOf(0)] : y;
+    }
+    // Keras reverses the backward layer's sequence back into input order, as the layer's output already is.
+    const fw = f.returnSequences ? lastAxisSlice(r.output, 0, H) : stateAt(r.h, 0);
+    const bw = f.returnSequences ? lastAxisSlice(r.output, H, H) : stateAt(r.h, 1);
+    const mode = f.mergeMode;
+    const ys = mode === null ? [fw, bw] : mode === 'concat' || mode === undefined ? [f.returnSequences ? r.output : concatLast(fw, bw)] : [merge(fw, bw, mode)];
+    if (!f.returnState && ys.length === 1) return ys[0];
+    return f.returnState ? [...ys, ...statesOf(0), ...statesOf(1)] : ys;
+  }
   return record;
 }
 
-function concatLast(a: NDArray, b: NDArray): NDArray {
+function concatLast(a: Result, b: Result): Result {
   const W = a.shape[a.shape.length - 1];
   const rows = a.data.length / W;
-  const out = new Float64Array(rows * 2 * W);
+  const out = zerosLike(a, rows * 2 * W);
   for (let r = 0; r < rows; r++) {
     out.set(a.data.subarray(r * W, (r + 1) * W), r * 2 * W);
     out.set(b.data.subarray(r * W, (r + 1) * W), r * 2 * W + W);
   }
-  return ndarray(out, [...a.shape.slice(0, -1), 2 * W]);
+  return { data: out, shape: [...a.shape.slice(0, -1), 2 * W] } as Result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,12 +748,14 @@ const SAME_KEYS = ['units', 'activation', 'recurrent_activation', 'use_bias', 'r
  * artifacts, which carry theirs). Float32, int32, bool and uint8/uint16/float16-quantized
  * weights are read. A malformed file throws ERR_RNN_MODEL_FORMAT; a layer rnn-wasm cannot
  * express (an activation outside its list, a Bidirectional with a different backward layer)
- * throws ERR_RNN_VALUE naming it.
+ * throws ERR_RNN_VALUE naming it. `options.dtype` is the layers' element type (`'float64'`
+ * default, or `'float32'`); `weights` stay float64.
  */
-export function loadTfjsModel(json: TfjsModelJson, weightData?: TfjsWeightData): TfjsModel {
+export function loadTfjsModel<D extends LayerDtype = 'float64'>(json: TfjsModelJson, weightData?: TfjsWeightData, options?: { dtype?: D }): TfjsModel<D> {
   if (!isObject(json)) {
     throw typeError('ERR_RNN_TYPE', `loadTfjsModel's model must be the parsed model.json object (or save-handler artifacts); got ${describe(json)}`);
   }
+  const dtype = dtypeOption(knownKeys(options, 'loadTfjsModel options', ['dtype']).dtype, 'loadTfjsModel option dtype') as D;
   const { model, kerasVersion } = modelConfig(json);
   const { specs } = readManifest(json);
   const data = weightData ?? (json.weightData as TfjsWeightData | undefined);
@@ -738,7 +764,7 @@ export function loadTfjsModel(json: TfjsModelJson, weightData?: TfjsWeightData):
   }
   const weights = decodeWeights(specs, concatBytes(data));
   const keras3 = kerasVersion !== undefined && /^3\./.test(kerasVersion);
-  const layers: KerasRecurrentLayer[] = [];
+  const layers: KerasRecurrentLayer<D>[] = [];
   for (const l of layerConfigs(model)) {
     const cls = l.class_name as string;
     const config = l.config as Record<string, unknown>;
@@ -775,7 +801,7 @@ export function loadTfjsModel(json: TfjsModelJson, weightData?: TfjsWeightData):
           className: 'Bidirectional',
           kind: b.kind,
           config,
-          layer: buildLayer(b, `Bidirectional layer "${name}"`),
+          layer: buildLayer(b, `Bidirectional layer "${name}"`, dtype),
           goBackwards: false,
           returnSequences: b.returnSequences,
           returnState: b.returnState,
@@ -791,7 +817,7 @@ export function loadTfjsModel(json: TfjsModelJson, weightData?: TfjsWeightData):
           className: cls as KerasRecurrentLayer['className'],
           kind: b.kind,
           config,
-          layer: buildLayer(b, `${cls} layer "${name}"`),
+          layer: buildLayer(b, `${cls} layer "${name}"`, dtype),
           goBackwards: b.goBackwards,
           returnSequences: b.returnSequences,
           returnState: b.returnState,

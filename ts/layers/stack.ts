@@ -10,6 +10,17 @@
 import { allocateOutputs } from '../outputs.js';
 import { activeBackend } from '../registry.js';
 import { CELL, gateCount, savedBlocks, type CellCode } from './cells.js';
+import type { LayerDtype } from './options.js';
+
+/**
+ * The kernels of each element type. The float32 ones take the same buffers (Float64Arrays
+ * holding float32 values) and keep the same `saved` layout; they compute every product in
+ * float32.
+ */
+const LAYER_KERNELS = {
+  float64: { forward: 'layerForward', backward: 'layerBackward' },
+  float32: { forward: 'layerForwardF32', backward: 'layerBackwardF32' },
+} as const;
 
 /**
  * One layer and direction's weights, flat and C-ordered in PyTorch's layout and gate order:
@@ -39,6 +50,8 @@ export interface StackSpec {
    * input_forget needs `keep` false (the backward pass cannot run through them).
    */
   gates?: Float64Array;
+  /** The kernels' element type (`LAYER_KERNELS`); default `'float64'`. */
+  dtype?: LayerDtype;
 }
 
 /** One pass's data; every buffer flat and time-major. */
@@ -131,6 +144,7 @@ export function runLayers(spec: StackSpec, weights: readonly LayerWeights[], inp
   const S = savedBlocks(cell) * H;
   const lengths = input.lengths ?? new Float64Array(n).fill(t);
   const gates = spec.gates ?? new Float64Array(0);
+  const kernels = LAYER_KERNELS[spec.dtype ?? 'float64'];
   const noPeepholes = new Float64Array(0);
   const h0 = input.h0 ?? new Float64Array(numLayers * D * block);
   const c0 = lstm ? (input.c0 ?? new Float64Array(numLayers * D * block)) : undefined;
@@ -161,7 +175,7 @@ export function runLayers(spec: StackSpec, weights: readonly LayerWeights[], inp
       // A batch of no sequences has nothing to compute (every output is empty).
       if (n > 0) {
         backend.run(
-          'layerForward',
+          kernels.forward,
           { cell, n_in: nIn, h: H, n, t, reverse: d, keep: keep ? 1 : 0 },
           {
             x: inputs[l],
@@ -227,7 +241,7 @@ export function runLayers(spec: StackSpec, weights: readonly LayerWeights[], inp
           for (const grad of [gw.w_ih, gw.w_hh, gw.b_ih, gw.b_hh]) grad.fill(0);
         } else {
           backend.run(
-            'layerBackward',
+            kernels.backward,
             { cell, n_in: nIn, h: H, n, t, reverse: d },
             {
               d_output: dOutput,

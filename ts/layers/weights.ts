@@ -8,7 +8,7 @@ import { describe, formatShape, toNDArray, type CallContext } from '../ndarray.j
 import { seededRandom } from '../model/random.js';
 import { paramsObject } from '../validate.js';
 import { gateCount, type CellCode } from './cells.js';
-import type { LayerConfig } from './options.js';
+import type { LayerConfig, LayerDtype } from './options.js';
 import type { LayerWeights } from './stack.js';
 
 /** One state-dict entry: its key (without prefix), shape, and how the shape reads in words. */
@@ -78,6 +78,24 @@ export function initialWeights(cell: CellCode, c: LayerConfig): LayerWeights[] {
   for (const e of paramEntries(cell, c)) {
     const data = weights[e.index][e.part];
     for (let i = 0; i < data.length; i++) data[i] = (2 * random.uniform() - 1) * bound;
+  }
+  return weights;
+}
+
+/** Rounds every value of `data` to float32 in place (a float32 layer's parameters and inputs); returns it. */
+export function roundToFloat32(data: Float64Array): Float64Array {
+  for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]);
+  return data;
+}
+
+/**
+ * The weights of a layer of element type `dtype`: a float32 layer's rounded to float32 in place.
+ * They stay Float64Arrays holding float32 values: the kernels take Float64Array buffers, so the
+ * weights cross the boundary as they are, with no conversion per call.
+ */
+export function weightsOfDtype(weights: LayerWeights[], dtype: LayerDtype): LayerWeights[] {
+  if (dtype === 'float32') {
+    for (const w of weights) for (const part of [w.w_ih, w.w_hh, w.b_ih, w.b_hh]) roundToFloat32(part);
   }
   return weights;
 }

@@ -18,6 +18,7 @@ import protobuf from 'protobufjs/light.js';
 import { rangeError, typeError } from '../errors.js';
 import { describe, formatShape, type ArrayInput } from '../ndarray.js';
 import { GRU, LSTM, RNN } from '../layers/recurrent.js';
+import { dtypeOption, knownKeys, type LayerDtype } from '../layers/options.js';
 import {
   onnxGRU,
   onnxLSTM,
@@ -484,9 +485,10 @@ export class OnnxModel {
    * bidirectional nodes, batchFirst for layout 1, bias unless no node has B. What the classes
    * cannot express (clip, input_forget, peepholes, a reverse-only direction, activations other
    * than the standard ones, initial states or sequence_lens stored in the file) throws
-   * ERR_RNN_VALUE naming it.
+   * ERR_RNN_VALUE naming it. `options.dtype` is the layer's (`'float64'` default, or `'float32'`).
    */
-  toLayer(nodes: OnnxNodeRef | readonly OnnxNodeRef[]): LSTM | GRU | RNN {
+  toLayer<D extends LayerDtype = 'float64'>(nodes: OnnxNodeRef | readonly OnnxNodeRef[], options?: { dtype?: D }): LSTM<D> | GRU<D> | RNN<D> {
+    const dtype = dtypeOption(knownKeys(options, 'toLayer options', ['dtype']).dtype, 'toLayer option dtype') as D;
     const list = Array.isArray(nodes) ? (nodes as readonly OnnxNodeRef[]) : [nodes as OnnxNodeRef];
     if (list.length === 0) throw rangeError('ERR_RNN_VALUE', 'toLayer: nodes is an empty list; give one node or the nodes of a stack, first layer first');
     const stack = list.map((ref, k) => this.#find(ref, Array.isArray(nodes) ? `toLayer: nodes[${k}]` : 'toLayer: node'));
@@ -533,13 +535,13 @@ export class OnnxModel {
 
     const inputSize = first.stored.W.shape[2];
     const bias = stack.some((n) => 'B' in n.stored);
-    const common = { inputSize, hiddenSize: H, numLayers: stack.length, bidirectional: D === 2, batchFirst: first.layout === 1, bias, seed: 0 };
+    const common = { inputSize, hiddenSize: H, numLayers: stack.length, bidirectional: D === 2, batchFirst: first.layout === 1, bias, seed: 0, dtype };
     const layer =
       first.op === 'LSTM'
-        ? new LSTM(common)
+        ? new LSTM<D>(common)
         : first.op === 'GRU'
-          ? new GRU({ ...common, linearBeforeReset: (first.attributes.linear_before_reset ?? 0) !== 0 })
-          : new RNN({ ...common, nonlinearity: nonlinearity(first) });
+          ? new GRU<D>({ ...common, linearBeforeReset: (first.attributes.linear_before_reset ?? 0) !== 0 })
+          : new RNN<D>({ ...common, nonlinearity: nonlinearity(first) });
     const sd: Record<string, Float64Array> = {};
     stack.forEach((n, l) => {
       const inputs = n.stored.W.shape[2];

@@ -11,8 +11,10 @@
  * and beta take the defaults of ONNX's operators of the same name (LeakyRelu 0.01, HardSigmoid
  * 0.2 and 0.5, Elu 1, ThresholdedRelu 1, Affine 1 and 0, ScaledTanh 1 and 1), as the spec says.
  *
- * Every argument is checked before any work; X's element type decides the outputs' (a
- * Float32Array X gives Float32Array outputs, computed in float64 on the same kernels).
+ * Every argument is checked before any work; X's element type decides the precision and the
+ * outputs' type: a Float32Array X runs the float32 kernels (weights, inputs and states rounded to
+ * float32, products and sums in float32, as onnxruntime's float32 kernels) and gives Float32Array
+ * outputs.
  */
 import { rangeError, typeError } from '../errors.js';
 import { ACTIVATION, gatesArray, type Activation, type ActivationName } from '../layers/activations.js';
@@ -430,7 +432,7 @@ function run(spec: OpSpec, inputsValue: unknown, attributesValue: unknown): Reco
       continue;
     }
     backend.run(
-      'layerForward',
+      float32 ? 'layerForwardF32' : 'layerForward',
       { cell: dirCell, n_in: I, h: H, n: N, t: T, reverse: attrs.reverse[d], keep: 0 },
       {
         x,

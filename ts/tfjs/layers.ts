@@ -1,8 +1,8 @@
 /**
  * `lstm(config)` and `gru(config)`: TF.js layers (subclasses of `tf.layers.Layer`) that take the
  * config of `tf.layers.lstm` / `tf.layers.gru` and run the whole sequence in one rnn-wasm pass
- * (float64 inside, float32 tensors in and out) instead of TF.js's one round of tensor ops per
- * time step.
+ * (the float32 kernels: float32 tensors in and out, float32 products, the cell's activations and
+ * state in float64) instead of TF.js's one round of tensor ops per time step.
  *
  * What is TF.js's, kept as TF.js has it: config parsing (a TF.js cell is built from the config
  * only to read its activations, initializers, regularizers and constraints, so identifiers,
@@ -156,7 +156,9 @@ export abstract class RnnWasmRecurrent extends tf.layers.Layer {
     const g = fromKerasName(cells.activation.getClassName(), `${kind}() config.activation`);
     const f = fromKerasName(cells.recurrentActivation.getClassName(), `${kind}() config.recurrentActivation`);
     const cell: CellCode = kind === 'lstm' ? CELL.lstm : this.resetAfter ? CELL.gru : CELL.gruResetBefore;
-    this.spec = { cell, hiddenSize: this.units, numLayers: 1, bidirectional: false, gates: gatesArray(cell, { f, g, h: g }) };
+    // TF.js tensors are float32: the float32 kernels lose nothing they hold.
+    const gates = gatesArray(cell, { f, g, h: g });
+    this.spec = { cell, hiddenSize: this.units, numLayers: 1, bidirectional: false, gates, dtype: 'float32' };
     this.supportsMasking = false;
     this.inputSpec = [new tf.InputSpec({ ndim: 3 })];
   }
