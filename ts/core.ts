@@ -34,6 +34,7 @@ export type {
   ClipOptions,
   Gradients,
   SampleOptions,
+  ModelDtype,
 } from './model/sequence-model.js';
 export { SGD, Momentum, Adam, makeOptimizer } from './model/optimizers.js';
 export type { Optimizer, ParamSet } from './model/optimizers.js';
@@ -56,7 +57,8 @@ export { setThreads } from './threads.js';
 export type { BackendName } from './backend.js';
 export type { NDArray, NDArrayLike, NestedArray, ArrayInput } from './ndarray.js';
 export type { ErrorCode, RnnError } from './errors.js';
-export type { WasmSource } from './load-wasm.js';
+export { wasmSimd } from './load-wasm.js';
+export type { WasmSource, InitOptions, WasmSimd } from './load-wasm.js';
 export { LSTM, GRU, RNN } from './layers/recurrent.js';
 export type { RecurrentResult, LSTMResult, RecurrentGradients, LSTMGradients } from './layers/recurrent.js';
 export type {
@@ -69,7 +71,7 @@ export type {
   Upstream,
   LSTMUpstream,
 } from './layers/options.js';
-export type { ActivationOption, GatedActivationOptions } from './layers/options.js';
+export type { ActivationOption, GatedActivationOptions, LayerDtype, Float32NDArray, LayerArray } from './layers/options.js';
 export type { Activation, ActivationName } from './layers/activations.js';
 export { onnxLSTM, onnxGRU, onnxRNN } from './onnx/operators.js';
 export type {

@@ -16,11 +16,16 @@
  * forward pass) and its softmax the backends' `softmax` kernel; at the command line's default
  * sizes that loop is about 40 % of a one-layer GRU's forward pass on wasm, a fifth of a
  * training step.
+ *
+ * A `'float32'` model runs the float32 kernels (`layerForwardF32` / `layerBackwardF32`) on its
+ * float32 parameters, with its inputs and initial states rounded to float32 here, as the float32
+ * layers do; the output layer stays the float64 loop above, on those float32 values.
  */
 import type { Backend } from '../backend.js';
 import { rangeError, runtimeError } from '../errors.js';
 import { CELL, gateCount, type CellCode } from '../layers/cells.js';
 import { runLayers, type LayerWeights, type StackResult } from '../layers/stack.js';
+import { roundToFloat32 } from '../layers/weights.js';
 import { transposeInto } from '../layout.js';
 import { ndarray, type NDArray } from '../ndarray.js';
 import { allocateOutputs } from '../outputs.js';
@@ -108,10 +113,13 @@ export class LayerStackRecurrence implements Recurrence {
     // The model's (layers, n_a, m) states are the layers' [layers][m][n_a] transposed per layer.
     transposeSteps(state.a, L, n_a, m, buf.h0);
     if (lstm) transposeSteps(state.c!, L, n_a, m, buf.c0);
+    transposeSteps(x, T, n_x, m, buf.x);
+    const { dtype } = this.dims;
+    if (dtype === 'float32') for (const b of [buf.x, buf.h0, buf.c0]) roundToFloat32(b);
     const result: StackResult = runLayers(
-      { cell: this.cell, inputSize: n_x, hiddenSize: n_a, numLayers: L, bidirectional: false },
+      { cell: this.cell, inputSize: n_x, hiddenSize: n_a, numLayers: L, bidirectional: false, dtype },
       this.weights(params),
-      { x: transposeSteps(x, T, n_x, m, buf.x), t: T, n: m, h0: buf.h0, c0: lstm ? buf.c0 : undefined, keep, what },
+      { x: buf.x, t: T, n: m, h0: buf.h0, c0: lstm ? buf.c0 : undefined, keep, what },
     );
     const out = result.output; // [T][m][n_a]
     const a = transposeSteps(out, T, m, n_a, buf.a);

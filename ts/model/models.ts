@@ -5,12 +5,15 @@
  *
  * Which recurrent part a model runs on is decided here, by kind and layer count: the notebook
  * kernels for one-layer RNN and LSTM models (their saved format and speed unchanged), the layer
- * stack (layer-recurrence.ts) for GRU models and for any model with more than one layer.
+ * stack (layer-recurrence.ts) for GRU models and for any model with more than one layer. A
+ * one-layer `'float32'` RNN or LSTM keeps the notebook's parameters but runs on the layer stack's
+ * float32 kernels (notebook-layers.ts).
  */
 import type { Backend, Blocks } from '../backend.js';
 import { ndarray, type NDArray } from '../ndarray.js';
 import { allocateOutputs } from '../outputs.js';
 import { LayerStackRecurrence } from './layer-recurrence.js';
+import { NotebookOnLayers } from './notebook-layers.js';
 import type { ParamSet } from './optimizers.js';
 import type { Random } from './random.js';
 import {
@@ -181,7 +184,10 @@ export class RNNModel extends SequenceModel {
 
   /** A new model with seeded random weights, or (from `loadModel`) the given parameters. */
   constructor(options: ModelOptions, params?: ParamSet) {
-    super('rnn', options, params, (dims) => (dims.layers === 1 ? new NotebookRNN(dims) : new LayerStackRecurrence('rnn', dims)));
+    super('rnn', options, params, (dims) => {
+      if (dims.layers > 1) return new LayerStackRecurrence('rnn', dims);
+      return dims.dtype === 'float64' ? new NotebookRNN(dims) : new NotebookOnLayers('rnn', dims, new NotebookRNN(dims));
+    });
   }
 }
 
@@ -194,7 +200,10 @@ export class LSTMModel extends SequenceModel {
 
   /** A new model with seeded random weights, or (from `loadModel`) the given parameters. */
   constructor(options: ModelOptions, params?: ParamSet) {
-    super('lstm', options, params, (dims) => (dims.layers === 1 ? new NotebookLSTM(dims) : new LayerStackRecurrence('lstm', dims)));
+    super('lstm', options, params, (dims) => {
+      if (dims.layers > 1) return new LayerStackRecurrence('lstm', dims);
+      return dims.dtype === 'float64' ? new NotebookLSTM(dims) : new NotebookOnLayers('lstm', dims, new NotebookLSTM(dims));
+    });
   }
 }
 

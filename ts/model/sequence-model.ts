@@ -12,6 +12,10 @@
  * - GRU models, and any model with more than one layer, run on the layer stack (the
  *   PyTorch-exact `layerForward` / `layerBackward` kernels, layer-recurrence.ts), with
  *   PyTorch's state-dict names (`weight_ih_l0`, ...).
+ * A `'float32'` model runs every recurrence on the layer stack's float32 kernels
+ * (`layerForwardF32` / `layerBackwardF32`): a one-layer RNN or LSTM keeps its notebook names,
+ * shapes and file format, and converts them to the layers' weights per pass (notebook-layers.ts),
+ * since the notebook kernels have no float32 form. See `ModelOptions.dtype` for what is float32.
  * Both end in the same place: the softmax outputs and the last hidden states `[T][n_a][m]`,
  * from which this class takes the loss and the output layer's gradients in one
  * `outputBackward` call, and the incoming gradient `da` it hands back to the recurrent part.
@@ -37,12 +41,17 @@ import { CallContext, describe, ndarray, type ArrayInput, type NDArray } from '.
 import { allocateOutputs } from '../outputs.js';
 import { activeBackend } from '../registry.js';
 import { arrayOfRank } from '../validate.js';
+import { dtypeOption, type LayerDtype } from '../layers/options.js';
+import { roundToFloat32 } from '../layers/weights.js';
 import { finiteNumber, indexSequence, integerIn, optionsObject } from './checks.js';
 import { clipByGlobalNorm, clipByValue, globalNorm } from './clipping.js';
 import type { Optimizer, ParamSet } from './optimizers.js';
 import { seededRandom, type Random } from './random.js';
 
 export type ModelKind = 'rnn' | 'lstm' | 'gru';
+
+/** A model's element type (see `ModelOptions.dtype`). */
+export type ModelDtype = LayerDtype;
 
 /** The most layers a model may stack (far beyond what a character model needs). */
 export const MAX_LAYERS = 64;
@@ -62,6 +71,17 @@ export interface ModelOptions {
   stateful?: boolean;
   /** Token strings for character models: index k ↔ `vocabulary[k]` (needs n_x = n_y). */
   vocabulary?: readonly string[];
+  /**
+   * Element type, `'float64'` (the default) or `'float32'`. A float32 model keeps its parameters
+   * as float32 values (still Float64Arrays, rounded at construction, on load and after each
+   * `trainStep`), rounds dense inputs and carried states to float32, runs the recurrence on the
+   * float32 layer kernels, and rounds `forward`'s probabilities and the gradients to float32:
+   * every array a float32 model holds or returns is a Float64Array of float32 values, so the
+   * optimisers, files and `.npy` export are the float64 model's. The output layer's logits,
+   * softmax and loss are computed in float64 from those float32 values. Names, shapes and initial
+   * weights (before rounding) are the float64 model's.
+   */
+  dtype?: ModelDtype;
 }
 
 /**
@@ -151,12 +171,13 @@ export interface Recurrence {
   notebookParameters(params: ParamSet): Record<string, NDArray>;
 }
 
-/** The sizes a recurrent part is made for. */
+/** The sizes and element type a recurrent part is made for. */
 export interface RecurrenceDims {
   n_x: number;
   n_a: number;
   n_y: number;
   layers: number;
+  dtype: ModelDtype;
 }
 
 /** Sequence arrays ready for the kernels. */
@@ -168,6 +189,8 @@ interface Prepared {
 
 export abstract class SequenceModel {
   readonly kind: ModelKind;
+  /** The element type (see `ModelOptions.dtype`). */
+  readonly dtype: ModelDtype;
   readonly n_x: number;
   readonly n_a: number;
   readonly n_y: number;
@@ -199,9 +222,20 @@ export abstract class SequenceModel {
     this.layers = integerIn(o.layers ?? 1, 'layers', 1, MAX_LAYERS);
     this.stateful = o.stateful === undefined ? false : booleanOption(o.stateful, 'stateful');
     this.vocabulary = o.vocabulary === undefined ? undefined : checkVocabulary(o.vocabulary, this.n_x, this.n_y);
+    this.dtype = dtypeOption(o.dtype, 'model option dtype');
     const seed = integerIn(o.seed ?? 1, 'seed', 0, 2 ** 32 - 1);
-    this.recurrence = makeRecurrence({ n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, layers: this.layers });
-    this.params = params ?? this.initialParameters(seededRandom(seed));
+    this.recurrence = makeRecurrence({ n_x: this.n_x, n_a: this.n_a, n_y: this.n_y, layers: this.layers, dtype: this.dtype });
+    if (this.float32) {
+      // Copies: given parameters are not the caller's to change.
+      const initial = params ?? this.initialParameters(seededRandom(seed));
+      this.params = Object.fromEntries(Object.entries(initial).map(([k, v]) => [k, roundToFloat32(v.slice())]));
+    } else {
+      this.params = params ?? this.initialParameters(seededRandom(seed));
+    }
+  }
+
+  private get float32(): boolean {
+    return this.dtype === 'float32';
   }
 
   /** Parameter names and shapes, in the order they are saved: the recurrent part's, then Wy, by. */
@@ -262,14 +296,19 @@ export abstract class SequenceModel {
     return s && { a: s.a.slice(), c: s.c?.slice() };
   }
 
-  /** The softmax outputs `(n_y, m, T_x)` for `batch` (its targets are ignored). */
+  /**
+   * The softmax outputs `(n_y, m, T_x)` for `batch` (its targets are ignored); a float32 model's
+   * rounded to float32 (like its parameters, float32 values in a Float64Array).
+   */
   forward(batch: Batch): NDArray {
     const backend = activeBackend();
     const { d, x } = this.prepare(backend, batch, false);
     const run = this.run(backend, d, x, this.startState(d.m));
     this.keepState(run.final);
     const { y } = allocateOutputs(backend, 'forward', { y: run.y.length });
-    return ndarray(fromTimeMajor(backend, run.y, d.n_y, d.m, d.t, y), [d.n_y, d.m, d.t]);
+    const data = fromTimeMajor(backend, run.y, d.n_y, d.m, d.t, y);
+    if (this.float32) roundToFloat32(data);
+    return ndarray(data, [d.n_y, d.m, d.t]);
   }
 
   /** Mean loss and its gradients for every parameter, output layer included. */
@@ -285,6 +324,7 @@ export abstract class SequenceModel {
     // Every kernel is linear in its incoming gradient, so scaling the sums at the end gives
     // the gradients of the mean exactly as scaling da would.
     if (count > 0) for (const g of Object.values(grads)) for (let i = 0; i < g.length; i++) g[i] /= count;
+    if (this.float32) for (const g of Object.values(grads)) roundToFloat32(g);
     return { loss: count > 0 ? out.loss[0] / count : 0, count, grads };
   }
 
@@ -325,6 +365,7 @@ export abstract class SequenceModel {
     if (c.value !== undefined) clipByValue(grads, c.value);
     if (c.norm !== undefined) clipByGlobalNorm(grads, c.norm);
     optimizer.step(this.params, grads);
+    if (this.float32) for (const p of Object.values(this.params)) roundToFloat32(p);
     return { loss, count, gradNorm };
   }
 

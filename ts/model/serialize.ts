@@ -12,6 +12,10 @@
  * A model is written in the oldest version that can hold it, so a one-layer RNN or LSTM file is
  * exactly what earlier releases wrote and read.
  *
+ * Either version may carry `dtype: "float32"` (a float32 model: its parameters are float32
+ * values); a float64 model writes no `dtype`, and a file without one loads as float64. A build
+ * that predates the field loads a float32 file as a float64 model with the same values.
+ *
  * Numbers are written with JavaScript's shortest round-trip formatting, so a saved and
  * reloaded model has bit-identical parameters and gives identical outputs.
  */
@@ -19,7 +23,7 @@ import { rangeError, typeError } from '../errors.js';
 import { describe, type NDArray } from '../ndarray.js';
 import { MODEL_CLASSES, type ModelOf } from './models.js';
 import type { ParamSet } from './optimizers.js';
-import { MAX_LAYERS, type ModelKind, type SequenceModel } from './sequence-model.js';
+import { MAX_LAYERS, type ModelDtype, type ModelKind, type SequenceModel } from './sequence-model.js';
 
 export const MODEL_FORMAT = 'rnn-wasm-model';
 /** The newest version this build writes (for models version 1 cannot hold) and reads. */
@@ -41,6 +45,8 @@ export interface SavedModel {
   n_a: number;
   n_y: number;
   vocabulary?: string[];
+  /** `'float32'` for a float32 model; absent for float64. */
+  dtype?: 'float32';
   parameters: Record<string, SavedParameter>;
 }
 
@@ -60,6 +66,7 @@ export function modelToJSON(model: SequenceModel): SavedModel {
     n_a: model.n_a,
     n_y: model.n_y,
     ...(model.vocabulary ? { vocabulary: model.vocabulary.slice() } : {}),
+    ...(model.dtype === 'float32' ? { dtype: 'float32' as const } : {}),
     parameters,
   };
 }
@@ -145,7 +152,11 @@ export function parseModel<K extends ModelKind = ModelKind>(source: unknown, exp
   if (o.vocabulary !== undefined && !Array.isArray(o.vocabulary)) {
     throw formatError(where, `vocabulary must be an array of strings; got ${describe(o.vocabulary)}`);
   }
-  const options = { ...dims, layers, vocabulary: o.vocabulary as string[] | undefined };
+  if (o.dtype !== undefined && o.dtype !== 'float64' && o.dtype !== 'float32') {
+    throw formatError(where, `dtype must be "float64" or "float32" (absent: float64); got ${describe(o.dtype)}`);
+  }
+  const dtype: ModelDtype = o.dtype ?? 'float64';
+  const options = { ...dims, layers, vocabulary: o.vocabulary as string[] | undefined, dtype };
   // A throwaway instance knows the expected shapes; its random weights are replaced below.
   const Model = MODEL_CLASSES[kind];
   let shapes: Record<string, number[]>;
