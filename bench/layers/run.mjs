@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm run bench:layers`: the recurrent layers (`LSTM`, `GRU`) of the built package on its
- * native and wasm backends beside PyTorch (nn.LSTM / nn.GRU, float64 and float32) and
+ * native and wasm backends, in float64 and float32 (`dtype: 'float32'`), beside PyTorch (nn.LSTM / nn.GRU, float64 and float32) and
  * onnxruntime-node (ONNX LSTM / GRU nodes, float32), all on one thread and all with the same
  * weights and inputs, at the M and L workload sizes: forward (keeping what backward needs),
  * forward with `noGrad` (inference only) and a training step (forward + backward); plus a
@@ -140,15 +140,16 @@ function stealSample() {
  * rnn-wasm's layer classes on one backend. `open(case, data)` returns `{ run(op), time(op),
  * results(op) }`; the backend and one thread are selected before every call, outside the timing.
  */
-function rnnWasmSystem(api, backend) {
+function rnnWasmSystem(api, backend, dtype = 'f64') {
   const select = () => {
     api.setBackend(backend);
     if (backend === 'native') api.setThreads(1);
   };
+  const f32 = dtype === 'f32';
   return {
-    id: `rnn-wasm:${backend}`,
-    label: `rnn-wasm ${backend}`,
-    dtype: 'f64',
+    id: `rnn-wasm:${backend}${f32 ? ':f32' : ''}`,
+    label: `rnn-wasm ${backend}${f32 ? ' f32' : ''}`,
+    dtype,
     ops: OPS,
     open(c, data) {
       select();
@@ -158,6 +159,7 @@ function rnnWasmSystem(api, backend) {
         hiddenSize: c.hiddenSize,
         numLayers: c.numLayers,
         bidirectional: c.bidirectional,
+        ...(f32 ? { dtype: 'float32' } : {}),
       });
       layer.loadStateDict(data.state);
       const t = data.tensors;
@@ -192,6 +194,16 @@ function rnnWasmSystem(api, backend) {
       };
     },
   };
+}
+
+/** Whether the built package's layers take `dtype: 'float32'`. */
+function supportsFloat32(api) {
+  try {
+    new api.LSTM({ inputSize: 1, hiddenSize: 1, dtype: 'float32' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -396,6 +408,7 @@ async function main() {
       try {
         api.setBackend(backend);
         systems.push(rnnWasmSystem(api, backend));
+        if (backend !== 'js' && supportsFloat32(api)) systems.push(rnnWasmSystem(api, backend, 'f32'));
         if (backend !== 'js' && typeof api.onnxLSTM === 'function') systems.push(rnnWasmOnnxSystem(api, backend));
       } catch (error) {
         notes.push(`rnn-wasm \`${backend}\` skipped: unavailable (${errors[backend] ?? errorText(error)}).`);
@@ -574,7 +587,19 @@ async function main() {
         const ort = timed.samples[`${c.id}|onnxruntime`];
         for (const s of systems) {
           const xs = timed.samples[`${c.id}|${s.id}`];
-          if (ort && xs && s.id.startsWith('rnn-wasm-onnx')) ratios.push({ kind: 'onnx_op_vs_onnxruntime', case: c.id, group, op, system: s.id, ...roundRatio(xs, ort) });
+          if (ort && xs && s.id.startsWith('rnn-wasm-onnx')) ratios.push({ kind: 'onnx_op_vs_onnxruntime', case: c.id, group, op, system: s.id, ...roundRatio(ort, xs) });
+        }
+      }
+      // the float32 layers against PyTorch float32, onnxruntime and their own backend in float64
+      for (const c of members) {
+        for (const s of systems) {
+          const xs = timed.samples[`${c.id}|${s.id}`];
+          if (!xs || !/^rnn-wasm:.*:f32$/.test(s.id)) continue;
+          const against = { speedup_vs_torch_f32: 'torch-f32', speedup_vs_onnxruntime: 'onnxruntime', f32_over_f64: s.id.slice(0, -4) };
+          for (const [kind, id] of Object.entries(against)) {
+            const ref = timed.samples[`${c.id}|${id}`];
+            if (ref) ratios.push({ kind, case: c.id, group, op, system: s.id, ...roundRatio(ref, xs) });
+          }
         }
       }
       // unequal lengths against full length, per system, round by round
